@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { defineSubcommand, type Subcommand } from "../src/slack/subcommand.js";
+
+export function helpText(all: Subcommand<never>[]): string {
+  const lines = ["*mailq-bot* — see and safely recover a stuck Postfix queue.", ""];
+  for (const c of all) {
+    lines.push(`• \`${c.usage}\` — ${c.summary}`);
+    for (const e of c.examples) lines.push(`    e.g. \`${e}\``);
+  }
+  return lines.join("\n");
+}
+
+export function makeHelp(all: () => Subcommand<never>[]) {
+  return defineSubcommand<Record<string, never>>({
+    name: "help",
+    summary: "This list",
+    usage: "/mailq help",
+    examples: ["/mailq help"],
+    schema: () =>
+      z
+        .array(z.string())
+        .max(0, "help takes no arguments")
+        .transform(() => ({})),
+    ackText: () => helpText(all()),
+    async run() {},
+  });
+}

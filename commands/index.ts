@@ -1,0 +1,7 @@
+import type { Subcommand } from "../src/slack/subcommand.js";
+import { makeHelp } from "./help.js";
+import { status } from "./status.js";
+
+// Every subcommand the bot knows, in the order help lists them.
+export const subcommands: Subcommand<never>[] = [];
+subcommands.push(status as Subcommand<never>, makeHelp(() => subcommands) as Subcommand<never>);

@@ -1,0 +1,37 @@
+import { z } from "zod";
+import { statusCard } from "../src/cards/status.js";
+import type { Config } from "../src/config.js";
+import { collectAll, selectRelays } from "../src/relay/collect.js";
+import { defineSubcommand } from "../src/slack/subcommand.js";
+
+export function relayArg(config: Config) {
+  const names = config.relays.map((r) => r.name);
+  return z
+    .string()
+    .refine((n) => names.includes(n), { message: `unknown relay; known relays: ${names.join(", ")}` });
+}
+
+export const status = defineSubcommand<{ relay?: string | undefined }>({
+  name: "status",
+  summary: "Queue counts, top deferral reasons, destinations, spool and service health (read-only)",
+  usage: "/mailq status [relay]",
+  examples: ["/mailq status", "/mailq status relay-a"],
+  schema: (config) =>
+    z
+      .array(z.string())
+      .max(1, "status takes at most one relay name")
+      .transform(([relay]): { relay?: string } => (relay === undefined ? {} : { relay }))
+      .pipe(z.object({ relay: relayArg(config).optional() })),
+  ackText: (a, config) =>
+    `Probing ${a.relay ?? (config.relays.length === 1 ? config.relays[0]?.name : `${config.relays.length} relays`)} (read-only)…`,
+  async run(args, ctx) {
+    const relays = selectRelays(ctx.config, args.relay);
+    const snaps = await collectAll(relays, ctx.pool, {
+      timeoutMs: ctx.config.probes.timeout,
+      logLines: ctx.config.probes.logLines,
+      thresholds: ctx.config.thresholds,
+      nowMs: ctx.nowMs,
+    });
+    await ctx.post(statusCard(snaps, { nowMs: ctx.nowMs() }));
+  },
+});

@@ -1,0 +1,111 @@
+import type { DiskUsage, Load, ServiceHealth } from "../parsers/system.js";
+import type { LogSummary } from "./log-summary.js";
+import type { AgeBucket, DomainRow, QueueCounts, QueueSummary, ReasonRow } from "./queue-summary.js";
+
+export interface ProbeError {
+  probe: string;
+  message: string;
+}
+
+export interface DiskReport {
+  path: string;
+  bytes: DiskUsage | null;
+  inodes: DiskUsage | null;
+  /** True when bytes or inodes are past the configured threshold. */
+  warning: boolean;
+}
+
+/** Everything `status` knows about one relay at one moment; also the `--json` document. */
+export interface RelaySnapshot {
+  relay: string;
+  ok: boolean;
+  error?: string;
+  /** ISO time the probes started. */
+  takenAt: string;
+  messages: number;
+  recipients: number;
+  bytes: number;
+  queues: QueueCounts;
+  /** Files per queue directory (fast, independent of the listing); null where not readable. */
+  queueFiles: Record<keyof QueueCounts, number | null> | null;
+  /** ISO time of the oldest message's arrival. */
+  oldestArrival: string | null;
+  oldestDeferredArrival: string | null;
+  ageBuckets: AgeBucket[];
+  topReasons: ReasonRow[];
+  topDomains: DomainRow[];
+  topSenderDomains: DomainRow[];
+  disk: DiskReport | null;
+  service: ServiceHealth | null;
+  load: (Load & { iowaitPercent: number | null }) | null;
+  log: LogSummary | null;
+  postfix: {
+    version: string;
+    maximalQueueLifetimeS: number | null;
+    concurrency: Record<string, string>;
+  } | null;
+  listing: { complete: boolean; entriesRead: number; parseErrors: number };
+  probeErrors: ProbeError[];
+}
+
+export interface SnapshotParts {
+  relay: string;
+  takenAtMs: number;
+  fatal?: string;
+  queue?: QueueSummary;
+  listingComplete: boolean;
+  queueFiles?: RelaySnapshot["queueFiles"];
+  disk?: DiskReport | null;
+  service?: ServiceHealth | null;
+  load?: RelaySnapshot["load"];
+  log?: LogSummary | null;
+  postfix?: RelaySnapshot["postfix"];
+  probeErrors: ProbeError[];
+  top?: number;
+}
+
+const iso = (s: number | null | undefined) => (s ? new Date(s * 1000).toISOString() : null);
+
+export function buildSnapshot(p: SnapshotParts): RelaySnapshot {
+  const q = p.queue;
+  const top = p.top ?? 5;
+  const snap: RelaySnapshot = {
+    relay: p.relay,
+    ok: p.fatal === undefined,
+    takenAt: new Date(p.takenAtMs).toISOString(),
+    messages: q?.messages ?? 0,
+    recipients: q?.recipients ?? 0,
+    bytes: q?.bytes ?? 0,
+    queues: q?.queues ?? { maildrop: 0, incoming: 0, active: 0, deferred: 0, hold: 0 },
+    queueFiles: p.queueFiles ?? null,
+    oldestArrival: iso(q?.oldestArrival),
+    oldestDeferredArrival: iso(q?.oldestDeferredArrival),
+    ageBuckets: q?.ageBuckets ?? [],
+    topReasons: (q?.reasons ?? []).slice(0, top),
+    topDomains: (q?.domains ?? []).slice(0, top),
+    topSenderDomains: (q?.senderDomains ?? []).slice(0, top),
+    disk: p.disk ?? null,
+    service: p.service ?? null,
+    load: p.load ?? null,
+    log: p.log ?? null,
+    postfix: p.postfix ?? null,
+    listing: { complete: p.listingComplete, entriesRead: q?.messages ?? 0, parseErrors: q?.parseErrors ?? 0 },
+    probeErrors: p.probeErrors,
+  };
+  if (p.fatal !== undefined) snap.error = p.fatal;
+  return snap;
+}
+
+export function diskReport(
+  path: string,
+  bytes: DiskUsage | null,
+  inodes: DiskUsage | null,
+  t: { diskPercent: number; inodePercent: number },
+): DiskReport {
+  return {
+    path,
+    bytes,
+    inodes,
+    warning: (bytes?.usedPercent ?? 0) >= t.diskPercent || (inodes?.usedPercent ?? 0) >= t.inodePercent,
+  };
+}

@@ -1,0 +1,111 @@
+import { shortCause } from "../analysis/reasons.js";
+import type { RelaySnapshot } from "../analysis/snapshot.js";
+import { QUEUE_NAMES } from "../parsers/postqueue.js";
+import { age, bytes, esc, num, SLACK_LIMITS, truncate } from "./format.js";
+
+// Block Kit is plain JSON; a local type keeps this module free of the Slack SDK.
+export type Block = Record<string, unknown> & { type: string };
+export interface Card {
+  text: string;
+  blocks: Block[];
+}
+
+export interface StatusCardOptions {
+  nowMs: number;
+  /** Reasons and domains shown per relay. */
+  top?: number;
+}
+
+const mrkdwn = (text: string) => ({ type: "mrkdwn", text: truncate(text, SLACK_LIMITS.sectionText) });
+const section = (text: string): Block => ({ type: "section", text: mrkdwn(text) });
+
+export function headline(s: RelaySnapshot): string {
+  if (!s.ok) return `${s.relay}: not answering · ${s.error ?? "unknown error"}`;
+  const parts = [`${s.relay}: ${num(s.queues.deferred)} deferred`];
+  if (s.queues.active) parts.push(`${num(s.queues.active)} active`);
+  if (s.queues.hold) parts.push(`${num(s.queues.hold)} on hold`);
+  const top = s.topReasons[0];
+  if (top) parts.push(`top cause: ${shortCause(top.reason)} (${num(top.count)})`);
+  else if (s.messages === 0) parts.push("queue empty");
+  return parts.join(" · ");
+}
+
+function healthLine(s: RelaySnapshot): string {
+  const bits: string[] = [];
+  const sv = s.service;
+  if (sv) {
+    bits.push(sv.masterRunning ? "master ✓" : "master ✗ NOT RUNNING");
+    bits.push(
+      sv.qmgrRunning
+        ? `qmgr ✓${sv.qmgrUptimeS !== undefined && sv.qmgrUptimeS < 60 ? " (restarted <1m ago)" : ""}`
+        : "qmgr ✗ MISSING",
+    );
+  }
+  const d = s.disk;
+  if (d) {
+    const b = d.bytes ? `${d.bytes.usedPercent}% used (${bytes(d.bytes.available)} free)` : "bytes ?";
+    const i = d.inodes ? `inodes ${d.inodes.usedPercent}%` : "inodes ?";
+    bits.push(`${d.warning ? "⚠️ " : ""}spool ${b}, ${i}`);
+  }
+  if (s.load)
+    bits.push(
+      `load ${s.load.load1.toFixed(2)}${s.load.iowaitPercent !== null ? ` · iowait ${s.load.iowaitPercent}%` : ""}`,
+    );
+  return bits.join(" · ");
+}
+
+function relayBlocks(s: RelaySnapshot, o: Required<StatusCardOptions>): Block[] {
+  const icon = !s.ok
+    ? "🔴"
+    : s.queues.deferred + s.queues.active > 0 || s.disk?.warning || s.service?.qmgrRunning === false
+      ? "🟠"
+      : "🟢";
+  const blocks: Block[] = [section(`${icon} *${esc(headline(s))}*`)];
+  if (!s.ok) return blocks;
+  const fields = [
+    ...QUEUE_NAMES.map((q) => mrkdwn(`*${q}*\n${num(s.queues[q])}`)),
+    mrkdwn(`*messages*\n${num(s.messages)} (${bytes(s.bytes)})`),
+    mrkdwn(`*oldest*\n${age(s.oldestArrival, o.nowMs)}`),
+  ];
+  blocks.push({ type: "section", fields: fields.slice(0, SLACK_LIMITS.fields) });
+  if (s.topReasons.length) {
+    const rows = s.topReasons
+      .slice(0, o.top)
+      .map((r) => `• ${num(r.count)} · \`${r.class}\` · ${esc(truncate(r.reason, 400))}`);
+    blocks.push(section(`*Top deferral reasons*\n${rows.join("\n")}`));
+  }
+  if (s.topDomains.length) {
+    const rows = s.topDomains.slice(0, o.top).map((d) => `${esc(d.domain)} ${num(d.count)}`);
+    blocks.push(section(`*Top destinations* (recipients)\n${rows.join(" · ")}`));
+  }
+  const ctx = [healthLine(s)];
+  if (!s.listing.complete)
+    ctx.push(`⏳ partial: ${num(s.listing.entriesRead)} messages listed before the deadline`);
+  if (s.probeErrors.length)
+    ctx.push(`probe problems: ${s.probeErrors.map((e) => truncate(e.message, 200)).join("; ")}`);
+  blocks.push({ type: "context", elements: ctx.filter(Boolean).map((t) => mrkdwn(esc(t))) });
+  return blocks;
+}
+
+/** One card for every relay asked about; stays within Slack's limits whatever the queue or relay count. */
+export function statusCard(snapshots: RelaySnapshot[], opts: StatusCardOptions): Card {
+  const o = { top: 5, ...opts };
+  const blocks: Block[] = [];
+  const overflow: RelaySnapshot[] = [];
+  for (const s of snapshots) {
+    const rb = relayBlocks(s, o);
+    // keep room for one summary section and the dividers
+    if (blocks.length + rb.length + 2 > SLACK_LIMITS.blocks) {
+      overflow.push(s);
+      continue;
+    }
+    if (blocks.length) blocks.push({ type: "divider" });
+    blocks.push(...rb);
+  }
+  if (overflow.length) {
+    const lines = overflow.map((s) => `• ${esc(headline(s))}`);
+    blocks.push(section(`*${overflow.length} more relays*\n${lines.join("\n")}`));
+  }
+  const text = snapshots.map(headline).join("\n");
+  return { text: truncate(text, 3000), blocks };
+}

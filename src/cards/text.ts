@@ -1,0 +1,49 @@
+import type { RelaySnapshot } from "../analysis/snapshot.js";
+import { QUEUE_NAMES } from "../parsers/postqueue.js";
+import { age, bytes, num } from "./format.js";
+import { headline } from "./status.js";
+
+/** The status card as plain text, for the terminal. */
+export function statusText(snapshots: RelaySnapshot[], nowMs: number, top = 5): string {
+  const out: string[] = [];
+  for (const s of snapshots) {
+    out.push(`== ${headline(s)}`);
+    if (!s.ok) {
+      out.push("");
+      continue;
+    }
+    out.push(`   ${QUEUE_NAMES.map((q) => `${q} ${num(s.queues[q])}`).join(" | ")}`);
+    out.push(
+      `   ${num(s.messages)} messages, ${bytes(s.bytes)}, oldest ${age(s.oldestArrival, nowMs)}${s.listing.complete ? "" : " (partial listing)"}`,
+    );
+    if (s.topReasons.length) {
+      out.push("   top deferral reasons:");
+      for (const r of s.topReasons.slice(0, top))
+        out.push(`     ${String(r.count).padStart(7)}  ${r.class.padEnd(17)} ${r.reason}`);
+    }
+    if (s.topDomains.length)
+      out.push(
+        `   top destinations: ${s.topDomains
+          .slice(0, top)
+          .map((d) => `${d.domain} ${num(d.count)}`)
+          .join(", ")}`,
+      );
+    if (s.disk) {
+      const d = s.disk;
+      out.push(
+        `   spool ${d.path}: ${d.bytes ? `${d.bytes.usedPercent}% used, ${bytes(d.bytes.available)} free` : "?"}; inodes ${d.inodes ? `${d.inodes.usedPercent}%` : "?"}${d.warning ? "  WARNING" : ""}`,
+      );
+    }
+    if (s.service)
+      out.push(
+        `   master ${s.service.masterRunning ? "running" : "NOT RUNNING"}, qmgr ${s.service.qmgrRunning ? "running" : "MISSING"}`,
+      );
+    if (s.load)
+      out.push(
+        `   load ${s.load.load1.toFixed(2)} ${s.load.load5.toFixed(2)} ${s.load.load15.toFixed(2)}, iowait ${s.load.iowaitPercent ?? "?"}%`,
+      );
+    for (const e of s.probeErrors) out.push(`   ! ${e.message}`);
+    out.push("");
+  }
+  return out.join("\n");
+}

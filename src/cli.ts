@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { subcommands } from "../commands/index.js";
+import { statusText } from "./cards/text.js";
+import { type Config, loadConfig, parseSlackEnv } from "./config.js";
+import { describeError, isMailqError } from "./errors.js";
+import { collectAll, RunnerPool, selectRelays } from "./relay/collect.js";
+import { createSlackApp } from "./slack/app.js";
+
+const USAGE = `mailq-bot — see and safely recover a stuck Postfix queue
+
+Usage:
+  mailq-bot status [--relay NAME] [--config FILE] [--json]   read-only snapshot of the queue(s)
+  mailq-bot serve  [--config FILE]                           run the Slack app (/mailq)
+  mailq-bot help
+
+Configuration: --config FILE, else $MAILQ_CONFIG, else ./mailq.yaml, else this machine (relay "local").
+Exit status of status: 0 every relay answered, 1 some did not, 2 bad usage or configuration.`;
+
+export interface CliIo {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  nowMs: () => number;
+}
+
+async function status(config: Config, relay: string | undefined, json: boolean, io: CliIo): Promise<number> {
+  const relays = selectRelays(config, relay);
+  const pool = new RunnerPool(io.env);
+  try {
+    const snaps = await collectAll(relays, pool, {
+      timeoutMs: config.probes.timeout,
+      logLines: config.probes.logLines,
+      thresholds: config.thresholds,
+      nowMs: io.nowMs,
+    });
+    io.stdout(json ? `${JSON.stringify({ relays: snaps }, null, 2)}\n` : statusText(snaps, io.nowMs()));
+    return snaps.every((s) => s.ok) ? 0 : 1;
+  } finally {
+    await pool.closeAll();
+  }
+}
+
+async function serve(config: Config, io: CliIo): Promise<number> {
+  const env = parseSlackEnv(io.env);
+  const pool = new RunnerPool(io.env);
+  const app = createSlackApp({ config, env, pool, nowMs: io.nowMs, subcommands });
+  await app.start(env.PORT);
+  io.stderr(
+    `mailq-bot: listening ${env.SLACK_APP_TOKEN ? "over Socket Mode" : `on :${env.PORT}/slack/events`}; relays: ${config.relays.map((r) => r.name).join(", ")} (${config.source})\n`,
+  );
+  const stop = async () => {
+    await app.stop().catch(() => {});
+    await pool.closeAll();
+    process.exit(0);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return new Promise(() => {});
+}
+
+export async function main(io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: io.argv,
+      allowPositionals: true,
+      options: {
+        relay: { type: "string" },
+        config: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    io.stderr(`mailq-bot: ${(e as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const [cmd = "serve", ...extra] = parsed.positionals;
+  const v = parsed.values;
+  if (v.help || cmd === "help") {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  if (extra.length) {
+    io.stderr(`mailq-bot: unexpected argument ${JSON.stringify(extra[0])}\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    const config = loadConfig({ file: v.config as string | undefined, env: io.env, cwd: io.cwd });
+    if (cmd === "status") return await status(config, v.relay as string | undefined, v.json === true, io);
+    if (cmd === "serve") return await serve(config, io);
+    io.stderr(`mailq-bot: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}\n`);
+    return 2;
+  } catch (e) {
+    io.stderr(`mailq-bot: ${describeError(e)}\n`);
+    return isMailqError(e) &&
+      (e.code === "CONFIG_INVALID" || e.code === "CONFIG_NOT_FOUND" || e.code === "RELAY_UNKNOWN")
+      ? 2
+      : 1;
+  }
+}
+
+const isEntry =
+  import.meta.url === `file://${process.argv[1]}` ||
+  process.argv[1]?.endsWith("/cli.ts") ||
+  process.argv[1]?.endsWith("/mailq-bot");
+if (isEntry) {
+  main({
+    argv: process.argv.slice(2),
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    nowMs: Date.now,
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}

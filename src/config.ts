@@ -1,0 +1,211 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { MailqError } from "./errors.js";
+import { durationSchema } from "./util/duration.js";
+
+export const RELAY_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const HOST_RE =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^\[?[0-9a-fA-F:.]+\]?$/;
+const USER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/i;
+
+const relaySchema = z
+  .object({
+    name: z.string().regex(RELAY_NAME_RE, "letters, digits, '.', '_' or '-', at most 63"),
+    host: z.string().regex(HOST_RE, "a host name or IP address"),
+    port: z.number().int().min(1).max(65535).default(22),
+    username: z.string().regex(USER_RE, "a Unix user name"),
+    privateKeyPath: z.string().min(1),
+    hostKeyFingerprint: z
+      .string()
+      .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, "the SHA256:… fingerprint that `ssh-keygen -lf` prints"),
+    sudo: z.boolean().default(false),
+  })
+  .strict();
+
+const userOrGroupId = z.string().regex(/^[US][A-Z0-9]{2,}$/, "a Slack user ID (U…) or user-group ID (S…)");
+
+const settingsShape = {
+  probes: z
+    .object({
+      timeout: durationSchema.prefault("20s"),
+      logLines: z.number().int().min(100).max(1_000_000).default(20_000),
+    })
+    .strict()
+    .prefault({}),
+  thresholds: z
+    .object({
+      diskPercent: z.number().min(1).max(100).default(90),
+      inodePercent: z.number().min(1).max(100).default(90),
+    })
+    .strict()
+    .prefault({}),
+  tickets: z
+    .object({ pattern: z.string().default("^[A-Z][A-Z0-9]+-[0-9]+$") })
+    .strict()
+    .prefault({}),
+  access: z
+    .object({
+      requesters: z.array(userOrGroupId).default([]),
+      approvers: z.array(userOrGroupId).default([]),
+    })
+    .strict()
+    .prefault({}),
+  approvals: z
+    .object({
+      required: z.number().int().min(1).max(5).default(1),
+      expireAfter: durationSchema.prefault("15m"),
+    })
+    .strict()
+    .prefault({}),
+  watch: z
+    .object({
+      interval: durationSchema.prefault("15m"),
+      drainedBelow: z.number().int().min(0).default(10),
+      maxDuration: durationSchema.prefault("24h"),
+    })
+    .strict()
+    .prefault({}),
+  store: z
+    .object({ path: z.string().min(1).default("./data/mailq.sqlite") })
+    .strict()
+    .prefault({}),
+};
+
+const relaysSchema = z
+  .array(relaySchema)
+  .min(1, "list at least one relay")
+  .superRefine((relays, ctx) => {
+    const seen = new Set<string>();
+    relays.forEach((r, i) => {
+      if (seen.has(r.name))
+        ctx.addIssue({ code: "custom", path: [i, "name"], message: `duplicate relay name "${r.name}"` });
+      seen.add(r.name);
+    });
+  });
+
+const settingsSchema = z.object(settingsShape).strict();
+
+export const configSchema = z
+  .object({ relays: relaysSchema, ...settingsShape })
+  .strict()
+  .superRefine((c, ctx) => {
+    try {
+      new RegExp(c.tickets.pattern);
+    } catch {
+      ctx.addIssue({
+        code: "custom",
+        path: ["tickets", "pattern"],
+        message: "not a valid regular expression",
+      });
+    }
+  });
+
+export type SshRelayConfig = z.infer<typeof relaySchema> & { kind: "ssh" };
+export type LocalRelayConfig = { kind: "local"; name: "local"; sudo: false };
+export type RelayConfig = SshRelayConfig | LocalRelayConfig;
+export type Config = Omit<z.infer<typeof configSchema>, "relays"> & {
+  relays: RelayConfig[];
+  /** Where the configuration came from, for messages. */
+  source: string;
+};
+
+/** Every issue on its own line, with its path, so a person can fix them all in one go. */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => `  - ${i.path.length ? i.path.join(".") : "(top level)"}: ${i.message}`)
+    .join("\n");
+}
+
+export function parseConfig(raw: unknown, source: string, baseDir: string): Config {
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new MailqError(
+      "CONFIG_INVALID",
+      `Configuration ${source} is invalid:\n${formatIssues(result.error)}`,
+      {
+        hint: "Fix the listed fields and start again",
+      },
+    );
+  }
+  const c = result.data;
+  return {
+    ...c,
+    source,
+    relays: c.relays.map((r) => ({
+      ...r,
+      kind: "ssh" as const,
+      privateKeyPath: isAbsolute(r.privateKeyPath) ? r.privateKeyPath : resolve(baseDir, r.privateKeyPath),
+    })),
+    store: { path: isAbsolute(c.store.path) ? c.store.path : resolve(baseDir, c.store.path) },
+  };
+}
+
+/** The configuration used when no file exists: one relay, this machine, no SSH. */
+export function localConfig(cwd: string): Config {
+  const c = settingsSchema.parse({});
+  return {
+    ...c,
+    source: "built-in defaults (no configuration file: probing this machine)",
+    relays: [{ kind: "local", name: "local", sudo: false }],
+    store: { path: resolve(cwd, c.store.path) },
+  };
+}
+
+/** `--config FILE`, else `$MAILQ_CONFIG`, else `./mailq.yaml`, else the local relay. */
+export function loadConfig(opts: { file?: string; env: NodeJS.ProcessEnv; cwd: string }): Config {
+  const explicit = opts.file ?? opts.env.MAILQ_CONFIG;
+  const path = resolve(opts.cwd, explicit ?? "mailq.yaml");
+  if (!existsSync(path)) {
+    if (explicit !== undefined) {
+      throw new MailqError("CONFIG_NOT_FOUND", `Configuration file ${path} does not exist`, {
+        hint: "Pass an existing file with --config or MAILQ_CONFIG, or remove the option to probe this machine",
+      });
+    }
+    return localConfig(opts.cwd);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new MailqError(
+      "CONFIG_INVALID",
+      `Configuration ${path} is not valid YAML: ${(e as Error).message}`,
+      {
+        hint: "Fix the YAML syntax and start again",
+      },
+    );
+  }
+  return parseConfig(raw, path, dirname(path));
+}
+
+const envSchema = z.object({
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-[A-Za-z0-9-]+$/, "a bot token starting with xoxb-"),
+  SLACK_SIGNING_SECRET: z.string().min(8, "the app's signing secret").optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-[A-Za-z0-9-]+$/, "an app-level token starting with xapp-")
+    .optional(),
+  SLACK_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+});
+export type SlackEnv = z.infer<typeof envSchema>;
+
+/** Slack secrets come from the environment only. */
+export function parseSlackEnv(env: NodeJS.ProcessEnv): SlackEnv {
+  const r = envSchema.safeParse(env);
+  if (!r.success) {
+    throw new MailqError("CONFIG_INVALID", `Slack environment is invalid:\n${formatIssues(r.error)}`, {
+      hint: "Set the variables listed (see .env.sample) and start again",
+    });
+  }
+  if (!r.data.SLACK_APP_TOKEN && !r.data.SLACK_SIGNING_SECRET) {
+    throw new MailqError(
+      "CONFIG_INVALID",
+      "Slack environment is invalid:\n  - SLACK_SIGNING_SECRET: required for HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)",
+      { hint: "Set the variables listed and start again" },
+    );
+  }
+  return r.data;
+}

@@ -1,0 +1,168 @@
+import { LogAccumulator } from "../analysis/log-summary.js";
+import type { QueueAccumulator } from "../analysis/queue-summary.js";
+import { createLineSplitter } from "../parsers/lines.js";
+import { parsePostqueueJsonLine, QUEUE_NAMES, type QueueName } from "../parsers/postqueue.js";
+import type { CommandRunner, RunResult } from "./runner.js";
+
+/**
+ * The fixed catalogue of read-only probes. Every argv is built here from constants and
+ * from values the relay itself reported (its queue_directory); nothing typed in Slack
+ * or on a command line ever reaches one.
+ */
+export const POSTCONF_KEYS = [
+  "queue_directory",
+  "maillog_file",
+  "syslog_name",
+  "mail_version",
+  "maximal_queue_lifetime",
+  "bounce_queue_lifetime",
+  "default_destination_concurrency_limit",
+  "smtp_destination_concurrency_limit",
+  "default_process_limit",
+  "qmgr_message_active_limit",
+  "minimal_backoff_time",
+  "maximal_backoff_time",
+  "enable_long_queue_ids",
+] as const;
+
+export interface ProbeContext {
+  runner: CommandRunner;
+  /** Prefix commands that need root with `sudo -n`. */
+  sudo: boolean;
+  /** Absolute time (ms) by which every probe must have answered. */
+  deadlineMs: number;
+  nowMs: () => number;
+}
+
+export class ProbeFailure extends Error {
+  constructor(
+    readonly probe: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function asRoot(ctx: ProbeContext, argv: string[]): string[] {
+  return ctx.sudo ? ["sudo", "-n", ...argv] : argv;
+}
+
+function remaining(ctx: ProbeContext, probe: string): number {
+  const ms = ctx.deadlineMs - ctx.nowMs();
+  if (ms <= 0) throw new ProbeFailure(probe, "no time left before the probe deadline");
+  return ms;
+}
+
+function explain(probe: string, r: RunResult): string {
+  if (r.timedOut) return `${probe} did not finish before the probe deadline`;
+  const err = r.stderr.trim().split("\n").slice(-2).join(" ").slice(0, 300);
+  if (r.code === 127) return `${probe}: command not found on the relay`;
+  if (/sudo: a password is required|sudo: a terminal is required/.test(err))
+    return `${probe}: sudo -n asked for a password; grant the bot's user this command in sudoers`;
+  return `${probe} exited ${r.code ?? "by signal"}${err ? `: ${err}` : ""}`;
+}
+
+async function runChecked(
+  ctx: ProbeContext,
+  probe: string,
+  argv: string[],
+  acceptCodes = [0],
+): Promise<RunResult> {
+  const r = await ctx.runner.run(argv, { timeoutMs: remaining(ctx, probe) });
+  if (r.timedOut || r.code === null || !acceptCodes.includes(r.code))
+    throw new ProbeFailure(probe, explain(probe, r));
+  return r;
+}
+
+export const probes = {
+  postconf: (ctx: ProbeContext) => runChecked(ctx, "postconf", ["postconf", ...POSTCONF_KEYS]),
+
+  /** Streams `postqueue -j` into the accumulator; the listing is never held whole. */
+  async postqueue(ctx: ProbeContext, acc: QueueAccumulator): Promise<{ complete: boolean }> {
+    const split = createLineSplitter((line) => {
+      if (line.length === 0) return;
+      const r = parsePostqueueJsonLine(line);
+      if (r.ok) acc.add(r.value);
+      else acc.addParseError();
+    });
+    const r = await ctx.runner.run(["postqueue", "-j"], {
+      timeoutMs: remaining(ctx, "postqueue -j"),
+      onStdout: (c) => split.push(c),
+    });
+    split.end();
+    if (r.timedOut) return { complete: false };
+    if (r.code !== 0) throw new ProbeFailure("postqueue -j", explain("postqueue -j", r));
+    return { complete: true };
+  },
+
+  /** Files in one queue directory, counted as they stream by (one byte each). */
+  async queueFiles(ctx: ProbeContext, queueDirectory: string, queue: QueueName): Promise<number> {
+    let n = 0;
+    const probe = `find ${queue}`;
+    const r = await ctx.runner.run(
+      asRoot(ctx, ["find", `${queueDirectory}/${queue}`, "-type", "f", "-printf", "."]),
+      {
+        timeoutMs: remaining(ctx, probe),
+        onStdout: (c) => {
+          n += c.length;
+        },
+      },
+    );
+    if (r.timedOut || r.code !== 0) throw new ProbeFailure(probe, explain(probe, r));
+    return n;
+  },
+
+  dfBytes: (ctx: ProbeContext, dir: string) => runChecked(ctx, "df -P", ["df", "-P", "-k", dir]),
+  dfInodes: (ctx: ProbeContext, dir: string) => runChecked(ctx, "df -i", ["df", "-P", "-i", dir]),
+  /** Exit 1 means "not running", which is an answer, not a failure. */
+  postfixStatus: (ctx: ProbeContext) =>
+    runChecked(ctx, "postfix status", asRoot(ctx, ["postfix", "status"]), [0, 1]),
+  ps: (ctx: ProbeContext) => runChecked(ctx, "ps", ["ps", "-eo", "pid,ppid,etimes,comm,args"]),
+  loadavg: (ctx: ProbeContext) => runChecked(ctx, "loadavg", ["cat", "/proc/loadavg"]),
+  vmstat: (ctx: ProbeContext) => runChecked(ctx, "vmstat", ["vmstat", "1", "2"]),
+
+  /**
+   * The tail of the mail log, streamed into the accumulator. The source is the one the
+   * relay uses: maillog_file when set, else /var/log/mail.log (or maillog), else journald.
+   */
+  async maillog(ctx: ProbeContext, maillogFile: string, lines: number): Promise<LogAccumulator> {
+    const candidates: { source: string; argv: string[] }[] = [];
+    const n = String(lines);
+    if (maillogFile.startsWith("/"))
+      candidates.push({ source: maillogFile, argv: asRoot(ctx, ["tail", "-n", n, maillogFile]) });
+    for (const f of ["/var/log/mail.log", "/var/log/maillog"])
+      candidates.push({ source: f, argv: asRoot(ctx, ["tail", "-n", n, f]) });
+    candidates.push({
+      source: "journald",
+      argv: asRoot(ctx, [
+        "journalctl",
+        "--no-pager",
+        "-q",
+        "-o",
+        "short-iso",
+        "-n",
+        n,
+        "_COMM=smtp",
+        "_COMM=error",
+        "_COMM=lmtp",
+        "_COMM=local",
+        "_COMM=virtual",
+      ]),
+    });
+    const failures: string[] = [];
+    for (const c of maillogFile.startsWith("/") ? candidates.slice(0, 1) : candidates.slice(1)) {
+      const acc = new LogAccumulator(c.source, ctx.nowMs());
+      const split = createLineSplitter((l) => acc.addLine(l));
+      const r = await ctx.runner.run(c.argv, {
+        timeoutMs: remaining(ctx, "mail log"),
+        onStdout: (b) => split.push(b),
+      });
+      split.end();
+      if (!r.timedOut && r.code === 0) return acc;
+      failures.push(explain(c.source, r));
+    }
+    throw new ProbeFailure("mail log", failures.join("; "));
+  },
+};
+
+export { QUEUE_NAMES };

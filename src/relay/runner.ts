@@ -1,0 +1,51 @@
+export interface RunOptions {
+  /** Fed to the command's stdin, then closed. Queue IDs travel this way, never as arguments. */
+  stdin?: string;
+  timeoutMs: number;
+  /** When given, stdout is streamed here and not kept. */
+  onStdout?: (chunk: Buffer) => void;
+  /** Cap on kept stdout/stderr text (bytes); the rest is dropped. */
+  maxOutputBytes?: number;
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Runs a fixed argv on one relay. Implementations only move bytes. */
+export interface CommandRunner {
+  readonly relay: string;
+  run(argv: readonly string[], opts: RunOptions): Promise<RunResult>;
+  close(): Promise<void>;
+}
+
+const SAFE_ARG = /^[A-Za-z0-9_./=:@,+%-]+$/;
+
+/** POSIX-quotes an argv for the remote shell that sshd always puts in between. */
+export function shellQuote(argv: readonly string[]): string {
+  return argv.map((a) => (a !== "" && SAFE_ARG.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(" ");
+}
+
+/** Keeps at most `max` bytes of text output. */
+export class CappedText {
+  private parts: Buffer[] = [];
+  private size = 0;
+  truncated = false;
+  constructor(private readonly max: number) {}
+  push(chunk: Buffer): void {
+    if (this.size >= this.max) {
+      this.truncated = true;
+      return;
+    }
+    const take = chunk.subarray(0, this.max - this.size);
+    this.parts.push(take);
+    this.size += take.length;
+    if (take.length < chunk.length) this.truncated = true;
+  }
+  toString(): string {
+    return Buffer.concat(this.parts).toString("utf8");
+  }
+}

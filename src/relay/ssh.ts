@@ -1,0 +1,169 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { NodeSSH } from "node-ssh";
+import type { ClientChannel } from "ssh2";
+import type { SshRelayConfig } from "../config.js";
+import { MailqError } from "../errors.js";
+import { CappedText, type CommandRunner, type RunOptions, type RunResult, shellQuote } from "./runner.js";
+
+/** The "SHA256:…" form `ssh-keygen -lf` prints for a raw public key blob. */
+export function sha256Fingerprint(key: Buffer): string {
+  return `SHA256:${createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
+}
+
+/** A small FIFO semaphore: sshd allows 10 sessions per connection by default. */
+class Slots {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async take(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    return () => {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
+
+function where(r: SshRelayConfig): string {
+  return `${r.name} (${r.username}@${r.host}:${r.port})`;
+}
+
+/** Turns ssh2's errors into ones that say what to do. */
+export function connectError(r: SshRelayConfig, e: unknown, hostKeySeen: string | undefined): MailqError {
+  const err = e as NodeJS.ErrnoException & { level?: string };
+  if (hostKeySeen !== undefined && hostKeySeen !== r.hostKeyFingerprint) {
+    return new MailqError(
+      "RELAY_HOST_KEY_MISMATCH",
+      `${where(r)}: host key mismatch: expected ${r.hostKeyFingerprint}, the relay presented ${hostKeySeen}; connection refused`,
+      {
+        hint: "Verify the relay's key on the console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) before updating hostKeyFingerprint",
+      },
+    );
+  }
+  if (err.level === "client-authentication") {
+    return new MailqError("RELAY_AUTH_FAILED", `${where(r)}: the relay refused the bot's SSH key`, {
+      hint: `Add the public key of ${r.privateKeyPath} to ~${r.username}/.ssh/authorized_keys on the relay`,
+    });
+  }
+  if (err.level === "client-timeout" || /timed out/i.test(err.message ?? "")) {
+    return new MailqError("RELAY_TIMEOUT", `${where(r)}: no SSH answer in time`, {
+      hint: "Check that the host is up and that port is open from the bot",
+    });
+  }
+  const what =
+    err.code === "ECONNREFUSED"
+      ? "connection refused"
+      : err.code === "ENOTFOUND"
+        ? "host name not found"
+        : err.message;
+  return new MailqError("RELAY_UNREACHABLE", `${where(r)}: cannot connect over SSH: ${what}`, {
+    hint: "Check that sshd runs there and that host and port in the configuration are right",
+  });
+}
+
+/** One pooled SSH connection to one relay; commands run as parallel channels on it. */
+export class SshRunner implements CommandRunner {
+  readonly relay: string;
+  private readonly ssh = new NodeSSH();
+  private readonly slots = new Slots(8);
+
+  private constructor(private readonly cfg: SshRelayConfig) {
+    this.relay = cfg.name;
+  }
+
+  static async connect(cfg: SshRelayConfig, timeoutMs: number): Promise<SshRunner> {
+    let privateKey: string;
+    try {
+      privateKey = await readFile(cfg.privateKeyPath, "utf8");
+    } catch (e) {
+      throw new MailqError(
+        "CONFIG_INVALID",
+        `${cfg.name}: cannot read privateKeyPath ${cfg.privateKeyPath}: ${(e as Error).message}`,
+        {
+          hint: "Point privateKeyPath at the bot's private key, readable by the bot's user",
+        },
+      );
+    }
+    const runner = new SshRunner(cfg);
+    let seen: string | undefined;
+    const deadline = setTimeout(() => runner.ssh.connection?.end(), timeoutMs + 100);
+    try {
+      await runner.ssh.connect({
+        host: cfg.host,
+        port: cfg.port,
+        username: cfg.username,
+        privateKey,
+        readyTimeout: timeoutMs,
+        keepaliveInterval: 15_000,
+        // No trust on first use: the configured fingerprint is the only one accepted.
+        hostVerifier: (key: Buffer) => {
+          seen = sha256Fingerprint(key);
+          return seen === cfg.hostKeyFingerprint;
+        },
+      });
+    } catch (e) {
+      runner.ssh.dispose();
+      throw connectError(cfg, e, seen);
+    } finally {
+      clearTimeout(deadline);
+    }
+    return runner;
+  }
+
+  get connected(): boolean {
+    return this.ssh.isConnected();
+  }
+
+  async run(argv: readonly string[], opts: RunOptions): Promise<RunResult> {
+    const release = await this.slots.take();
+    try {
+      return await this.exec(shellQuote(argv), opts);
+    } finally {
+      release();
+    }
+  }
+
+  private exec(command: string, opts: RunOptions): Promise<RunResult> {
+    const conn = this.ssh.connection;
+    if (!conn)
+      return Promise.reject(
+        new MailqError("RELAY_UNREACHABLE", `${where(this.cfg)}: the SSH connection is closed`),
+      );
+    const max = opts.maxOutputBytes ?? 4 << 20;
+    return new Promise((resolve, reject) => {
+      conn.exec(command, (err: Error | undefined, channel: ClientChannel) => {
+        if (err) {
+          reject(
+            new MailqError("PROBE_FAILED", `${where(this.cfg)}: could not start a command: ${err.message}`),
+          );
+          return;
+        }
+        const out = new CappedText(max);
+        const errText = new CappedText(max);
+        let timedOut = false;
+        let code: number | null = null;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          channel.signal("KILL");
+          channel.close();
+        }, opts.timeoutMs);
+        channel.on("data", (c: Buffer) => (opts.onStdout ? opts.onStdout(c) : out.push(c)));
+        channel.stderr.on("data", (c: Buffer) => errText.push(c));
+        channel.on("exit", (c: number | null) => {
+          code = c;
+        });
+        channel.on("close", () => {
+          clearTimeout(timer);
+          resolve({ code, stdout: out.toString(), stderr: errText.toString(), timedOut });
+        });
+        channel.end(opts.stdin ?? "");
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.ssh.dispose();
+  }
+}

@@ -1,0 +1,35 @@
+import type { Config } from "../config.js";
+import { formatIssues } from "../config.js";
+import type { Subcommand } from "./subcommand.js";
+
+export const MAX_COMMAND_TEXT = 1000;
+const TOKEN_RE = /^[\x20-\x7e]*$/;
+
+export type Routed =
+  | { ok: true; command: Subcommand<unknown>; args: unknown }
+  | { ok: false; message: string };
+
+/** Slash command text → a subcommand and validated arguments, or a message saying what exists. */
+export function route(text: string, all: Subcommand<never>[], config: Config): Routed {
+  const names = all.map((c) => c.name);
+  const known = `Subcommands: ${names.join(", ")}. Relays: ${config.relays.map((r) => r.name).join(", ")}. Try \`/mailq help\`.`;
+  if (text.length > MAX_COMMAND_TEXT)
+    return { ok: false, message: `That command is too long (over ${MAX_COMMAND_TEXT} characters). ${known}` };
+  if (!TOKEN_RE.test(text))
+    return {
+      ok: false,
+      message: `That command has characters the bot does not accept (control characters, newlines or non-ASCII). ${known}`,
+    };
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const [name = "help", ...rest] = words;
+  const command = all.find((c) => c.name === name.toLowerCase()) as Subcommand<unknown> | undefined;
+  if (!command) return { ok: false, message: `Unknown subcommand \`${name.slice(0, 40)}\`. ${known}` };
+  const parsed = command.schema(config).safeParse(rest);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      message: `\`/mailq ${command.name}\`: invalid arguments:\n${formatIssues(parsed.error)}\nUsage: \`${command.usage}\`. ${known}`,
+    };
+  }
+  return { ok: true, command, args: parsed.data };
+}
