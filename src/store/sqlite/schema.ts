@@ -1,0 +1,73 @@
+/** The whole SQLite schema; applied idempotently when the store opens. */
+export const SQLITE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS snapshots (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  relay TEXT NOT NULL,
+  taken_at_ms INTEGER NOT NULL,
+  messages INTEGER NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS snapshots_relay_time ON snapshots (relay, taken_at_ms);
+
+CREATE TABLE IF NOT EXISTS watches (
+  id TEXT PRIMARY KEY,
+  relay TEXT,
+  channel_id TEXT NOT NULL,
+  message_ts TEXT,
+  created_by TEXT NOT NULL,
+  interval_ms INTEGER NOT NULL,
+  started_at_ms INTEGER NOT NULL,
+  next_due_ms INTEGER NOT NULL,
+  updates INTEGER NOT NULL DEFAULT 0,
+  drained_streak INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL DEFAULT 'active',
+  stop_reason TEXT,
+  version INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE IF NOT EXISTS watch_updates (
+  watch_id TEXT NOT NULL REFERENCES watches(id),
+  seq INTEGER NOT NULL,
+  due_ms INTEGER NOT NULL,
+  claimed_at_ms INTEGER NOT NULL,
+  message_ts TEXT,
+  posted INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (watch_id, seq)
+);
+
+CREATE TABLE IF NOT EXISTS approvals (
+  id TEXT PRIMARY KEY,
+  relay TEXT NOT NULL,
+  action TEXT NOT NULL,
+  selector TEXT NOT NULL,
+  ticket TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  requester TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  message_ts TEXT,
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  frozen_json TEXT NOT NULL,
+  command TEXT NOT NULL,
+  approvers_json TEXT NOT NULL DEFAULT '[]',
+  result_json TEXT,
+  version INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at_ms INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  relay TEXT,
+  ticket TEXT,
+  request_id TEXT,
+  detail_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_ticket ON audit (ticket);
+CREATE INDEX IF NOT EXISTS audit_relay ON audit (relay);
+-- Append-only: the audit trail is evidence.
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+`;

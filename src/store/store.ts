@@ -1,0 +1,139 @@
+import type { RelaySnapshot } from "../analysis/snapshot.js";
+
+/**
+ * The durable store behind one interface: SQLite by default (zero set-up), PostgreSQL for
+ * several replicas. Every state change that must happen once (an approval executing, a
+ * watch update being posted) is a compare-and-set here, never an in-memory flag.
+ */
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+  snapshots: SnapshotRepo;
+  watches: WatchRepo;
+  approvals: ApprovalRepo;
+  audit: AuditRepo;
+  close(): Promise<void>;
+}
+
+export interface StoredSnapshot {
+  id: number;
+  relay: string;
+  takenAtMs: number;
+  snapshot: RelaySnapshot;
+}
+
+export interface SnapshotRepo {
+  save(s: RelaySnapshot, takenAtMs: number): Promise<StoredSnapshot>;
+  /** Newest first. */
+  latest(relay: string, limit: number): Promise<StoredSnapshot[]>;
+  /** Oldest first, from `sinceMs` (inclusive). */
+  since(relay: string, sinceMs: number): Promise<StoredSnapshot[]>;
+}
+
+export type WatchStatus = "active" | "stopped" | "drained" | "expired";
+
+export interface Watch {
+  id: string;
+  /** null: every configured relay. */
+  relay: string | null;
+  channelId: string;
+  /** The first message, kept current with chat.update; updates go in its thread. */
+  messageTs: string | null;
+  createdBy: string;
+  intervalMs: number;
+  startedAtMs: number;
+  nextDueMs: number;
+  /** Updates posted so far; the next one has seq = updates + 1. */
+  updates: number;
+  drainedStreak: number;
+  status: WatchStatus;
+  stopReason: string | null;
+  version: number;
+}
+
+export interface WatchRepo {
+  create(w: Omit<Watch, "version" | "updates" | "drainedStreak" | "status" | "stopReason">): Promise<Watch>;
+  get(id: string): Promise<Watch | undefined>;
+  active(): Promise<Watch[]>;
+  /** Compare-and-set on `version`; false when someone else changed the watch first. */
+  update(id: string, expectedVersion: number, patch: Partial<Omit<Watch, "id" | "version">>): Promise<boolean>;
+  /**
+   * Claims update number `seq` of a watch; true for exactly one caller across processes.
+   * Records what was posted so a restart neither repeats nor skips an update.
+   */
+  claimUpdate(watchId: string, seq: number, dueMs: number, claimedAtMs: number): Promise<boolean>;
+  recordPosted(watchId: string, seq: number, messageTs: string | null): Promise<void>;
+}
+
+export type ApprovalStatus = "pending" | "approved" | "executing" | "done" | "failed" | "rejected" | "cancelled" | "expired";
+
+export interface FrozenMessage {
+  queueId: string;
+  queueName: string;
+  arrivalTime: number;
+  sender: string;
+  recipientDomains: string[];
+}
+
+export interface ApprovalRequest {
+  id: string;
+  relay: string;
+  action: "hold" | "release" | "requeue" | "delete" | "retry";
+  selector: string;
+  ticket: string;
+  reason: string;
+  requester: string;
+  channelId: string;
+  messageTs: string | null;
+  createdAtMs: number;
+  expiresAtMs: number;
+  status: ApprovalStatus;
+  /** Exactly what runs: the IDs resolved at request time, with what identifies them. */
+  frozen: FrozenMessage[];
+  command: string;
+  approvers: string[];
+  result: unknown;
+  version: number;
+}
+
+export interface ApprovalRepo {
+  create(r: Omit<ApprovalRequest, "version" | "status" | "approvers" | "result">): Promise<ApprovalRequest>;
+  get(id: string): Promise<ApprovalRequest | undefined>;
+  /** Compare-and-set on status and version: true for exactly one caller. */
+  transition(
+    id: string,
+    from: ApprovalStatus,
+    expectedVersion: number,
+    patch: Partial<Pick<ApprovalRequest, "status" | "approvers" | "result" | "messageTs">>,
+  ): Promise<boolean>;
+  pending(): Promise<ApprovalRequest[]>;
+}
+
+export type AuditKind =
+  | "request"
+  | "approve"
+  | "reject"
+  | "cancel"
+  | "expire"
+  | "execute"
+  | "inspect"
+  | "watch-start"
+  | "watch-stop";
+
+export interface AuditEntry {
+  id: number;
+  atMs: number;
+  kind: AuditKind;
+  actor: string;
+  relay: string | null;
+  ticket: string | null;
+  requestId: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface AuditRepo {
+  append(e: Omit<AuditEntry, "id">): Promise<AuditEntry>;
+  /** Newest first. */
+  list(filter: { ticket?: string; relay?: string; limit: number }): Promise<AuditEntry[]>;
+  /** Oldest first, for export. */
+  all(): AsyncIterable<AuditEntry>;
+}
