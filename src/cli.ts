@@ -6,6 +6,7 @@ import { type Config, loadConfig, parseSlackEnv } from "./config.js";
 import { describeError, isMailqError } from "./errors.js";
 import { collectAll, RunnerPool, selectRelays } from "./relay/collect.js";
 import { createSlackApp } from "./slack/app.js";
+import { openSqliteStore } from "./store/sqlite/index.js";
 
 const USAGE = `mailq-bot — see and safely recover a stuck Postfix queue
 
@@ -46,7 +47,8 @@ async function status(config: Config, relay: string | undefined, json: boolean, 
 async function serve(config: Config, io: CliIo): Promise<number> {
   const env = parseSlackEnv(io.env);
   const pool = new RunnerPool(io.env);
-  const app = createSlackApp({ config, env, pool, nowMs: io.nowMs, subcommands });
+  const store = openSqliteStore(config.store.path);
+  const app = createSlackApp({ config, env, pool, store, nowMs: io.nowMs, subcommands });
   await app.start(env.PORT);
   io.stderr(
     `mailq-bot: listening ${env.SLACK_APP_TOKEN ? "over Socket Mode" : `on :${env.PORT}/slack/events`}; relays: ${config.relays.map((r) => r.name).join(", ")} (${config.source})\n`,
@@ -54,6 +56,7 @@ async function serve(config: Config, io: CliIo): Promise<number> {
   const stop = async () => {
     await app.stop().catch(() => {});
     await pool.closeAll();
+    await store.close();
     process.exit(0);
   };
   process.once("SIGINT", stop);

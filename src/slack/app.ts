@@ -1,6 +1,7 @@
 import bolt from "@slack/bolt";
 import type { Config, SlackEnv } from "../config.js";
 import type { RunnerPool } from "../relay/collect.js";
+import type { Store } from "../store/store.js";
 import * as mailqCommand from "./listeners/mailq-command.js";
 import type { Subcommand } from "./subcommand.js";
 
@@ -10,6 +11,7 @@ export interface SlackAppOptions {
   config: Config;
   env: SlackEnv;
   pool: RunnerPool;
+  store: Store;
   nowMs: () => number;
   subcommands: Subcommand<never>[];
 }

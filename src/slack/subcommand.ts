@@ -2,15 +2,27 @@ import type { z } from "zod";
 import type { Card } from "../cards/status.js";
 import type { Config } from "../config.js";
 import type { RunnerPool } from "../relay/collect.js";
+import type { Store } from "../store/store.js";
+
+/** The slice of Slack's Web API the commands use; Bolt's WebClient fits it. */
+export interface SlackClient {
+  chat: {
+    postMessage(args: Record<string, unknown>): Promise<{ ok?: boolean; ts?: string; channel?: string }>;
+    update(args: Record<string, unknown>): Promise<{ ok?: boolean }>;
+    postEphemeral(args: Record<string, unknown>): Promise<{ ok?: boolean }>;
+  };
+}
 
 export interface CommandContext {
   config: Config;
   pool: RunnerPool;
+  store: Store;
+  client: SlackClient;
   nowMs: () => number;
   userId: string;
   channelId: string;
-  /** Posts in the channel, for everyone. */
-  post(card: Card): Promise<void>;
+  /** Posts in the channel, for everyone; the message's ts when Slack gave one. */
+  post(card: Card): Promise<string | undefined>;
   /** Answers only the person who asked. */
   whisper(text: string): Promise<void>;
 }

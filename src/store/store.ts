@@ -55,7 +55,11 @@ export interface WatchRepo {
   get(id: string): Promise<Watch | undefined>;
   active(): Promise<Watch[]>;
   /** Compare-and-set on `version`; false when someone else changed the watch first. */
-  update(id: string, expectedVersion: number, patch: Partial<Omit<Watch, "id" | "version">>): Promise<boolean>;
+  update(
+    id: string,
+    expectedVersion: number,
+    patch: Partial<Omit<Watch, "id" | "version">>,
+  ): Promise<boolean>;
   /**
    * Claims update number `seq` of a watch; true for exactly one caller across processes.
    * Records what was posted so a restart neither repeats nor skips an update.
@@ -64,7 +68,15 @@ export interface WatchRepo {
   recordPosted(watchId: string, seq: number, messageTs: string | null): Promise<void>;
 }
 
-export type ApprovalStatus = "pending" | "approved" | "executing" | "done" | "failed" | "rejected" | "cancelled" | "expired";
+export type ApprovalStatus =
+  | "pending"
+  | "approved"
+  | "executing"
+  | "done"
+  | "failed"
+  | "rejected"
+  | "cancelled"
+  | "expired";
 
 export interface FrozenMessage {
   queueId: string;

@@ -3,12 +3,14 @@ import type { Card } from "../../cards/status.js";
 import type { Config } from "../../config.js";
 import { describeError } from "../../errors.js";
 import type { RunnerPool } from "../../relay/collect.js";
+import type { Store } from "../../store/store.js";
 import { route } from "../router.js";
-import type { CommandContext, Subcommand } from "../subcommand.js";
+import type { CommandContext, SlackClient, Subcommand } from "../subcommand.js";
 
 export interface MailqDeps {
   config: Config;
   pool: RunnerPool;
+  store: Store;
   nowMs: () => number;
   subcommands: Subcommand<never>[];
   command?: string;
@@ -31,6 +33,8 @@ export function register(app: App, deps: MailqDeps): void {
     const ctx: CommandContext = {
       config: deps.config,
       pool: deps.pool,
+      store: deps.store,
+      client: client as unknown as SlackClient,
       nowMs: deps.nowMs,
       userId: command.user_id,
       channelId: command.channel_id,
@@ -46,6 +50,7 @@ export function register(app: App, deps: MailqDeps): void {
           const code = (e as { data?: { error?: string } }).data?.error;
           if (!code || !NOT_POSTABLE.has(code)) throw e;
           await respond({ response_type: "in_channel", text: card.text, blocks: card.blocks as never });
+          return undefined;
         }
       },
       async whisper(text: string) {

@@ -1,0 +1,267 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { RelaySnapshot } from "../../analysis/snapshot.js";
+import type {
+  ApprovalRepo,
+  ApprovalRequest,
+  ApprovalStatus,
+  AuditEntry,
+  AuditRepo,
+  SnapshotRepo,
+  Store,
+  StoredSnapshot,
+  Watch,
+  WatchRepo,
+} from "../store.js";
+import { SQLITE_SCHEMA } from "./schema.js";
+
+type Db = Database.Database;
+type Row = Record<string, unknown>;
+
+const WATCH_COLUMNS: Record<keyof Omit<Watch, "id" | "version">, string> = {
+  relay: "relay",
+  channelId: "channel_id",
+  messageTs: "message_ts",
+  createdBy: "created_by",
+  intervalMs: "interval_ms",
+  startedAtMs: "started_at_ms",
+  nextDueMs: "next_due_ms",
+  updates: "updates",
+  drainedStreak: "drained_streak",
+  status: "status",
+  stopReason: "stop_reason",
+};
+
+function toWatch(r: Row): Watch {
+  return {
+    id: r.id as string,
+    relay: (r.relay as string | null) ?? null,
+    channelId: r.channel_id as string,
+    messageTs: (r.message_ts as string | null) ?? null,
+    createdBy: r.created_by as string,
+    intervalMs: r.interval_ms as number,
+    startedAtMs: r.started_at_ms as number,
+    nextDueMs: r.next_due_ms as number,
+    updates: r.updates as number,
+    drainedStreak: r.drained_streak as number,
+    status: r.status as Watch["status"],
+    stopReason: (r.stop_reason as string | null) ?? null,
+    version: r.version as number,
+  };
+}
+
+function toApproval(r: Row): ApprovalRequest {
+  return {
+    id: r.id as string,
+    relay: r.relay as string,
+    action: r.action as ApprovalRequest["action"],
+    selector: r.selector as string,
+    ticket: r.ticket as string,
+    reason: r.reason as string,
+    requester: r.requester as string,
+    channelId: r.channel_id as string,
+    messageTs: (r.message_ts as string | null) ?? null,
+    createdAtMs: r.created_at_ms as number,
+    expiresAtMs: r.expires_at_ms as number,
+    status: r.status as ApprovalStatus,
+    frozen: JSON.parse(r.frozen_json as string),
+    command: r.command as string,
+    approvers: JSON.parse(r.approvers_json as string),
+    result: r.result_json == null ? null : JSON.parse(r.result_json as string),
+    version: r.version as number,
+  };
+}
+
+function toAudit(r: Row): AuditEntry {
+  return {
+    id: r.id as number,
+    atMs: r.at_ms as number,
+    kind: r.kind as AuditEntry["kind"],
+    actor: r.actor as string,
+    relay: (r.relay as string | null) ?? null,
+    ticket: (r.ticket as string | null) ?? null,
+    requestId: (r.request_id as string | null) ?? null,
+    detail: JSON.parse(r.detail_json as string),
+  };
+}
+
+class Snapshots implements SnapshotRepo {
+  constructor(private readonly db: Db) {}
+  async save(s: RelaySnapshot, takenAtMs: number): Promise<StoredSnapshot> {
+    const r = this.db
+      .prepare("INSERT INTO snapshots (relay, taken_at_ms, messages, json) VALUES (?, ?, ?, ?)")
+      .run(s.relay, takenAtMs, s.messages, JSON.stringify(s));
+    return { id: Number(r.lastInsertRowid), relay: s.relay, takenAtMs, snapshot: s };
+  }
+  private rows(sql: string, ...args: unknown[]): StoredSnapshot[] {
+    return (this.db.prepare(sql).all(...args) as Row[]).map((r) => ({
+      id: r.id as number,
+      relay: r.relay as string,
+      takenAtMs: r.taken_at_ms as number,
+      snapshot: JSON.parse(r.json as string),
+    }));
+  }
+  async latest(relay: string, limit: number): Promise<StoredSnapshot[]> {
+    return this.rows(
+      "SELECT * FROM snapshots WHERE relay = ? ORDER BY taken_at_ms DESC, id DESC LIMIT ?",
+      relay,
+      limit,
+    );
+  }
+  async since(relay: string, sinceMs: number): Promise<StoredSnapshot[]> {
+    return this.rows(
+      "SELECT * FROM snapshots WHERE relay = ? AND taken_at_ms >= ? ORDER BY taken_at_ms, id",
+      relay,
+      sinceMs,
+    );
+  }
+}
+
+class Watches implements WatchRepo {
+  constructor(private readonly db: Db) {}
+  async create(w: Parameters<WatchRepo["create"]>[0]): Promise<Watch> {
+    this.db
+      .prepare(
+        `INSERT INTO watches (id, relay, channel_id, message_ts, created_by, interval_ms, started_at_ms, next_due_ms)
+         VALUES (@id, @relay, @channelId, @messageTs, @createdBy, @intervalMs, @startedAtMs, @nextDueMs)`,
+      )
+      .run(w);
+    return (await this.get(w.id)) as Watch;
+  }
+  async get(id: string): Promise<Watch | undefined> {
+    const r = this.db.prepare("SELECT * FROM watches WHERE id = ?").get(id) as Row | undefined;
+    return r ? toWatch(r) : undefined;
+  }
+  async active(): Promise<Watch[]> {
+    return (
+      this.db.prepare("SELECT * FROM watches WHERE status = 'active' ORDER BY next_due_ms").all() as Row[]
+    ).map(toWatch);
+  }
+  async update(
+    id: string,
+    expectedVersion: number,
+    patch: Partial<Omit<Watch, "id" | "version">>,
+  ): Promise<boolean> {
+    const keys = Object.keys(patch) as (keyof typeof WATCH_COLUMNS)[];
+    const sets = keys.map((k) => `${WATCH_COLUMNS[k]} = @${k}`);
+    const r = this.db
+      .prepare(
+        `UPDATE watches SET ${[...sets, "version = version + 1"].join(", ")} WHERE id = @id AND version = @expectedVersion`,
+      )
+      .run({ ...patch, id, expectedVersion });
+    return r.changes === 1;
+  }
+  async claimUpdate(watchId: string, seq: number, dueMs: number, claimedAtMs: number): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        "INSERT OR IGNORE INTO watch_updates (watch_id, seq, due_ms, claimed_at_ms) VALUES (?, ?, ?, ?)",
+      )
+      .run(watchId, seq, dueMs, claimedAtMs);
+    return r.changes === 1;
+  }
+  async recordPosted(watchId: string, seq: number, messageTs: string | null): Promise<void> {
+    this.db
+      .prepare("UPDATE watch_updates SET posted = 1, message_ts = ? WHERE watch_id = ? AND seq = ?")
+      .run(messageTs, watchId, seq);
+  }
+}
+
+class Approvals implements ApprovalRepo {
+  constructor(private readonly db: Db) {}
+  async create(r: Parameters<ApprovalRepo["create"]>[0]): Promise<ApprovalRequest> {
+    this.db
+      .prepare(
+        `INSERT INTO approvals (id, relay, action, selector, ticket, reason, requester, channel_id, message_ts,
+           created_at_ms, expires_at_ms, status, frozen_json, command)
+         VALUES (@id, @relay, @action, @selector, @ticket, @reason, @requester, @channelId, @messageTs,
+           @createdAtMs, @expiresAtMs, 'pending', @frozen, @command)`,
+      )
+      .run({ ...r, frozen: JSON.stringify(r.frozen) });
+    return (await this.get(r.id)) as ApprovalRequest;
+  }
+  async get(id: string): Promise<ApprovalRequest | undefined> {
+    const r = this.db.prepare("SELECT * FROM approvals WHERE id = ?").get(id) as Row | undefined;
+    return r ? toApproval(r) : undefined;
+  }
+  async transition(
+    id: string,
+    from: ApprovalStatus,
+    expectedVersion: number,
+    patch: Partial<Pick<ApprovalRequest, "status" | "approvers" | "result" | "messageTs">>,
+  ): Promise<boolean> {
+    const sets = ["version = version + 1"];
+    const args: Record<string, unknown> = { id, from, expectedVersion };
+    const set = (column: string, name: string, value: unknown) => {
+      sets.push(`${column} = @${name}`);
+      args[name] = value;
+    };
+    if (patch.status !== undefined) set("status", "status", patch.status);
+    if (patch.approvers !== undefined) set("approvers_json", "approvers", JSON.stringify(patch.approvers));
+    if (patch.result !== undefined) set("result_json", "result", JSON.stringify(patch.result));
+    if (patch.messageTs !== undefined) set("message_ts", "messageTs", patch.messageTs);
+    const r = this.db
+      .prepare(
+        `UPDATE approvals SET ${sets.join(", ")} WHERE id = @id AND status = @from AND version = @expectedVersion`,
+      )
+      .run(args);
+    return r.changes === 1;
+  }
+  async pending(): Promise<ApprovalRequest[]> {
+    return (
+      this.db
+        .prepare("SELECT * FROM approvals WHERE status = 'pending' ORDER BY created_at_ms")
+        .all() as Row[]
+    ).map(toApproval);
+  }
+}
+
+class Audit implements AuditRepo {
+  constructor(private readonly db: Db) {}
+  async append(e: Omit<AuditEntry, "id">): Promise<AuditEntry> {
+    const r = this.db
+      .prepare(
+        "INSERT INTO audit (at_ms, kind, actor, relay, ticket, request_id, detail_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(e.atMs, e.kind, e.actor, e.relay, e.ticket, e.requestId, JSON.stringify(e.detail));
+    return { ...e, id: Number(r.lastInsertRowid) };
+  }
+  async list(filter: { ticket?: string; relay?: string; limit: number }): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    for (const [column, value] of [
+      ["ticket", filter.ticket],
+      ["relay", filter.relay],
+    ] as const) {
+      if (value === undefined) continue;
+      where.push(`${column} = ?`);
+      args.push(value);
+    }
+    const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, filter.limit) as Row[]).map(toAudit);
+  }
+  async *all(): AsyncIterable<AuditEntry> {
+    for (const r of this.db.prepare("SELECT * FROM audit ORDER BY id").iterate() as Iterable<Row>)
+      yield toAudit(r);
+  }
+}
+
+/** Opens (creating if needed) the SQLite store at `path`; ":memory:" for tests. */
+export function openSqliteStore(path: string): Store {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("busy_timeout = 5000");
+  db.pragma("foreign_keys = ON");
+  db.exec(SQLITE_SCHEMA);
+  return {
+    kind: "sqlite",
+    snapshots: new Snapshots(db),
+    watches: new Watches(db),
+    approvals: new Approvals(db),
+    audit: new Audit(db),
+    async close() {
+      db.close();
+    },
+  };
+}
