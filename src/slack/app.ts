@@ -1,11 +1,9 @@
-import bolt from "@slack/bolt";
+import { App, LogLevel } from "@slack/bolt";
 import type { Config, SlackEnv } from "../config.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { Store } from "../store/store.js";
 import * as mailqCommand from "./listeners/mailq-command.js";
 import type { Subcommand } from "./subcommand.js";
-
-const { App, LogLevel } = bolt;
 
 export interface SlackAppOptions {
   config: Config;

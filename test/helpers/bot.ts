@@ -1,0 +1,54 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { subcommands } from "../../commands/index.js";
+import type { Config } from "../../src/config.js";
+import { RunnerPool } from "../../src/relay/collect.js";
+import { createSlackApp } from "../../src/slack/app.js";
+import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import type { Store } from "../../src/store/store.js";
+
+export const SIGNING_SECRET = "lab-signing-secret-0123456789";
+
+export interface RunningBot {
+  url: string;
+  store: Store;
+  pool: RunnerPool;
+  stop(): Promise<void>;
+}
+
+/** The real Bolt app over HTTP on a loopback port, talking to a fake Web API. */
+export async function startBot(o: {
+  config: Config;
+  apiUrl: string;
+  store?: Store;
+  nowMs?: () => number;
+  env?: NodeJS.ProcessEnv;
+}): Promise<RunningBot> {
+  const store = o.store ?? openSqliteStore(":memory:");
+  const pool = new RunnerPool(o.env ?? process.env);
+  const app = createSlackApp({
+    config: o.config,
+    env: {
+      SLACK_BOT_TOKEN: "xoxb-lab-token",
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: o.apiUrl,
+      PORT: 0,
+    },
+    pool,
+    store,
+    nowMs: o.nowMs ?? Date.now,
+    subcommands,
+  });
+  const server = (await app.start(0)) as Server;
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/slack/events`,
+    store,
+    pool,
+    async stop() {
+      await app.stop();
+      await pool.closeAll();
+      if (!o.store) await store.close();
+    },
+  };
+}
