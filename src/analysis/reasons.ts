@@ -90,7 +90,7 @@ export function shortCause(reason: string): string {
   const connect = /^connect to ([^\s[]+)(?:\[[^\]]*\])?(?::\d+)?: (.+)$/i.exec(reason);
   if (connect) {
     const what = (connect[2] ?? "").toLowerCase().replace("connection timed out", "connect timeout");
-    return `${what} to ${connect[1]}`;
+    return `${what.length > 40 ? `${what.slice(0, 39)}…` : what} to ${connect[1]}`;
   }
   const dns = /name service error for name=(\S+) type=(\w+)/i.exec(reason);
   if (dns) return `DNS ${dns[2]} lookup failing for ${dns[1]}`;

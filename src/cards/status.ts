@@ -87,6 +87,25 @@ function relayBlocks(s: RelaySnapshot, o: Required<StatusCardOptions>): Block[] 
   return blocks;
 }
 
+/** Relays that did not fit, one short line each, packed into as few sections as the limits allow. */
+function overflowSections(snaps: RelaySnapshot[], room: number): Block[] {
+  const lines = snaps.map((s) =>
+    s.ok
+      ? `• ${esc(s.relay)}: ${num(s.queues.deferred)} deferred, ${num(s.queues.hold)} hold, ${num(s.messages)} total`
+      : `• ${esc(s.relay)}: 🔴 not answering`,
+  );
+  const out: Block[] = [];
+  let current = `*${snaps.length} more relays* (ask \`/mailq status <relay>\` for one)`;
+  for (const line of lines) {
+    if (current.length + line.length + 1 > SLACK_LIMITS.sectionText) {
+      out.push(section(current));
+      current = line;
+    } else current += `\n${line}`;
+  }
+  out.push(section(current));
+  return out.slice(0, Math.max(1, room));
+}
+
 /** One card for every relay asked about; stays within Slack's limits whatever the queue or relay count. */
 export function statusCard(snapshots: RelaySnapshot[], opts: StatusCardOptions): Card {
   const o = { top: 5, ...opts };
@@ -94,18 +113,15 @@ export function statusCard(snapshots: RelaySnapshot[], opts: StatusCardOptions):
   const overflow: RelaySnapshot[] = [];
   for (const s of snapshots) {
     const rb = relayBlocks(s, o);
-    // keep room for one summary section and the dividers
-    if (blocks.length + rb.length + 2 > SLACK_LIMITS.blocks) {
+    // keep room for the overflow sections and a divider
+    if (overflow.length || blocks.length + rb.length + 4 > SLACK_LIMITS.blocks) {
       overflow.push(s);
       continue;
     }
     if (blocks.length) blocks.push({ type: "divider" });
     blocks.push(...rb);
   }
-  if (overflow.length) {
-    const lines = overflow.map((s) => `• ${esc(headline(s))}`);
-    blocks.push(section(`*${overflow.length} more relays*\n${lines.join("\n")}`));
-  }
+  if (overflow.length) blocks.push(...overflowSections(overflow, SLACK_LIMITS.blocks - blocks.length));
   const text = snapshots.map(headline).join("\n");
   return { text: truncate(text, 3000), blocks };
 }

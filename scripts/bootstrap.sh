@@ -1,0 +1,9 @@
+#!/usr/bin/env sh
+# Installs the npm packages when they are missing or older than the lock file, so that
+# `npm start` and `npm test` work on a fresh clone.
+set -eu
+cd "$(dirname "$0")/.."
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "bootstrap: installing npm packages (npm ci)" >&2
+  npm ci --no-audit --no-fund >&2
+fi

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { QueueAccumulator } from "../../src/analysis/queue-summary.js";
+import { buildSnapshot, type RelaySnapshot } from "../../src/analysis/snapshot.js";
+import { headline, statusCard } from "../../src/cards/status.js";
+import { statusText } from "../../src/cards/text.js";
+
+const NOW = Date.UTC(2026, 0, 3, 11, 0, 0);
+
+/** A relay snapshot folded from `n` entries, each with its own recipient and a long cause. */
+function snapshot(relay: string, n: number, reasonLength = 280): RelaySnapshot {
+  const acc = new QueueAccumulator(NOW / 1000);
+  for (let i = 0; i < n; i++) {
+    acc.add({
+      queueName: i % 10 === 0 ? "hold" : "deferred",
+      queueId: `A${i.toString(16).toUpperCase().padStart(9, "0")}`,
+      arrivalTime: NOW / 1000 - 60 * i,
+      messageSize: 1000,
+      forcedExpire: false,
+      sender: "app@billing.example",
+      recipients: [
+        {
+          address: `user${i}@dest${i % 40}.example`,
+          delayReason:
+            `connect to mx.dest${i % 12}.example[192.0.2.${i % 12}]:25: ${"Connection timed out ".repeat(20)}`.slice(
+              0,
+              reasonLength,
+            ),
+        },
+      ],
+    });
+  }
+  return buildSnapshot({
+    relay,
+    takenAtMs: NOW,
+    queue: acc.summary(),
+    listingComplete: true,
+    probeErrors: [],
+  });
+}
+
+function sectionTexts(blocks: Record<string, unknown>[]): string[] {
+  const out: string[] = [];
+  for (const b of blocks) {
+    const t = b.text as { text?: string } | undefined;
+    if (t?.text) out.push(t.text);
+    for (const f of (b.fields as { text: string }[] | undefined) ?? []) out.push(f.text);
+    for (const e of (b.elements as { text?: string }[] | undefined) ?? []) if (e.text) out.push(e.text);
+  }
+  return out;
+}
+
+describe("statusCard", () => {
+  it("puts the headline first: deferred count and the top cause with its count", () => {
+    const s = snapshot("relay-a", 50);
+    expect(headline(s)).toMatch(
+      /^relay-a: 45 deferred · 5 on hold · top cause: connect timeout connection timed out co… to mx\.dest\d+\.example \(5\)$/,
+    );
+  });
+
+  it.each([1, 3, 8, 12, 40])(
+    "stays within Slack's limits with %i relays whatever the queue size",
+    (relays) => {
+      const snaps = Array.from({ length: relays }, (_, i) => snapshot(`relay-${i}`, 2000));
+      const card = statusCard(snaps, { nowMs: NOW });
+      expect(card.blocks.length).toBeLessThanOrEqual(50);
+      for (const t of sectionTexts(card.blocks)) expect(t.length).toBeLessThanOrEqual(3000);
+      // every relay is named somewhere, even those summarised in the overflow section
+      const all = sectionTexts(card.blocks).join("\n");
+      for (let i = 0; i < relays; i++) expect(all).toContain(`relay-${i}:`);
+    },
+  );
+
+  it("does not grow with the queue", () => {
+    const small = JSON.stringify(statusCard([snapshot("r", 200)], { nowMs: NOW })).length;
+    const big = JSON.stringify(statusCard([snapshot("r", 20_000)], { nowMs: NOW })).length;
+    expect(big).toBeLessThan(small * 1.2);
+  });
+
+  it("shows domains and counts, never recipients' addresses", () => {
+    const card = JSON.stringify(statusCard([snapshot("relay-a", 300)], { nowMs: NOW }));
+    expect(card).not.toMatch(/user\d+@/);
+    expect(card).toContain("dest0.example");
+  });
+
+  it("says plainly when a relay did not answer", () => {
+    const down = buildSnapshot({
+      relay: "relay-b",
+      takenAtMs: NOW,
+      fatal: "relay-b (root@10.0.0.2:22): cannot connect over SSH: connection refused",
+      listingComplete: false,
+      probeErrors: [],
+    });
+    const card = statusCard([snapshot("relay-a", 10), down], { nowMs: NOW });
+    expect(card.text).toContain(
+      "relay-b: not answering · relay-b (root@10.0.0.2:22): cannot connect over SSH: connection refused",
+    );
+    expect(statusText([down], NOW)).toContain("not answering");
+  });
+});
