@@ -155,7 +155,7 @@ export function localConfig(cwd: string): Config {
 
 /** `--config FILE`, else `$MAILQ_CONFIG`, else `./mailq.yaml`, else the local relay. */
 export function loadConfig(opts: { file?: string; env: NodeJS.ProcessEnv; cwd: string }): Config {
-  const explicit = opts.file ?? opts.env.MAILQ_CONFIG;
+  const explicit = opts.file ?? (opts.env.MAILQ_CONFIG || undefined);
   const path = resolve(opts.cwd, explicit ?? "mailq.yaml");
   if (!existsSync(path)) {
     if (explicit !== undefined) {

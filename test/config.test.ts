@@ -6,7 +6,13 @@ import { loadConfig, parseConfig, parseSlackEnv } from "../src/config.js";
 import { MailqError } from "../src/errors.js";
 
 const FP = `SHA256:${"Q".repeat(43)}`;
-const relay = { name: "relay-a", host: "mx1.example.net", username: "mailqbot", privateKeyPath: "keys/bot", hostKeyFingerprint: FP };
+const relay = {
+  name: "relay-a",
+  host: "mx1.example.net",
+  username: "mailqbot",
+  privateKeyPath: "keys/bot",
+  hostKeyFingerprint: FP,
+};
 
 function issues(raw: unknown): string {
   try {
@@ -22,7 +28,12 @@ function issues(raw: unknown): string {
 describe("configuration", () => {
   it("applies defaults and resolves the key path against the config's folder", () => {
     const c = parseConfig({ relays: [relay] }, "mailq.yaml", "/etc/mailq");
-    expect(c.relays[0]).toMatchObject({ kind: "ssh", port: 22, sudo: false, privateKeyPath: "/etc/mailq/keys/bot" });
+    expect(c.relays[0]).toMatchObject({
+      kind: "ssh",
+      port: 22,
+      sudo: false,
+      privateKeyPath: "/etc/mailq/keys/bot",
+    });
     expect(c.probes.timeout).toBe(20_000);
     expect(c.approvals).toEqual({ required: 1, expireAfter: 15 * 60_000 });
     expect(c.tickets.pattern).toBe("^[A-Z][A-Z0-9]+-[0-9]+$");
@@ -31,34 +42,58 @@ describe("configuration", () => {
 
   it.each([
     ["no relays", { relays: [] }, ["relays: list at least one relay"]],
-    ["a bad fingerprint", { relays: [{ ...relay, hostKeyFingerprint: "MD5:aa:bb" }] }, ["relays.0.hostKeyFingerprint"]],
+    [
+      "a bad fingerprint",
+      { relays: [{ ...relay, hostKeyFingerprint: "MD5:aa:bb" }] },
+      ["relays.0.hostKeyFingerprint"],
+    ],
     ["a bad port", { relays: [{ ...relay, port: 70000 }] }, ["relays.0.port"]],
     ["an unknown field", { relays: [{ ...relay, password: "hunter2" }] }, ["relays.0"]],
     ["a duplicate name", { relays: [relay, relay] }, ['relays.1.name: duplicate relay name "relay-a"']],
     ["a host with a shell", { relays: [{ ...relay, host: "mx1;reboot" }] }, ["relays.0.host"]],
     ["a bad duration", { relays: [relay], probes: { timeout: "soon" } }, ["probes.timeout"]],
     ["a bad approver ID", { relays: [relay], access: { approvers: ["alice"] } }, ["access.approvers.0"]],
-    ["a bad ticket regex", { relays: [relay], tickets: { pattern: "([" } }, ["tickets.pattern: not a valid regular expression"]],
+    [
+      "a bad ticket regex",
+      { relays: [relay], tickets: { pattern: "([" } },
+      ["tickets.pattern: not a valid regular expression"],
+    ],
   ])("refuses %s, naming the path", (_l, raw, expected) => {
     const msg = issues(raw);
     for (const e of expected) expect(msg).toContain(e);
   });
 
   it("lists every problem at once, each with its path", () => {
-    const msg = issues({ relays: [{ name: "bad name!", host: "", username: "", privateKeyPath: "", hostKeyFingerprint: "x" }] });
-    for (const p of ["relays.0.name", "relays.0.host", "relays.0.username", "relays.0.privateKeyPath", "relays.0.hostKeyFingerprint"])
+    const msg = issues({
+      relays: [{ name: "bad name!", host: "", username: "", privateKeyPath: "", hostKeyFingerprint: "x" }],
+    });
+    for (const p of [
+      "relays.0.name",
+      "relays.0.host",
+      "relays.0.username",
+      "relays.0.privateKeyPath",
+      "relays.0.hostKeyFingerprint",
+    ])
       expect(msg).toContain(p);
   });
 
   describe("where the file comes from", () => {
     const dir = mkdtempSync(join(tmpdir(), "mailq-config-"));
     const file = join(dir, "custom.yaml");
-    writeFileSync(file, `relays:\n  - name: relay-x\n    host: 127.0.0.1\n    username: root\n    privateKeyPath: /k\n    hostKeyFingerprint: "${FP}"\n`);
-    writeFileSync(join(dir, "mailq.yaml"), `relays:\n  - name: relay-cwd\n    host: 127.0.0.1\n    username: root\n    privateKeyPath: /k\n    hostKeyFingerprint: "${FP}"\n`);
+    writeFileSync(
+      file,
+      `relays:\n  - name: relay-x\n    host: 127.0.0.1\n    username: root\n    privateKeyPath: /k\n    hostKeyFingerprint: "${FP}"\n`,
+    );
+    writeFileSync(
+      join(dir, "mailq.yaml"),
+      `relays:\n  - name: relay-cwd\n    host: 127.0.0.1\n    username: root\n    privateKeyPath: /k\n    hostKeyFingerprint: "${FP}"\n`,
+    );
     const empty = mkdtempSync(join(tmpdir(), "mailq-empty-"));
 
     it("prefers --config, then $MAILQ_CONFIG, then ./mailq.yaml", () => {
-      expect(loadConfig({ file: file, env: { MAILQ_CONFIG: "/nope" }, cwd: dir }).relays[0]?.name).toBe("relay-x");
+      expect(loadConfig({ file: file, env: { MAILQ_CONFIG: "/nope" }, cwd: dir }).relays[0]?.name).toBe(
+        "relay-x",
+      );
       expect(loadConfig({ env: { MAILQ_CONFIG: file }, cwd: empty }).relays[0]?.name).toBe("relay-x");
       expect(loadConfig({ env: {}, cwd: dir }).relays[0]?.name).toBe("relay-cwd");
     });
@@ -69,7 +104,9 @@ describe("configuration", () => {
     });
 
     it("refuses a named file that does not exist instead of silently probing this machine", () => {
-      expect(() => loadConfig({ file: join(empty, "missing.yaml"), env: {}, cwd: empty })).toThrow(/does not exist/);
+      expect(() => loadConfig({ file: join(empty, "missing.yaml"), env: {}, cwd: empty })).toThrow(
+        /does not exist/,
+      );
     });
 
     it("refuses YAML that does not parse", () => {
@@ -82,14 +119,22 @@ describe("configuration", () => {
 
 describe("Slack environment", () => {
   it("takes HTTP mode with a signing secret, or Socket Mode with an app token", () => {
-    expect(parseSlackEnv({ SLACK_BOT_TOKEN: "xoxb-1-2", SLACK_SIGNING_SECRET: "0123456789" }).PORT).toBe(3000);
-    expect(parseSlackEnv({ SLACK_BOT_TOKEN: "xoxb-1-2", SLACK_APP_TOKEN: "xapp-1-2", PORT: "8080" }).PORT).toBe(8080);
+    expect(parseSlackEnv({ SLACK_BOT_TOKEN: "xoxb-1-2", SLACK_SIGNING_SECRET: "0123456789" }).PORT).toBe(
+      3000,
+    );
+    expect(
+      parseSlackEnv({ SLACK_BOT_TOKEN: "xoxb-1-2", SLACK_APP_TOKEN: "xapp-1-2", PORT: "8080" }).PORT,
+    ).toBe(8080);
   });
   it.each([
     ["no token", {}, "SLACK_BOT_TOKEN"],
     ["a user token", { SLACK_BOT_TOKEN: "xoxp-1", SLACK_SIGNING_SECRET: "0123456789" }, "SLACK_BOT_TOKEN"],
     ["neither secret nor app token", { SLACK_BOT_TOKEN: "xoxb-1" }, "SLACK_SIGNING_SECRET"],
-    ["a bad API URL", { SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "0123456789", SLACK_API_URL: "ftp://x" }, "SLACK_API_URL"],
+    [
+      "a bad API URL",
+      { SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "0123456789", SLACK_API_URL: "ftp://x" },
+      "SLACK_API_URL",
+    ],
   ])("refuses %s", (_l, env, path) => {
     expect(() => parseSlackEnv(env as NodeJS.ProcessEnv)).toThrow(path);
   });

@@ -66,17 +66,30 @@ export interface SnapshotParts {
 
 const iso = (s: number | null | undefined) => (s ? new Date(s * 1000).toISOString() : null);
 
+/**
+ * Per-queue counts: from the listing when it is complete; from the queue directories
+ * (fast, exact at that moment) while the listing is partial.
+ */
+function queueCounts(p: SnapshotParts): QueueCounts {
+  const listed = p.queue?.queues ?? { maildrop: 0, incoming: 0, active: 0, deferred: 0, hold: 0 };
+  if (p.listingComplete || !p.queueFiles) return listed;
+  const out = { ...listed };
+  for (const k of Object.keys(out) as (keyof QueueCounts)[]) out[k] = p.queueFiles[k] ?? listed[k];
+  return out;
+}
+
 export function buildSnapshot(p: SnapshotParts): RelaySnapshot {
   const q = p.queue;
   const top = p.top ?? 5;
+  const queues = queueCounts(p);
   const snap: RelaySnapshot = {
     relay: p.relay,
     ok: p.fatal === undefined,
     takenAt: new Date(p.takenAtMs).toISOString(),
-    messages: q?.messages ?? 0,
+    messages: p.listingComplete ? (q?.messages ?? 0) : Object.values(queues).reduce((a, b) => a + b, 0),
     recipients: q?.recipients ?? 0,
     bytes: q?.bytes ?? 0,
-    queues: q?.queues ?? { maildrop: 0, incoming: 0, active: 0, deferred: 0, hold: 0 },
+    queues,
     queueFiles: p.queueFiles ?? null,
     oldestArrival: iso(q?.oldestArrival),
     oldestDeferredArrival: iso(q?.oldestDeferredArrival),

@@ -24,11 +24,25 @@ import type { CommandRunner } from "./runner.js";
 import { SshRunner } from "./ssh.js";
 
 export interface CollectOptions {
+  /** Connection and every probe but the listing answer within this. */
   timeoutMs: number;
+  /** The full `postqueue -j` may take longer on a huge queue; defaults to timeoutMs. */
+  listingTimeoutMs?: number;
+  /**
+   * When the listing is not done this long after the start, answer at once with the
+   * directory counts and the causes read so far (marked partial); the full snapshot follows.
+   */
+  firstAnswerMs?: number;
   logLines: number;
   thresholds: Config["thresholds"];
   nowMs: () => number;
   top?: number;
+}
+
+/** A first answer, and the full one when the first was partial. */
+export interface Progressive {
+  first: RelaySnapshot;
+  full: Promise<RelaySnapshot> | null;
 }
 
 /** Keeps one SSH connection per relay and reuses it while it stays up. */
@@ -82,31 +96,36 @@ function probeError(e: unknown, fallback: string): ProbeError {
   return { probe: fallback, message: describeError(e) };
 }
 
-/** Runs the probe catalogue on one relay, in parallel, all within `timeoutMs`. Never throws. */
-export async function collectRelay(
+/** Runs the probe catalogue on one relay, in parallel, all within the deadlines. Never throws. */
+export async function collectRelayProgressive(
   relay: RelayConfig,
   pool: RunnerPool,
   opts: CollectOptions,
-): Promise<RelaySnapshot> {
+): Promise<Progressive> {
   const started = opts.nowMs();
+  const top = opts.top ?? 5;
   const base: SnapshotParts = {
     relay: relay.name,
     takenAtMs: started,
     listingComplete: false,
     probeErrors: [],
-    top: opts.top ?? 5,
+    top,
   };
   let runner: CommandRunner;
   try {
     runner = await pool.get(relay, opts.timeoutMs);
   } catch (e) {
-    return buildSnapshot({ ...base, fatal: describeError(e) });
+    return { first: buildSnapshot({ ...base, fatal: describeError(e) }), full: null };
   }
   const ctx: ProbeContext = {
     runner,
     sudo: relay.sudo,
     deadlineMs: started + opts.timeoutMs,
     nowMs: opts.nowMs,
+  };
+  const listingCtx: ProbeContext = {
+    ...ctx,
+    deadlineMs: started + Math.max(opts.timeoutMs, opts.listingTimeoutMs ?? 0),
   };
   const errors: ProbeError[] = [];
   const soft = <T>(p: Promise<T>, name: string): Promise<T | undefined> =>
@@ -116,10 +135,14 @@ export async function collectRelay(
     });
 
   const acc = new QueueAccumulator(Math.floor(started / 1000));
-  const listing = probes.postqueue(ctx, acc).then(
+  let listingDone = false;
+  const listing = probes.postqueue(listingCtx, acc).then(
     (r) => ({ complete: r.complete, error: undefined as string | undefined }),
     (e) => ({ complete: false, error: probeError(e, "postqueue -j").message }),
   );
+  void listing.then(() => {
+    listingDone = true;
+  });
   const postconf = soft(probes.postconf(ctx), "postconf").then((r) =>
     r ? postfixSettings(parsePostconf(r.stdout)) : undefined,
   );
@@ -143,8 +166,7 @@ export async function collectRelay(
     ? soft(probes.maillog(ctx, settings.maillogFile, opts.logLines), "mail log")
     : undefined;
 
-  const [l, st, pss, la, vm, fc, db, di, lg] = await Promise.all([
-    listing,
+  const [st, pss, la, vm, fc, db, di, lg] = await Promise.all([
     status,
     ps,
     loadavg,
@@ -154,21 +176,10 @@ export async function collectRelay(
     dfI,
     log,
   ]);
-
-  if (l.error !== undefined && errors.every((e) => e.probe !== "postqueue -j"))
-    errors.push({ probe: "postqueue -j", message: l.error });
   const statusParsed = st ? parsePostfixStatus(st.stderr + st.stdout, st.code ?? 1) : undefined;
   const queueFiles = fc ? (Object.fromEntries(fc) as Record<QueueName, number | null>) : null;
   const load = la ? parseLoadavg(la.stdout) : undefined;
-  return buildSnapshot({
-    ...base,
-    ...(l.error !== undefined
-      ? {
-          fatal: `${relay.name}: the queue listing failed: ${l.error}. Check that Postfix is installed and the bot's user may run postqueue`,
-        }
-      : {}),
-    queue: acc.summary(opts.top ?? 10),
-    listingComplete: l.complete,
+  const others: Partial<SnapshotParts> = {
     queueFiles,
     disk: qdir
       ? diskReport(
@@ -180,7 +191,7 @@ export async function collectRelay(
       : null,
     service: pss ? serviceHealth(statusParsed, parsePs(pss.stdout)) : null,
     load: load ? { ...load, iowaitPercent: vm ? (parseVmstatIowait(vm.stdout) ?? null) : null } : null,
-    log: lg ? lg.summary(opts.top ?? 5) : null,
+    log: lg ? lg.summary(top) : null,
     postfix: settings
       ? {
           version: settings.mailVersion,
@@ -188,8 +199,50 @@ export async function collectRelay(
           concurrency: settings.concurrency,
         }
       : null,
-    probeErrors: errors,
-  });
+  };
+
+  const assemble = (l: { complete: boolean; error: string | undefined }): RelaySnapshot => {
+    const probeErrors = [...errors];
+    if (l.error !== undefined) probeErrors.push({ probe: "postqueue -j", message: l.error });
+    else if (!l.complete)
+      probeErrors.push({
+        probe: "postqueue -j",
+        message:
+          "postqueue -j did not finish before the listing deadline; counts are from the queue directories",
+      });
+    return buildSnapshot({
+      ...base,
+      ...others,
+      ...(l.error !== undefined
+        ? {
+            fatal: `the queue listing failed: ${l.error}. Check that Postfix is installed and the bot's user may run postqueue`,
+          }
+        : {}),
+      queue: acc.summary(Math.max(10, top)),
+      listingComplete: l.complete,
+      probeErrors,
+    });
+  };
+
+  const firstAt = started + (opts.firstAnswerMs ?? Number.POSITIVE_INFINITY);
+  const waitMs = firstAt - opts.nowMs();
+  if (!listingDone && Number.isFinite(waitMs)) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([listing, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, waitMs))))]);
+    clearTimeout(timer);
+  }
+  if (listingDone) return { first: assemble(await listing), full: null };
+  return { first: assemble({ complete: false, error: undefined }), full: listing.then(assemble) };
+}
+
+/** The whole snapshot, waiting for the full listing (bounded by its deadline). */
+export async function collectRelay(
+  relay: RelayConfig,
+  pool: RunnerPool,
+  opts: CollectOptions,
+): Promise<RelaySnapshot> {
+  const p = await collectRelayProgressive(relay, pool, { ...opts, firstAnswerMs: undefined });
+  return p.full ? p.full : p.first;
 }
 
 export function selectRelays(config: Config, name: string | undefined): RelayConfig[] {
