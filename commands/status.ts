@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { statusCard } from "../src/cards/status.js";
 import type { Config } from "../src/config.js";
-import { collectAll, selectRelays } from "../src/relay/collect.js";
+import { collectAllProgressive, collectOptions, selectRelays } from "../src/relay/collect.js";
 import { defineSubcommand } from "../src/slack/subcommand.js";
 
 export function relayArg(config: Config) {
@@ -26,12 +26,17 @@ export const status = defineSubcommand<{ relay?: string | undefined }>({
     `Probing ${a.relay ?? (config.relays.length === 1 ? config.relays[0]?.name : `${config.relays.length} relays`)} (read-only)…`,
   async run(args, ctx) {
     const relays = selectRelays(ctx.config, args.relay);
-    const snaps = await collectAll(relays, ctx.pool, {
-      timeoutMs: ctx.config.probes.timeout,
-      logLines: ctx.config.probes.logLines,
-      thresholds: ctx.config.thresholds,
-      nowMs: ctx.nowMs,
-    });
-    await ctx.post(statusCard(snaps, { nowMs: ctx.nowMs() }));
+    const { first, full } = await collectAllProgressive(
+      relays,
+      ctx.pool,
+      collectOptions(ctx.config, ctx.nowMs),
+    );
+    const ts = await ctx.post(statusCard(first, { nowMs: ctx.nowMs() }));
+    if (!full) return;
+    // A huge queue: the card above is partial; replace it in place once the listing is done.
+    const card = statusCard(await full, { nowMs: ctx.nowMs() });
+    if (ts)
+      await ctx.client.chat.update({ channel: ctx.channelId, ts, text: card.text, blocks: card.blocks });
+    else await ctx.post(card);
   },
 });

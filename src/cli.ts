@@ -4,14 +4,16 @@ import { subcommands } from "../commands/index.js";
 import { statusText } from "./cards/text.js";
 import { type Config, loadConfig, parseSlackEnv } from "./config.js";
 import { describeError, isMailqError } from "./errors.js";
-import { collectAll, RunnerPool, selectRelays } from "./relay/collect.js";
+import { collectAllProgressive, collectOptions, RunnerPool, selectRelays } from "./relay/collect.js";
 import { createSlackApp } from "./slack/app.js";
 import { openSqliteStore } from "./store/sqlite/index.js";
 
 const USAGE = `mailq-bot — see and safely recover a stuck Postfix queue
 
 Usage:
-  mailq-bot status [--relay NAME] [--config FILE] [--json]   read-only snapshot of the queue(s)
+  mailq-bot status [--relay NAME] [--config FILE] [--json] [--wait-full]
+                                                             read-only snapshot of the queue(s); on a huge
+                                                             queue a partial answer comes first
   mailq-bot serve  [--config FILE]                           run the Slack app (/mailq)
   mailq-bot help
 
@@ -27,18 +29,31 @@ export interface CliIo {
   nowMs: () => number;
 }
 
-async function status(config: Config, relay: string | undefined, json: boolean, io: CliIo): Promise<number> {
-  const relays = selectRelays(config, relay);
+async function status(
+  config: Config,
+  o: { relay?: string; json: boolean; waitFull: boolean },
+  io: CliIo,
+): Promise<number> {
+  const relays = selectRelays(config, o.relay);
   const pool = new RunnerPool(io.env);
+  const opts = collectOptions(config, io.nowMs);
   try {
-    const snaps = await collectAll(relays, pool, {
-      timeoutMs: config.probes.timeout,
-      logLines: config.probes.logLines,
-      thresholds: config.thresholds,
-      nowMs: io.nowMs,
-    });
-    io.stdout(json ? `${JSON.stringify({ relays: snaps }, null, 2)}\n` : statusText(snaps, io.nowMs()));
-    return snaps.every((s) => s.ok) ? 0 : 1;
+    const { first, full } = await collectAllProgressive(
+      relays,
+      pool,
+      o.waitFull ? { ...opts, firstAnswerMs: undefined } : opts,
+    );
+    if (o.json) {
+      // One document: the first answer (marked partial where it is), or the full one with --wait-full.
+      io.stdout(`${JSON.stringify({ relays: first }, null, 2)}\n`);
+      return first.every((s) => s.ok) ? 0 : 1;
+    }
+    io.stdout(statusText(first, io.nowMs()));
+    if (!full) return first.every((s) => s.ok) ? 0 : 1;
+    io.stdout("… the full queue listing is still running; the complete snapshot follows.\n\n");
+    const done = await full;
+    io.stdout(statusText(done, io.nowMs()));
+    return done.every((s) => s.ok) ? 0 : 1;
   } finally {
     await pool.closeAll();
   }
@@ -74,6 +89,7 @@ export async function main(io: CliIo): Promise<number> {
         relay: { type: "string" },
         config: { type: "string" },
         json: { type: "boolean", default: false },
+        "wait-full": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -93,7 +109,12 @@ export async function main(io: CliIo): Promise<number> {
   }
   try {
     const config = loadConfig({ file: v.config as string | undefined, env: io.env, cwd: io.cwd });
-    if (cmd === "status") return await status(config, v.relay as string | undefined, v.json === true, io);
+    if (cmd === "status")
+      return await status(
+        config,
+        { relay: v.relay as string | undefined, json: v.json === true, waitFull: v["wait-full"] === true },
+        io,
+      );
     if (cmd === "serve") return await serve(config, io);
     io.stderr(`mailq-bot: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}\n`);
     return 2;

@@ -30,6 +30,10 @@ const settingsShape = {
   probes: z
     .object({
       timeout: durationSchema.prefault("20s"),
+      /** The full queue listing may run this long on a huge queue. */
+      listingTimeout: durationSchema.prefault("10m"),
+      /** Answer with directory counts and a partial listing after this, then update. */
+      firstAnswerAfter: durationSchema.prefault("8s"),
       logLines: z.number().int().min(100).max(1_000_000).default(20_000),
     })
     .strict()

@@ -263,3 +263,30 @@ export function collectAll(
 ): Promise<RelaySnapshot[]> {
   return Promise.all(relays.map((r) => collectRelay(r, pool, opts)));
 }
+
+/** Options for a status run, from the configuration. */
+export function collectOptions(config: Config, nowMs: () => number): CollectOptions {
+  return {
+    timeoutMs: config.probes.timeout,
+    listingTimeoutMs: config.probes.listingTimeout,
+    firstAnswerMs: config.probes.firstAnswerAfter,
+    logLines: config.probes.logLines,
+    thresholds: config.thresholds,
+    nowMs,
+  };
+}
+
+/**
+ * Every relay in parallel: the first answers (some may be partial), and the complete set
+ * once every partial listing has finished — null when the first answers were all complete.
+ */
+export async function collectAllProgressive(
+  relays: RelayConfig[],
+  pool: RunnerPool,
+  opts: CollectOptions,
+): Promise<{ first: RelaySnapshot[]; full: Promise<RelaySnapshot[]> | null }> {
+  const all = await Promise.all(relays.map((r) => collectRelayProgressive(r, pool, opts)));
+  const first = all.map((p) => p.first);
+  if (all.every((p) => p.full === null)) return { first, full: null };
+  return { first, full: Promise.all(all.map((p) => p.full ?? Promise.resolve(p.first))) };
+}
