@@ -1,0 +1,171 @@
+/** Process, port and file helpers for the relay lab (Linux only). */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { connect, createServer } from "node:net";
+import { join } from "node:path";
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export interface RawExecResult {
+  stdout: Buffer;
+  stderr: Buffer;
+  code: number;
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  stdin?: string;
+  timeoutMs?: number;
+  cwd?: string;
+}
+
+/** Runs argv without a shell, keeping the output bytes. Never rejects for a non-zero exit. */
+export function runRaw(argv: string[], opts: RunOptions = {}): Promise<RawExecResult> {
+  const [cmd, ...args] = argv;
+  if (!cmd) return Promise.reject(new Error("run: empty argv"));
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: opts.timeoutMs ?? 60_000,
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", reject);
+    child.on("close", (code, signal) =>
+      resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), code: code ?? (signal ? 128 : 1) }),
+    );
+    child.stdin.on("error", () => {});
+    child.stdin.end(opts.stdin ?? "");
+  });
+}
+
+/** Runs argv without a shell. Never rejects for a non-zero exit; rejects if it cannot start. */
+export async function run(argv: string[], opts: RunOptions = {}): Promise<ExecResult> {
+  const r = await runRaw(argv, opts);
+  return { stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8"), code: r.code };
+}
+
+/** Like run(), but rejects with the command's stderr when it exits non-zero. */
+export async function runOk(argv: string[], opts: RunOptions = {}): Promise<ExecResult> {
+  const r = await run(argv, opts);
+  if (r.code !== 0)
+    throw new Error(`${argv.join(" ")} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(0, 2000)}`);
+  return r;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const a = srv.address();
+      const port = typeof a === "object" && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: "127.0.0.1", port });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000, stepMs = 50) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+/** True if pid exists and is not a zombie (pid 1 here may not reap daemons' exits). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+export async function readPid(file: string): Promise<number | null> {
+  try {
+    const n = Number((await readFile(file, "utf8")).trim());
+    return Number.isInteger(n) && n > 1 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function procComm(pid: number): Promise<string | null> {
+  try {
+    return (await readFile(`/proc/${pid}/comm`, "utf8")).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Direct children of pid, from /proc. */
+export async function childrenOf(pid: number): Promise<number[]> {
+  const kids: number[] = [];
+  for (const d of await readdir("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = await readFile(join("/proc", d, "stat"), "utf8");
+      // pid (comm) state ppid …; comm may contain spaces and parentheses.
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) kids.push(Number(d));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return kids;
+}
+
+/** SIGTERM, then SIGKILL after graceMs; resolves once the process is gone. */
+export async function terminate(pid: number, graceMs = 3000): Promise<void> {
+  if (!isAlive(pid)) return;
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const until = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < until) await sleep(25);
+  if (isAlive(pid)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {}
+    await waitFor(`pid ${pid} to exit`, async () => !isAlive(pid), 2000).catch(() => {});
+  }
+}
+
+/** Number of regular files below dir (0 when dir is missing). */
+export async function countFiles(dir: string): Promise<number> {
+  try {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    return entries.filter((e) => e.isFile()).length;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw e;
+  }
+}
