@@ -1,0 +1,94 @@
+import type { AddressInfo } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parseConfig } from "../../src/config.js";
+import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
+import { type FakeSlack, postSigned, slashCommandBody, startFakeSlack } from "../helpers/slack.js";
+import type { LabRelay } from "../lab/lab.js";
+
+const lab = inject("lab");
+const relayA = lab.relays.find((r) => r.name === "relay-a") as LabRelay;
+
+let slack: FakeSlack;
+let bot: RunningBot;
+let blackHole: Server;
+const holes = new Set<Socket>();
+
+beforeAll(async () => {
+  blackHole = createServer((socket) => holes.add(socket));
+  await new Promise<void>((r) => blackHole.listen(0, "127.0.0.1", r));
+  const slowPort = (blackHole.address() as AddressInfo).port;
+  const entry = (name: string, port: number) => ({
+    name,
+    host: relayA.host,
+    port,
+    username: relayA.username,
+    privateKeyPath: relayA.privateKeyPath,
+    hostKeyFingerprint: relayA.hostKeyFingerprint,
+  });
+  const config = parseConfig(
+    { probes: { timeout: "5s" }, relays: [entry("relay-a", relayA.port), entry("relay-slow", slowPort)] },
+    "test",
+    "/tmp",
+  );
+  slack = await startFakeSlack();
+  bot = await startBot({ config, apiUrl: slack.apiUrl });
+});
+
+afterAll(async () => {
+  await bot?.stop();
+  await slack?.close();
+  await new Promise<void>((r) => {
+    for (const s of holes) s.destroy();
+    blackHole.close(() => r());
+  });
+});
+
+describe("/mailq status in Slack against the lab relay", () => {
+  it("acks at once even when a relay hangs, then posts the card in the channel", async () => {
+    const body = slashCommandBody({
+      text: "status",
+      response_url: slack.responseUrl("status-1"),
+      channel_id: "CINC1",
+    });
+    const r = await postSigned(bot.url, body, { secret: SIGNING_SECRET });
+    expect(r.status).toBe(200);
+    expect(r.ms).toBeLessThan(3000);
+    expect(JSON.parse(r.text)).toMatchObject({
+      response_type: "ephemeral",
+      text: "Probing 2 relays (read-only)…",
+    });
+
+    const post = await slack.waitFor("chat.postMessage", (c) => c.body.channel === "CINC1", 20_000);
+    expect(post.headers.authorization).toBe("Bearer xoxb-lab-token");
+    const text = String(post.body.text);
+    expect(text).toMatch(/^relay-a: \d+ deferred · \d+ on hold · top cause: /m);
+    expect(text).toMatch(
+      /^relay-slow: not answering · relay-slow \(root@127\.0\.0\.1:\d+\): no SSH answer in time/m,
+    );
+    const blocks = post.body.blocks as { type: string }[];
+    expect(blocks.length).toBeGreaterThan(3);
+    expect(blocks.length).toBeLessThanOrEqual(50);
+    expect(JSON.stringify(blocks)).toContain("Top deferral reasons");
+    expect(JSON.stringify(blocks)).not.toMatch(/user\d+@refused\.lab\.test/);
+  });
+
+  it("falls back to the response URL where the bot is not in the channel", async () => {
+    slack.on("chat.postMessage", (c) =>
+      c.body.channel === "CPRIVATE" ? { body: { ok: false, error: "not_in_channel" } } : undefined,
+    );
+    const body = slashCommandBody({
+      text: "status relay-a",
+      response_url: slack.responseUrl("private-1"),
+      channel_id: "CPRIVATE",
+    });
+    const r = await postSigned(bot.url, body, { secret: SIGNING_SECRET });
+    expect(r.status).toBe(200);
+    const resp = await slack.waitFor(
+      "response_url",
+      (c) => c.body.response_url_id === "private-1" && c.body.response_type === "in_channel",
+      20_000,
+    );
+    expect(String(resp.body.text)).toMatch(/^relay-a: \d+ deferred/);
+  });
+});

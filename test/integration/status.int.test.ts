@@ -1,0 +1,230 @@
+import { execFile } from "node:child_process";
+import type { AddressInfo } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { main } from "../../src/cli.js";
+import { addressDomain, parsePostqueueJsonLine, type QueueEntry } from "../../src/parsers/postqueue.js";
+import { type LabRelay, labExec } from "../lab/lab.js";
+
+const lab = inject("lab");
+const relayA = lab.relays.find((r) => r.name === "relay-a") as LabRelay;
+const relayB = lab.relays.find((r) => r.name === "relay-b") as LabRelay;
+
+/** What Postfix itself says, read locally (no SSH) with the instance's MAIL_CONFIG. */
+async function postqueueTruth(relay: LabRelay): Promise<QueueEntry[]> {
+  const r = await labExec(relay, ["postqueue", "-j"]);
+  return r.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => {
+      const p = parsePostqueueJsonLine(l);
+      if (!p.ok) throw new Error(p.error);
+      return p.value;
+    });
+}
+
+function relayEntry(r: LabRelay, extra: Record<string, unknown> = {}) {
+  return {
+    name: r.name,
+    host: r.host,
+    port: r.port,
+    username: r.username,
+    privateKeyPath: r.privateKeyPath,
+    hostKeyFingerprint: r.hostKeyFingerprint,
+    ...extra,
+  };
+}
+
+async function runCli(args: string[], configObj: unknown, env: NodeJS.ProcessEnv = {}) {
+  const { writeFileSync, mkdtempSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const { stringify } = await import("yaml");
+  const dir = mkdtempSync(join(tmpdir(), "mailq-cli-"));
+  writeFileSync(join(dir, "mailq.yaml"), stringify(configObj));
+  let out = "";
+  let err = "";
+  const started = Date.now();
+  const code = await main({
+    argv: [...args, "--config", join(dir, "mailq.yaml")],
+    env: { ...process.env, ...env },
+    cwd: dir,
+    stdout: (s) => {
+      out += s;
+    },
+    stderr: (s) => {
+      err += s;
+    },
+    nowMs: Date.now,
+  });
+  return { code, out, err, ms: Date.now() - started };
+}
+
+/** Accepts TCP and never says a word: a relay that hangs mid-handshake. */
+let blackHole: Server;
+const holes = new Set<Socket>();
+let blackHolePort: number;
+
+beforeAll(async () => {
+  blackHole = createServer((socket) => holes.add(socket));
+  await new Promise<void>((r) => blackHole.listen(0, "127.0.0.1", r));
+  blackHolePort = (blackHole.address() as AddressInfo).port;
+});
+afterAll(
+  () =>
+    new Promise<void>((r) => {
+      for (const s of holes) s.destroy();
+      blackHole.close(() => r());
+    }),
+);
+
+describe("mailq-bot status against the lab relays over SSH", () => {
+  it("reports the same counts and top domains as postqueue -j, and one row for a cause spread over 120 recipients", async () => {
+    const truth = await postqueueTruth(relayA);
+    const r = await runCli(["status", "--json", "--relay", "relay-a"], { relays: [relayEntry(relayA)] });
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    const snap = doc.relays[0];
+    expect(snap.ok).toBe(true);
+    expect(snap.messages).toBe(truth.length);
+    for (const q of ["maildrop", "incoming", "active", "deferred", "hold"])
+      expect(snap.queues[q], q).toBe(truth.filter((e) => e.queueName === q).length);
+    expect(snap.bytes).toBe(truth.reduce((s, e) => s + e.messageSize, 0));
+
+    const domains = new Map<string, number>();
+    for (const e of truth)
+      for (const rc of e.recipients)
+        domains.set(addressDomain(rc.address), (domains.get(addressDomain(rc.address)) ?? 0) + 1);
+    const expectedTop = [...domains].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 5);
+    expect(snap.topDomains.map((d: { domain: string; count: number }) => [d.domain, d.count])).toEqual(
+      expectedTop,
+    );
+
+    const refusedRecipients = truth
+      .flatMap((e) => e.recipients)
+      .filter((rc) => rc.address.endsWith("@refused.lab.test")).length;
+    expect(refusedRecipients).toBeGreaterThanOrEqual(120);
+    const refusedRows = snap.topReasons.filter((x: { reason: string }) =>
+      /Connection refused/.test(x.reason),
+    );
+    expect(refusedRows).toHaveLength(1);
+    expect(refusedRows[0].class).toBe("network");
+    // hold.lab.test is routed like refused.lab.test; held mail keeps its reason too
+    expect(refusedRows[0].count).toBe(
+      truth.flatMap((e) => e.recipients).filter((rc) => /Connection refused/.test(rc.delayReason ?? ""))
+        .length,
+    );
+    const classes = new Set(snap.topReasons.map((x: { class: string }) => x.class));
+    expect(classes).toEqual(new Set(["network", "remote-throttling", "dns"]));
+    for (const x of snap.topReasons) expect(x.reason).not.toMatch(/@/);
+  });
+
+  it("reports spool disk and inodes, master and qmgr, load and the queue files", async () => {
+    const r = await runCli(["status", "--json", "--relay", "relay-a"], { relays: [relayEntry(relayA)] });
+    const snap = JSON.parse(r.out).relays[0];
+    expect(snap.probeErrors).toEqual([]);
+    expect(snap.disk.path).toBe(relayA.queueDirectory);
+    expect(snap.disk.bytes.total).toBeGreaterThan(0);
+    expect(snap.disk.inodes.total).toBeGreaterThan(0);
+    expect(snap.service).toMatchObject({ masterRunning: true, qmgrRunning: true });
+    expect(snap.load.load1).toBeGreaterThanOrEqual(0);
+    expect(snap.queueFiles.hold).toBe(snap.queues.hold);
+    expect(snap.queueFiles.deferred).toBe(snap.queues.deferred);
+    expect(snap.log.source).toBe(relayA.maillogPath);
+    expect(snap.log.deferrals).toBeGreaterThan(0);
+  });
+
+  it("works through sudo -n for a non-root user", async () => {
+    const r = await runCli(["status", "--json"], {
+      relays: [relayEntry(relayA, { name: "relay-a-sudo", username: relayA.sudoUsername, sudo: true })],
+    });
+    const snap = JSON.parse(r.out).relays[0];
+    expect(snap.ok).toBe(true);
+    expect(snap.probeErrors).toEqual([]);
+    expect(snap.queueFiles.deferred).toBe(snap.queues.deferred);
+  });
+
+  it("prints a readable text card", async () => {
+    const r = await runCli(["status"], { relays: [relayEntry(relayA), relayEntry(relayB)] });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^== relay-a: \d+ deferred · \d+ on hold · top cause: /m);
+    expect(r.out).toMatch(/^== relay-b: \d+ deferred/m);
+    expect(r.out).toContain("top deferral reasons:");
+  });
+
+  describe("relays that cannot be reached", () => {
+    const wrongKey = `SHA256:${"x".repeat(43)}`;
+    const cases = () => [
+      {
+        name: "down",
+        cfg: relayEntry(relayA, { name: "down", port: 1 }),
+        expect: /down \(root@127\.0\.0\.1:1\): cannot connect over SSH: connection refused/,
+      },
+      {
+        name: "spoofed",
+        cfg: relayEntry(relayA, { name: "spoofed", hostKeyFingerprint: wrongKey }),
+        expect: new RegExp(
+          `host key mismatch: expected ${wrongKey}, the relay presented ${relayA.hostKeyFingerprint.replace(/[+/]/g, "\\$&")}; connection refused`,
+        ),
+      },
+      {
+        name: "nokey",
+        cfg: relayEntry(relayA, { name: "nokey", username: "nobody" }),
+        expect: /nokey \(nobody@127\.0\.0\.1:\d+\): the relay refused the bot's SSH key/,
+      },
+      {
+        name: "hang",
+        cfg: relayEntry(relayA, { name: "hang", port: blackHolePort }),
+        expect: /hang \(root@127\.0\.0\.1:\d+\): no SSH answer in time/,
+      },
+    ];
+
+    it("says so in plain words for each, still reports the healthy relay, and waits no longer than the probe timeout", async () => {
+      const cs = cases();
+      const r = await runCli(["status", "--json"], {
+        probes: { timeout: "4s" },
+        relays: [relayEntry(relayA), ...cs.map((c) => c.cfg)],
+      });
+      expect(r.code).toBe(1);
+      const doc = JSON.parse(r.out);
+      const byName = new Map(doc.relays.map((s: { relay: string }) => [s.relay, s]));
+      expect((byName.get("relay-a") as { ok: boolean }).ok).toBe(true);
+      for (const c of cs) {
+        const s = byName.get(c.name) as { ok: boolean; error: string };
+        expect(s.ok, c.name).toBe(false);
+        expect(s.error, c.name).toMatch(c.expect);
+      }
+      expect(r.ms).toBeLessThan(4000 + 2500);
+    });
+  });
+
+  it("exits 2 and names the problem for an unknown relay, running nothing", async () => {
+    const r = await runCli(["status", "--relay", "relay-z"], { relays: [relayEntry(relayA)] });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('unknown relay "relay-z". Known relays: relay-a');
+  });
+});
+
+describe("the local relay (no configuration file)", () => {
+  it("probes this machine without SSH", async () => {
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "mailq-local-"));
+    const tsx = join(process.cwd(), "node_modules/.bin/tsx");
+    const { stdout } = await promisify(execFile)(
+      tsx,
+      [join(process.cwd(), "src/cli.ts"), "status", "--json"],
+      {
+        cwd: dir,
+        env: { ...process.env, MAIL_CONFIG: relayB.configDir, MAILQ_CONFIG: "" },
+      },
+    );
+    const snap = JSON.parse(stdout).relays[0];
+    expect(snap.relay).toBe("local");
+    expect(snap.ok).toBe(true);
+    expect(snap.messages).toBe((await postqueueTruth(relayB)).length);
+  });
+});
