@@ -60,7 +60,10 @@ export interface PostfixStatus {
   message: string;
 }
 
-/** `postfix status` prints on stderr; exit 0 when running. */
+/**
+ * `postfix status`: exit 0 when running. It names the PID on stderr only when stderr is a
+ * terminal (otherwise it logs it), so the PID usually comes from `pid/master.pid`.
+ */
 export function parsePostfixStatus(output: string, exitCode: number): PostfixStatus {
   const m = /is running: PID: (\d+)/.exec(output);
   const message =
@@ -68,7 +71,13 @@ export function parsePostfixStatus(output: string, exitCode: number): PostfixSta
       .trim()
       .replace(/^postfix(?:\/postfix-script)?(?:\[\d+\])?: /gm, "")
       .split("\n")[0] ?? "";
-  return { running: exitCode === 0 && m !== null, masterPid: m ? Number(m[1]) : undefined, message };
+  return { running: exitCode === 0, masterPid: m ? Number(m[1]) : undefined, message };
+}
+
+/** `<queue_directory>/pid/master.pid`: the PID, space-padded. */
+export function parsePidFile(text: string): number | undefined {
+  const n = Number(text.trim());
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 export interface ServiceHealth {
@@ -85,13 +94,23 @@ const isMaster = (p: ProcessRow) =>
   p.comm === "master" || /\/postfix\/sbin\/master\b|(^|\/)master -/.test(p.args);
 
 /**
- * Health from `postfix status` and the process table. Several instances may share a
- * host, so qmgr must be a child of this instance's master (the PID status reported).
+ * Health from `postfix status`, the instance's master.pid and the process table. Several
+ * instances may share a host, so qmgr must be a child of this instance's master.
  */
-export function serviceHealth(status: PostfixStatus | undefined, ps: ProcessRow[]): ServiceHealth {
-  let masterPid = status?.masterPid;
-  if (masterPid !== undefined && !ps.some((p) => p.pid === masterPid)) masterPid = undefined;
-  if (masterPid === undefined && status === undefined) masterPid = ps.find(isMaster)?.pid;
+export function serviceHealth(
+  status: PostfixStatus | undefined,
+  ps: ProcessRow[],
+  pidFilePid?: number,
+): ServiceHealth {
+  const alive = (pid: number | undefined) =>
+    pid !== undefined && ps.some((p) => p.pid === pid && isMaster(p));
+  let masterPid = [status?.masterPid, pidFilePid].find(alive);
+  // Without status or pid file (no root), a lone master is the best evidence there is.
+  if (masterPid === undefined && status === undefined && pidFilePid === undefined) {
+    const masters = ps.filter(isMaster);
+    if (masters.length === 1) masterPid = masters[0]?.pid;
+  }
+  if (status && !status.running) masterPid = undefined;
   const qmgr =
     masterPid === undefined ? undefined : ps.find((p) => p.ppid === masterPid && p.comm === "qmgr");
   return {

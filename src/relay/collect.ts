@@ -13,6 +13,7 @@ import { QUEUE_NAMES, type QueueName } from "../parsers/postqueue.js";
 import {
   parseDfP,
   parseLoadavg,
+  parsePidFile,
   parsePostfixStatus,
   parsePs,
   parseVmstatIowait,
@@ -162,11 +163,12 @@ export async function collectRelayProgressive(
     : Promise.resolve(undefined);
   const dfB = qdir ? soft(probes.dfBytes(ctx, qdir), "df -P") : undefined;
   const dfI = qdir ? soft(probes.dfInodes(ctx, qdir), "df -i") : undefined;
+  const pidFile = qdir ? soft(probes.masterPid(ctx, qdir), "master.pid") : undefined;
   const log = settings
     ? soft(probes.maillog(ctx, settings.maillogFile, opts.logLines), "mail log")
     : undefined;
 
-  const [st, pss, la, vm, fc, db, di, lg] = await Promise.all([
+  const [st, pss, la, vm, fc, db, di, lg, pf] = await Promise.all([
     status,
     ps,
     loadavg,
@@ -175,6 +177,7 @@ export async function collectRelayProgressive(
     dfB,
     dfI,
     log,
+    pidFile,
   ]);
   const statusParsed = st ? parsePostfixStatus(st.stderr + st.stdout, st.code ?? 1) : undefined;
   const queueFiles = fc ? (Object.fromEntries(fc) as Record<QueueName, number | null>) : null;
@@ -189,7 +192,9 @@ export async function collectRelayProgressive(
           opts.thresholds,
         )
       : null,
-    service: pss ? serviceHealth(statusParsed, parsePs(pss.stdout)) : null,
+    service: pss
+      ? serviceHealth(statusParsed, parsePs(pss.stdout), pf ? parsePidFile(pf.stdout) : undefined)
+      : null,
     load: load ? { ...load, iowaitPercent: vm ? (parseVmstatIowait(vm.stdout) ?? null) : null } : null,
     log: lg ? lg.summary(top) : null,
     postfix: settings

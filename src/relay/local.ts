@@ -1,5 +1,11 @@
 import { spawn } from "node:child_process";
-import { CappedText, type CommandRunner, type RunOptions, type RunResult } from "./runner.js";
+import {
+  CappedText,
+  type CommandRunner,
+  type RunOptions,
+  type RunResult,
+  withCommandPath,
+} from "./runner.js";
 
 /** Runs commands on this machine, without a shell. */
 export class LocalRunner implements CommandRunner {
@@ -9,7 +15,7 @@ export class LocalRunner implements CommandRunner {
   ) {}
 
   run(argv: readonly string[], opts: RunOptions): Promise<RunResult> {
-    const [cmd, ...args] = argv;
+    const [cmd, ...args] = withCommandPath(argv);
     if (!cmd) return Promise.reject(new Error("empty command"));
     const max = opts.maxOutputBytes ?? 4 << 20;
     return new Promise((resolve) => {

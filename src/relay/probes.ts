@@ -117,6 +117,9 @@ export const probes = {
   /** Exit 1 means "not running", which is an answer, not a failure. */
   postfixStatus: (ctx: ProbeContext) =>
     runChecked(ctx, "postfix status", asRoot(ctx, ["postfix", "status"]), [0, 1]),
+  /** This instance's master PID (root-only file); several instances may share a host. */
+  masterPid: (ctx: ProbeContext, queueDirectory: string) =>
+    runChecked(ctx, "master.pid", asRoot(ctx, ["cat", `${queueDirectory}/pid/master.pid`])),
   ps: (ctx: ProbeContext) => runChecked(ctx, "ps", ["ps", "-eo", "pid,ppid,etimes,comm,args"]),
   loadavg: (ctx: ProbeContext) => runChecked(ctx, "loadavg", ["cat", "/proc/loadavg"]),
   vmstat: (ctx: ProbeContext) => runChecked(ctx, "vmstat", ["vmstat", "1", "2"]),

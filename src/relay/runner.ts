@@ -22,6 +22,17 @@ export interface CommandRunner {
   close(): Promise<void>;
 }
 
+/**
+ * Postfix's tools live in sbin, which a non-root login's PATH lacks. Commands run with this
+ * fixed PATH (sudo uses its own secure_path).
+ */
+export const COMMAND_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** The argv as it is executed: `env PATH=… cmd …`, except for sudo. */
+export function withCommandPath(argv: readonly string[]): readonly string[] {
+  return argv[0] === "sudo" ? argv : ["env", `PATH=${COMMAND_PATH}`, ...argv];
+}
+
 const SAFE_ARG = /^[A-Za-z0-9_./=:@,+%-]+$/;
 
 /** POSIX-quotes an argv for the remote shell that sshd always puts in between. */

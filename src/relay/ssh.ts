@@ -4,7 +4,14 @@ import { NodeSSH } from "node-ssh";
 import type { ClientChannel } from "ssh2";
 import type { SshRelayConfig } from "../config.js";
 import { MailqError } from "../errors.js";
-import { CappedText, type CommandRunner, type RunOptions, type RunResult, shellQuote } from "./runner.js";
+import {
+  CappedText,
+  type CommandRunner,
+  type RunOptions,
+  type RunResult,
+  shellQuote,
+  withCommandPath,
+} from "./runner.js";
 
 /** The "SHA256:…" form `ssh-keygen -lf` prints for a raw public key blob. */
 export function sha256Fingerprint(key: Buffer): string {
@@ -119,7 +126,7 @@ export class SshRunner implements CommandRunner {
   async run(argv: readonly string[], opts: RunOptions): Promise<RunResult> {
     const release = await this.slots.take();
     try {
-      return await this.exec(shellQuote(argv), opts);
+      return await this.exec(shellQuote(withCommandPath(argv)), opts);
     } finally {
       release();
     }
