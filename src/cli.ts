@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { subcommands } from "../commands/index.js";
 import { statusText } from "./cards/text.js";
@@ -127,10 +129,14 @@ export async function main(io: CliIo): Promise<number> {
   }
 }
 
-const isEntry =
-  import.meta.url === `file://${process.argv[1]}` ||
-  process.argv[1]?.endsWith("/cli.ts") ||
-  process.argv[1]?.endsWith("/mailq-bot");
+// Run when executed (node, tsx, or the npm bin symlink), not when imported by tests.
+const isEntry = (() => {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+})();
 if (isEntry) {
   main({
     argv: process.argv.slice(2),
