@@ -70,6 +70,10 @@ export interface LabRelay {
   maillogPath: string;
   /** non-root user whose Postfix commands need `sudo -n` */
   sudoUsername: string;
+  /** non-root user whose key only runs what deploy/relay/mailq-bot-gate allows (sudo: true) */
+  gateUsername: string;
+  /** where the gate logs what it allowed and refused */
+  gateLogPath: string;
 }
 
 export interface Lab {
@@ -113,6 +117,9 @@ export const LAB_DOMAINS = {
 } as const;
 
 export const SUDO_USER = "mailqlab";
+/** The bot's production shape: its key forced through deploy/relay/mailq-bot-gate, sudoers from render-sudoers. */
+export const GATE_USER = "mailqgate";
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const DEFAULT_LAB_BASE = "/var/lib/mailq-lab";
 const RUN_DIR = "/run/mailq-lab";
 const DNS_PID = join(RUN_DIR, "dnsmasq.pid");
@@ -175,6 +182,7 @@ export async function startLab(opts: { root?: string; relays?: string[] } = {}):
     await writeFile(join(root, "authorized_keys"), pub);
     await chmod(join(root, "authorized_keys"), 0o644);
     await ensureSudoUser();
+    await setUpGate(root, pub.trim());
 
     await acquireDns(root);
     lab.throttlePort = await startHelper(
@@ -508,6 +516,66 @@ async function ensureSudoUser(): Promise<void> {
   }
 }
 
+const gateSudoersFile = (configDir: string) =>
+  `/etc/sudoers.d/mailq-gate-${createHash("sha256").update(configDir).digest("hex").slice(0, 12)}`;
+
+/** The gate user, and its key in command= form exactly as deploy/RUNBOOK.md tells operators. */
+async function setUpGate(root: string, pub: string): Promise<void> {
+  await withLabLock(async () => {
+    if ((await run(["id", "-u", GATE_USER])).code !== 0) {
+      const r = await run([
+        "useradd",
+        "--create-home",
+        "--shell",
+        "/bin/sh",
+        "--comment",
+        "mailq-bot lab gate",
+        GATE_USER,
+      ]);
+      if (r.code !== 0 && (await run(["id", "-u", GATE_USER])).code !== 0)
+        throw new Error(`useradd ${GATE_USER}: ${r.stderr.trim()}`);
+    }
+    const entry = (await readFile("/etc/shadow", "utf8"))
+      .split("\n")
+      .find((l) => l.startsWith(`${GATE_USER}:`));
+    if (entry?.split(":")[1]?.startsWith("!")) await runOk(["usermod", "-p", "*", GATE_USER]);
+  });
+  const gate = join(root, "mailq-bot-gate");
+  await copyFile(join(REPO, "deploy/relay/mailq-bot-gate"), gate);
+  await chmod(gate, 0o755);
+  const log = join(root, "gate.log");
+  await writeFile(log, "");
+  const id = await runOk(["id", "-u", GATE_USER]);
+  await chown(log, Number(id.stdout.trim()), 0);
+  const options = "no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding";
+  await writeFile(join(root, "gate_authorized_keys"), `command="${gate} --log ${log}",${options} ${pub}\n`);
+  await chmod(join(root, "gate_authorized_keys"), 0o644);
+}
+
+/** sudoers for the gate user, rendered for this instance by deploy/relay/render-sudoers. */
+async function installGateSudoers(relay: LabRelay): Promise<void> {
+  const rendered = await runOk([
+    "sh",
+    join(REPO, "deploy/relay/render-sudoers"),
+    GATE_USER,
+    relay.queueDirectory,
+    relay.maillogPath,
+    `LAB_${createHash("sha256").update(relay.configDir).digest("hex").slice(0, 12).toUpperCase()}`,
+  ]);
+  // The lab's only addition: MAIL_CONFIG selects this relay's instance.
+  const content = `${rendered.stdout}Defaults:${GATE_USER} env_keep += "MAIL_CONFIG"\n`;
+  const tmp = join(RUN_DIR, `gate-sudoers.${process.pid}.${relay.name}`);
+  await mkdir(RUN_DIR, { recursive: true });
+  await writeFile(tmp, content, { mode: 0o440 });
+  try {
+    await runOk(["visudo", "-cf", tmp]);
+    await copyFile(tmp, gateSudoersFile(relay.configDir));
+    await chmod(gateSudoersFile(relay.configDir), 0o440);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Ports, helper process, DNS
 
@@ -712,6 +780,8 @@ async function createRelay(
     smtpPort: await allocPort(),
     maillogPath: join(dir, "maillog"),
     sudoUsername: SUDO_USER,
+    gateUsername: GATE_USER,
+    gateLogPath: join(lab.root, "gate.log"),
   };
   const dataDir = join(dir, "data");
   for (const d of [dir, relay.configDir, relay.queueDirectory, dataDir, join(dir, "ssh")])
@@ -736,6 +806,7 @@ async function createRelay(
   await waitFor(`${name} smtpd on :${relay.smtpPort}`, () => canConnect(relay.smtpPort), 15_000);
 
   relay.hostKeyFingerprint = await startSshd(lab, relay, join(dir, "ssh"));
+  await installGateSudoers(relay);
   return relay;
 }
 
@@ -899,7 +970,7 @@ KbdInteractiveAuthentication no
 PubkeyAuthentication yes
 PermitRootLogin prohibit-password
 AuthorizedKeysFile ${join(lab.root, "authorized_keys")}
-AllowUsers root ${SUDO_USER}
+AllowUsers root ${SUDO_USER} ${GATE_USER}
 # Every command over this connection targets this relay's Postfix instance.
 SetEnv MAIL_CONFIG=${relay.configDir}
 UseDNS no
@@ -909,6 +980,8 @@ MaxStartups 100:30:200
 MaxSessions 50
 LogLevel VERBOSE
 Subsystem sftp internal-sftp
+Match User ${GATE_USER}
+  AuthorizedKeysFile ${join(lab.root, "gate_authorized_keys")}
 `,
   );
   await mkdir("/run/sshd", { recursive: true, mode: 0o755 });
@@ -983,6 +1056,7 @@ async function stopRelayDir(dir: string): Promise<void> {
     await Promise.all(sessions.map((s) => terminate(s, 1000)));
   }
   await revokeConfigDir(configDir);
+  await rm(gateSudoersFile(configDir), { force: true });
 }
 
 async function writeLabFiles(lab: Lab | LabData): Promise<void> {
@@ -1012,6 +1086,7 @@ async function writeLabFiles(lab: Lab | LabData): Promise<void> {
     ].join("\n");
   await writeFile(lab.mailqConfigPath, yaml("root", false));
   await writeFile(join(lab.root, "mailq-sudo.yaml"), yaml(SUDO_USER, true));
+  await writeFile(join(lab.root, "mailq-gate.yaml"), yaml(GATE_USER, true));
   const lines: string[] = [];
   for (const r of lab.relays) {
     const pub = (await readFile(join(lab.root, r.name, "ssh", "ssh_host_ed25519_key.pub"), "utf8")).trim();

@@ -1,0 +1,160 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { stringify } from "yaml";
+import { main } from "../../src/cli.js";
+import { fillStandardScenario, type LabRelay, postqueueJson, startRelay } from "../lab/lab.js";
+
+const lab = inject("lab");
+let relay: LabRelay;
+
+/** The real OpenSSH client, as the gate user, with a raw command string. */
+async function ssh(
+  command: string | null,
+  stdin = "",
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const args = [
+    "-i",
+    relay.privateKeyPath,
+    "-p",
+    String(relay.port),
+    "-o",
+    `UserKnownHostsFile=${lab.knownHostsPath}`,
+    "-o",
+    "BatchMode=yes",
+    "-T",
+    `${relay.gateUsername}@127.0.0.1`,
+  ];
+  if (command !== null) args.push(command);
+  return new Promise((resolve) => {
+    const child = execFile("ssh", args, { timeout: 20_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+    child.stdin?.end(stdin);
+  });
+}
+
+const gateLog = () => readFileSync(relay.gateLogPath, "utf8");
+const queueState = async () =>
+  JSON.stringify((await postqueueJson(relay)).map((e) => [e.queue_id, e.queue_name]).sort());
+
+beforeAll(async () => {
+  // An instance of its own: this file puts mail on hold and back.
+  relay = await startRelay(lab, "relay-gate");
+  await fillStandardScenario(relay);
+});
+
+describe("the relay-side gate and sudoers (deploy/relay)", () => {
+  it("let the whole probe catalogue through: status works with nothing more", async () => {
+    const cfg = {
+      relays: [
+        {
+          name: "gated",
+          host: relay.host,
+          port: relay.port,
+          username: relay.gateUsername,
+          privateKeyPath: relay.privateKeyPath,
+          hostKeyFingerprint: relay.hostKeyFingerprint,
+          sudo: true,
+        },
+      ],
+    };
+    const { writeFileSync, mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "mailq-gate-"));
+    writeFileSync(join(dir, "mailq.yaml"), stringify(cfg));
+    let out = "";
+    const code = await main({
+      argv: ["status", "--json", "--config", join(dir, "mailq.yaml")],
+      env: process.env,
+      cwd: dir,
+      stdout: (s) => {
+        out += s;
+      },
+      stderr: () => {},
+      nowMs: Date.now,
+    });
+    expect(code).toBe(0);
+    const snap = JSON.parse(out).relays[0];
+    expect(snap.probeErrors).toEqual([]);
+    expect(snap.queues.hold).toBe(10);
+    expect(snap.queueFiles.deferred).toBe(snap.queues.deferred);
+    expect(snap.service).toMatchObject({ masterRunning: true, qmgrRunning: true });
+    expect(snap.log.deferrals).toBeGreaterThan(0);
+    expect(gateLog()).not.toContain("REFUSED");
+  });
+
+  const q = () => relay.queueDirectory;
+  it.each([
+    ["rm", () => "rm -rf /tmp/anything"],
+    ["reading /etc/shadow", () => "cat /etc/shadow"],
+    ["reading /etc/shadow through sudo", () => "sudo -n cat /etc/shadow"],
+    ["tail of another file", () => "sudo -n tail -n 5 /etc/shadow"],
+    ["postsuper -d ALL", () => "postsuper -d ALL"],
+    ["postsuper -d ALL through sudo", () => "sudo -n postsuper -d ALL"],
+    ["a queue ID as an argument", () => "sudo -n postsuper -d ABCDEF12345"],
+    ["a command list", () => "postqueue -j; id"],
+    ["command substitution", () => "postqueue -j $(id)"],
+    ["a pipe", () => "postqueue -j | sh"],
+    ["a newline", () => "postqueue -j\nid"],
+    ["postconf -e", () => "postconf -e relayhost=evil.example"],
+    ["find elsewhere", () => "sudo -n find /etc -type f -printf ."],
+    ["find with -exec", () => `sudo -n find ${q()}/hold -type f -exec rm {} ;`],
+    ["a path outside the queue", () => `sudo -n find ${q()}/../../etc -type f -printf .`],
+    ["postcat of a path", () => "sudo -n postcat -q ../../etc/shadow"],
+    ["another PATH", () => "env PATH=/tmp postqueue -j"],
+    ["dig with an option smuggled in as a name", () => "dig +tries=1 +time=2 MX -fetc/shadow"],
+    ["an interactive login", () => null],
+  ])("refuses %s, says so, logs it and changes nothing", async (_label, command) => {
+    const before = await queueState();
+    const cmd = command();
+    const r = await ssh(cmd);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/mailq-bot-gate: refused: /);
+    expect(gateLog()).toMatch(/REFUSED/);
+    expect(await queueState()).toBe(before);
+  });
+
+  it("refuses ALL or garbage smuggled in on postsuper's stdin, before postsuper runs", async () => {
+    const before = await queueState();
+    for (const stdin of ["ALL\n", "ABCDEF123\n../etc\n", "ABC DEF\n"]) {
+      const r = await ssh("sudo -n postsuper -d - deferred", stdin);
+      expect(r.code).toBe(126);
+      expect(r.stderr).toContain("a queue ID on stdin is malformed");
+    }
+    expect(await queueState()).toBe(before);
+  });
+
+  it("lets the approved postsuper forms through with IDs on stdin", async () => {
+    const ids = (await postqueueJson(relay))
+      .filter((e) => e.queue_name === "deferred")
+      .slice(0, 3)
+      .map((e) => e.queue_id);
+    const held = await ssh("sudo -n postsuper -h - deferred", `${ids.join("\n")}\n`);
+    expect(held.code).toBe(0);
+    expect(held.stderr).toMatch(/Placed on hold: 3 messages/);
+    const after = await postqueueJson(relay);
+    for (const id of ids) expect(after.find((e) => e.queue_id === id)?.queue_name).toBe("hold");
+    const released = await ssh("sudo -n postsuper -H - hold", `${ids.join("\n")}\n`);
+    expect(released.stderr).toMatch(/Released from hold: 3 messages/);
+    expect(gateLog()).toMatch(/ALLOWED: 3 queue IDs: postsuper -H - hold/);
+  });
+
+  it("and sudoers alone refuses what the gate would: a bypass gets nothing more", async () => {
+    // `sudo -l CMD` asks the policy without running anything: 0 allowed, 1 refused.
+    const asGateUser = (argv: string[]) =>
+      promisify(execFile)("runuser", ["-u", relay.gateUsername, "--", "sudo", "-n", "-l", ...argv]).then(
+        () => 0,
+        (e) => (e as { code: number }).code,
+      );
+    expect(await asGateUser(["/usr/sbin/postsuper", "-d", "ALL"])).not.toBe(0);
+    expect(await asGateUser(["/usr/bin/cat", "/etc/shadow"])).not.toBe(0);
+    expect(await asGateUser(["/usr/bin/find", `${q()}/hold`, "-type", "f", "-delete"])).not.toBe(0);
+    expect(await asGateUser(["/usr/sbin/postfix", "stop"])).not.toBe(0);
+    expect(await asGateUser(["/usr/sbin/postsuper", "-h", "-", "deferred"])).toBe(0);
+    expect(await asGateUser(["/usr/sbin/postfix", "status"])).toBe(0);
+    expect(await asGateUser(["/usr/bin/find", `${q()}/hold`, "-type", "f", "-printf", "."])).toBe(0);
+  });
+});
