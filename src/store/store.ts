@@ -11,6 +11,7 @@ export interface Store {
   watches: WatchRepo;
   approvals: ApprovalRepo;
   audit: AuditRepo;
+  leases: LeaseRepo;
   close(): Promise<void>;
 }
 
@@ -148,4 +149,27 @@ export interface AuditRepo {
   list(filter: { ticket?: string; relay?: string; limit: number }): Promise<AuditEntry[]>;
   /** Oldest first, for export. */
   all(): AsyncIterable<AuditEntry>;
+}
+
+export interface Lease {
+  name: string;
+  holder: string;
+  expiresAtMs: number;
+}
+
+/**
+ * Named leases with an expiry: one holder at a time across processes (e.g. the process that
+ * runs the watch schedules). A holder that stops renewing loses the lease at `expiresAtMs`.
+ */
+export interface LeaseRepo {
+  /**
+   * Takes the lease until `nowMs + ttlMs` when it is free, expired at `nowMs`, or already
+   * `holder`'s (then it is renewed). True for exactly one of several concurrent callers.
+   */
+  acquire(name: string, holder: string, ttlMs: number, nowMs: number): Promise<boolean>;
+  /** Extends the lease only while `holder` still has it unexpired; false when it was lost. */
+  renew(name: string, holder: string, ttlMs: number, nowMs: number): Promise<boolean>;
+  /** Gives the lease up at once (a clean shutdown), when `holder` has it. */
+  release(name: string, holder: string): Promise<void>;
+  get(name: string): Promise<Lease | undefined>;
 }

@@ -8,6 +8,8 @@ import type {
   ApprovalStatus,
   AuditEntry,
   AuditRepo,
+  Lease,
+  LeaseRepo,
   SnapshotRepo,
   Store,
   StoredSnapshot,
@@ -246,6 +248,36 @@ class Audit implements AuditRepo {
   }
 }
 
+class Leases implements LeaseRepo {
+  constructor(private readonly db: Db) {}
+  async acquire(name: string, holder: string, ttlMs: number, nowMs: number): Promise<boolean> {
+    // One statement: insert, or take over only when the lease is ours or has expired.
+    const r = this.db
+      .prepare(
+        `INSERT INTO leases (name, holder, expires_at_ms) VALUES (@name, @holder, @until)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms
+         WHERE leases.holder = excluded.holder OR leases.expires_at_ms <= @nowMs`,
+      )
+      .run({ name, holder, until: nowMs + ttlMs, nowMs });
+    return r.changes === 1;
+  }
+  async renew(name: string, holder: string, ttlMs: number, nowMs: number): Promise<boolean> {
+    const r = this.db
+      .prepare("UPDATE leases SET expires_at_ms = ? WHERE name = ? AND holder = ? AND expires_at_ms > ?")
+      .run(nowMs + ttlMs, name, holder, nowMs);
+    return r.changes === 1;
+  }
+  async release(name: string, holder: string): Promise<void> {
+    this.db.prepare("DELETE FROM leases WHERE name = ? AND holder = ?").run(name, holder);
+  }
+  async get(name: string): Promise<Lease | undefined> {
+    const r = this.db.prepare("SELECT * FROM leases WHERE name = ?").get(name) as Row | undefined;
+    return r
+      ? { name: r.name as string, holder: r.holder as string, expiresAtMs: r.expires_at_ms as number }
+      : undefined;
+  }
+}
+
 /** Opens (creating if needed) the SQLite store at `path`; ":memory:" for tests. */
 export function openSqliteStore(path: string): Store {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -260,6 +292,7 @@ export function openSqliteStore(path: string): Store {
     watches: new Watches(db),
     approvals: new Approvals(db),
     audit: new Audit(db),
+    leases: new Leases(db),
     async close() {
       db.close();
     },
