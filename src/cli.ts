@@ -37,7 +37,7 @@ async function status(
   io: CliIo,
 ): Promise<number> {
   const relays = selectRelays(config, o.relay);
-  const pool = new RunnerPool(io.env);
+  const pool = new RunnerPool(io.env, config.probes.compression);
   const opts = collectOptions(config, io.nowMs);
   try {
     const { first, full } = await collectAllProgressive(
@@ -63,7 +63,7 @@ async function status(
 
 async function serve(config: Config, io: CliIo): Promise<number> {
   const env = parseSlackEnv(io.env);
-  const pool = new RunnerPool(io.env);
+  const pool = new RunnerPool(io.env, config.probes.compression);
   const store = openSqliteStore(config.store.path);
   const app = createSlackApp({ config, env, pool, store, nowMs: io.nowMs, subcommands });
   await app.start(env.PORT);

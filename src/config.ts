@@ -34,6 +34,8 @@ const settingsShape = {
       listingTimeout: durationSchema.prefault("10m"),
       /** Answer with directory counts and a partial listing after this, then update. */
       firstAnswerAfter: durationSchema.prefault("8s"),
+      /** zlib on the SSH channel: a queue listing compresses well on a slow link. */
+      compression: z.boolean().default(true),
       logLines: z.number().int().min(100).max(1_000_000).default(20_000),
     })
     .strict()

@@ -50,7 +50,10 @@ export interface Progressive {
 export class RunnerPool {
   private readonly runners = new Map<string, Promise<CommandRunner>>();
 
-  constructor(private readonly localEnv: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    private readonly localEnv: NodeJS.ProcessEnv = process.env,
+    private readonly compression = true,
+  ) {}
 
   get(relay: RelayConfig, timeoutMs: number): Promise<CommandRunner> {
     const cached = this.runners.get(relay.name);
@@ -58,7 +61,7 @@ export class RunnerPool {
     const p: Promise<CommandRunner> =
       relay.kind === "local"
         ? Promise.resolve(new LocalRunner(relay.name, this.localEnv))
-        : SshRunner.connect(relay, timeoutMs);
+        : SshRunner.connect(relay, timeoutMs, this.compression);
     this.runners.set(relay.name, p);
     p.then(
       (r) => {

@@ -80,7 +80,7 @@ export class SshRunner implements CommandRunner {
     this.relay = cfg.name;
   }
 
-  static async connect(cfg: SshRelayConfig, timeoutMs: number): Promise<SshRunner> {
+  static async connect(cfg: SshRelayConfig, timeoutMs: number, compression = true): Promise<SshRunner> {
     let privateKey: string;
     try {
       privateKey = await readFile(cfg.privateKeyPath, "utf8");
@@ -104,6 +104,8 @@ export class SshRunner implements CommandRunner {
         privateKey,
         readyTimeout: timeoutMs,
         keepaliveInterval: 15_000,
+        // Preferred order: the client's first choice the server also offers wins.
+        algorithms: { compress: compression ? ["zlib@openssh.com", "zlib", "none"] : ["none"] },
         // No trust on first use: the configured fingerprint is the only one accepted.
         hostVerifier: (key: Buffer) => {
           seen = sha256Fingerprint(key);

@@ -25,7 +25,7 @@ export async function startBot(o: {
   env?: NodeJS.ProcessEnv;
 }): Promise<RunningBot> {
   const store = o.store ?? openSqliteStore(":memory:");
-  const pool = new RunnerPool(o.env ?? process.env);
+  const pool = new RunnerPool(o.env ?? process.env, o.config.probes.compression);
   const app = createSlackApp({
     config: o.config,
     env: {
