@@ -7,7 +7,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/**/*.int.test.ts", "test/lab/**"],
+          exclude: ["test/**/*.int.test.ts", "test/**/*.pg.test.ts", "test/lab/**"],
         },
       },
       {
@@ -17,6 +17,15 @@ export default defineConfig({
           globalSetup: ["test/lab/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "postgres",
+          include: ["test/**/*.pg.test.ts"],
+          globalSetup: ["test/db/postgres-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
     ],

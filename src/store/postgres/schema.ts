@@ -1,0 +1,100 @@
+/**
+ * The PostgreSQL schema, mirroring the SQLite one (src/store/sqlite/schema.ts); applied
+ * idempotently when the store opens, under an advisory lock so that replicas starting at the
+ * same moment do not race on CREATE. Times are BIGINT milliseconds; JSON is kept as TEXT, as in
+ * SQLite, so that every document round-trips byte for byte (jsonb refuses \u0000).
+ */
+
+/** pg_advisory_xact_lock key for schema changes: "mailq" in ASCII. */
+export const SCHEMA_LOCK_KEY = 0x6d61696c71;
+
+export const POSTGRES_SCHEMA = `
+CREATE TABLE IF NOT EXISTS snapshots (
+  id BIGSERIAL PRIMARY KEY,
+  relay TEXT NOT NULL,
+  taken_at_ms BIGINT NOT NULL,
+  messages BIGINT NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS snapshots_relay_time ON snapshots (relay, taken_at_ms);
+
+CREATE TABLE IF NOT EXISTS watches (
+  id TEXT PRIMARY KEY,
+  relay TEXT,
+  channel_id TEXT NOT NULL,
+  message_ts TEXT,
+  created_by TEXT NOT NULL,
+  interval_ms BIGINT NOT NULL,
+  started_at_ms BIGINT NOT NULL,
+  next_due_ms BIGINT NOT NULL,
+  updates INTEGER NOT NULL DEFAULT 0,
+  drained_streak INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL DEFAULT 'active',
+  stop_reason TEXT,
+  version INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE IF NOT EXISTS watch_updates (
+  watch_id TEXT NOT NULL REFERENCES watches(id),
+  seq INTEGER NOT NULL,
+  due_ms BIGINT NOT NULL,
+  claimed_at_ms BIGINT NOT NULL,
+  message_ts TEXT,
+  posted INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (watch_id, seq)
+);
+
+CREATE TABLE IF NOT EXISTS approvals (
+  id TEXT PRIMARY KEY,
+  relay TEXT NOT NULL,
+  action TEXT NOT NULL,
+  selector TEXT NOT NULL,
+  ticket TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  requester TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  message_ts TEXT,
+  created_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  frozen_json TEXT NOT NULL,
+  command TEXT NOT NULL,
+  approvers_json TEXT NOT NULL DEFAULT '[]',
+  result_json TEXT,
+  version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status);
+
+CREATE TABLE IF NOT EXISTS audit (
+  id BIGSERIAL PRIMARY KEY,
+  at_ms BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  relay TEXT,
+  ticket TEXT,
+  request_id TEXT,
+  detail_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_ticket ON audit (ticket);
+CREATE INDEX IF NOT EXISTS audit_relay ON audit (relay);
+
+-- Append-only: the audit trail is evidence. Triggers bind the table's owner too; the REVOKE
+-- keeps other roles from even trying.
+CREATE OR REPLACE FUNCTION mailq_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE OR REPLACE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit
+  FOR EACH ROW EXECUTE FUNCTION mailq_audit_append_only();
+CREATE OR REPLACE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+  FOR EACH STATEMENT EXECUTE FUNCTION mailq_audit_append_only();
+REVOKE UPDATE, DELETE, TRUNCATE ON audit FROM PUBLIC;
+
+-- Named leases (one holder at a time across processes, until expires_at_ms).
+CREATE TABLE IF NOT EXISTS leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires_at_ms BIGINT NOT NULL
+);
+`;
