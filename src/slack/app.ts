@@ -25,6 +25,8 @@ export function createSlackApp(o: SlackAppOptions): InstanceType<typeof App> {
         appToken: o.env.SLACK_APP_TOKEN,
         socketMode: true,
         clientOptions,
+        // The Socket Mode client opens its connection through the Web API too.
+        installerOptions: { clientOptions },
         logLevel: LogLevel.INFO,
       })
     : new App({
