@@ -8,7 +8,7 @@ import { type Config, loadConfig, parseSlackEnv } from "./config.js";
 import { describeError, isMailqError } from "./errors.js";
 import { collectAllProgressive, collectOptions, RunnerPool, selectRelays } from "./relay/collect.js";
 import { createSlackApp } from "./slack/app.js";
-import { openSqliteStore } from "./store/sqlite/index.js";
+import { openStore } from "./store/open.js";
 
 const USAGE = `mailq-bot — see and safely recover a stuck Postfix queue
 
@@ -64,7 +64,7 @@ async function status(
 async function serve(config: Config, io: CliIo): Promise<number> {
   const env = parseSlackEnv(io.env);
   const pool = new RunnerPool(io.env, config.probes.compression);
-  const store = openSqliteStore(config.store.path);
+  const store = await openStore(config, io.env);
   const app = createSlackApp({ config, env, pool, store, nowMs: io.nowMs, subcommands });
   await app.start(env.PORT);
   io.stderr(
