@@ -20,7 +20,8 @@ export interface PostfixSettings {
   concurrency: Record<string, string>;
 }
 
-const CONCURRENCY_KEYS = [
+/** The rate and concurrency settings the cards and triage show. */
+export const CONCURRENCY_KEYS = [
   "default_destination_concurrency_limit",
   "smtp_destination_concurrency_limit",
   "default_process_limit",

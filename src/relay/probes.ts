@@ -1,6 +1,7 @@
 import { LogAccumulator } from "../analysis/log-summary.js";
 import type { QueueAccumulator } from "../analysis/queue-summary.js";
 import { createLineSplitter } from "../parsers/lines.js";
+import { CONCURRENCY_KEYS } from "../parsers/postconf.js";
 import { parsePostqueueJsonLine, QUEUE_NAMES, type QueueName } from "../parsers/postqueue.js";
 import type { CommandRunner, RunResult } from "./runner.js";
 
@@ -16,12 +17,7 @@ export const POSTCONF_KEYS = [
   "mail_version",
   "maximal_queue_lifetime",
   "bounce_queue_lifetime",
-  "default_destination_concurrency_limit",
-  "smtp_destination_concurrency_limit",
-  "default_process_limit",
-  "qmgr_message_active_limit",
-  "minimal_backoff_time",
-  "maximal_backoff_time",
+  ...CONCURRENCY_KEYS,
   "enable_long_queue_ids",
 ] as const;
 

@@ -10,6 +10,7 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { POSTCONF_KEYS } from "../../src/relay/probes.js";
 import {
   fillStandardScenario,
   type LabRelay,
@@ -24,21 +25,8 @@ import { isAlive, readPid, runRaw, waitFor } from "./sys.js";
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
 const ROOT = "/var/lib/mailq-lab/capture";
 
-const POSTCONF_PARAMS = [
-  "queue_directory",
-  "maillog_file",
-  "syslog_name",
-  "maximal_queue_lifetime",
-  "bounce_queue_lifetime",
-  "default_destination_concurrency_limit",
-  "smtp_destination_concurrency_limit",
-  "default_process_limit",
-  "qmgr_message_active_limit",
-  "minimal_backoff_time",
-  "maximal_backoff_time",
-  "enable_long_queue_ids",
-  "mail_version",
-];
+// The fixture is the bot's own postconf probe, so the parameters are the probe's.
+const POSTCONF_PARAMS = POSTCONF_KEYS;
 
 interface ManifestEntry {
   command: string[];

@@ -1,33 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
+import { closedRelaysConfig } from "../helpers/config.js";
 import { type FakeSlack, postSigned, slashCommandBody, startFakeSlack } from "../helpers/slack.js";
 
-// Relays on closed loopback ports: if a refusal ever reached a relay, the test would see a probe.
-const config = parseConfig(
-  {
-    relays: [
-      {
-        name: "relay-a",
-        host: "127.0.0.1",
-        port: 1,
-        username: "root",
-        privateKeyPath: "/nonexistent",
-        hostKeyFingerprint: `SHA256:${"A".repeat(43)}`,
-      },
-      {
-        name: "relay-b",
-        host: "127.0.0.1",
-        port: 2,
-        username: "root",
-        privateKeyPath: "/nonexistent",
-        hostKeyFingerprint: `SHA256:${"B".repeat(43)}`,
-      },
-    ],
-  },
-  "test",
-  "/tmp",
-);
+const config = closedRelaysConfig(["relay-a", "relay-b"]);
 
 let slack: FakeSlack;
 let bot: RunningBot;

@@ -2,10 +2,10 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
 import { subcommands } from "../../commands/index.js";
-import { parseConfig } from "../../src/config.js";
 import { RunnerPool } from "../../src/relay/collect.js";
 import { createSlackApp } from "../../src/slack/app.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import { closedRelaysConfig } from "../helpers/config.js";
 import { type FakeSlack, startFakeSlack } from "../helpers/slack.js";
 
 // Slack's Socket Mode, on loopback: apps.connections.open hands out a ws:// URL, the server
@@ -17,22 +17,7 @@ let app: ReturnType<typeof createSlackApp>;
 const acks = new Map<string, (payload: Record<string, unknown>) => void>();
 let opensSeen = 0;
 
-const config = parseConfig(
-  {
-    relays: [
-      {
-        name: "relay-a",
-        host: "127.0.0.1",
-        port: 1,
-        username: "root",
-        privateKeyPath: "/nonexistent",
-        hostKeyFingerprint: `SHA256:${"A".repeat(43)}`,
-      },
-    ],
-  },
-  "test",
-  "/tmp",
-);
+const config = closedRelaysConfig(["relay-a"]);
 
 beforeAll(async () => {
   wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });

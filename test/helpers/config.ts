@@ -1,0 +1,22 @@
+import { type Config, parseConfig } from "../../src/config.js";
+
+/**
+ * Relays on closed loopback ports: a test that wrongly reaches a relay sees an error, and
+ * nothing leaves the machine.
+ */
+export function closedRelaysConfig(names: string[]): Config {
+  return parseConfig(
+    {
+      relays: names.map((name, i) => ({
+        name,
+        host: "127.0.0.1",
+        port: i + 1,
+        username: "root",
+        privateKeyPath: "/nonexistent",
+        hostKeyFingerprint: `SHA256:${String.fromCharCode(65 + i).repeat(43)}`,
+      })),
+    },
+    "test",
+    "/tmp",
+  );
+}
