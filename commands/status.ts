@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { statusCard } from "../src/cards/status.js";
 import type { Config } from "../src/config.js";
+import { mailqMetrics, recordSnapshot } from "../src/metrics/mailq.js";
 import { collectAllProgressive, collectOptions, selectRelays } from "../src/relay/collect.js";
 import { defineSubcommand } from "../src/slack/subcommand.js";
 
@@ -31,10 +32,14 @@ export const status = defineSubcommand<{ relay?: string | undefined }>({
       ctx.pool,
       collectOptions(ctx.config, ctx.nowMs),
     );
+    // With a full answer to come, its probe failures are counted once, from the full snapshots.
+    for (const s of first) recordSnapshot(mailqMetrics, s, { countFailures: !full });
     const ts = await ctx.post(statusCard(first, { nowMs: ctx.nowMs() }));
     if (!full) return;
     // A huge queue: the card above is partial; replace it in place once the listing is done.
-    const card = statusCard(await full, { nowMs: ctx.nowMs() });
+    const done = await full;
+    for (const s of done) recordSnapshot(mailqMetrics, s);
+    const card = statusCard(done, { nowMs: ctx.nowMs() });
     if (ts)
       await ctx.client.chat.update({ channel: ctx.channelId, ts, text: card.text, blocks: card.blocks });
     else await ctx.post(card);

@@ -6,6 +6,9 @@ import { subcommands } from "../commands/index.js";
 import { statusText } from "./cards/text.js";
 import { type Config, loadConfig, parseSlackEnv } from "./config.js";
 import { describeError, isMailqError } from "./errors.js";
+import { createLogger, parseLevel } from "./log/logger.js";
+import { observabilityRoutes, parseMetricsEnv, startObservabilityServer, VERSION } from "./metrics/http.js";
+import { MeteredRunnerPool, mailqMetrics, registerRelays } from "./metrics/mailq.js";
 import { collectAllProgressive, collectOptions, RunnerPool, selectRelays } from "./relay/collect.js";
 import { createSlackApp } from "./slack/app.js";
 import { openStore } from "./store/open.js";
@@ -62,16 +65,42 @@ async function status(
 }
 
 async function serve(config: Config, io: CliIo): Promise<number> {
+  const startedAtMs = io.nowMs();
   const env = parseSlackEnv(io.env);
-  const pool = new RunnerPool(io.env, config.probes.compression);
+  const metricsEnv = env.SLACK_APP_TOKEN ? parseMetricsEnv(io.env) : undefined;
+  const logger = createLogger({
+    level: parseLevel(io.env.LOG_LEVEL),
+    write: io.stderr,
+    nowMs: io.nowMs,
+    fields: { service: "mailq-bot", pid: process.pid },
+  });
+  const pool = new MeteredRunnerPool(mailqMetrics, io.env, config.probes.compression);
+  registerRelays(mailqMetrics, config);
   const store = await openStore(config, io.env);
-  const app = createSlackApp({ config, env, pool, store, nowMs: io.nowMs, subcommands });
+  const app = createSlackApp({ config, env, pool, store, nowMs: io.nowMs, subcommands, logger, startedAtMs });
   await app.start(env.PORT);
-  io.stderr(
-    `mailq-bot: listening ${env.SLACK_APP_TOKEN ? "over Socket Mode" : `on :${env.PORT}/slack/events`}; relays: ${config.relays.map((r) => r.name).join(", ")} (${config.source})\n`,
-  );
+  // Socket Mode has no HTTP server: /metrics and /healthz get their own port.
+  const observability = metricsEnv
+    ? await startObservabilityServer(
+        observabilityRoutes({ store, metrics: mailqMetrics, logger, startedAtMs, nowMs: io.nowMs }),
+        { port: metricsEnv.METRICS_PORT, host: metricsEnv.METRICS_HOST },
+      )
+    : undefined;
+  logger.log("info", "mailq-bot started", {
+    transport: env.SLACK_APP_TOKEN ? "socket-mode" : "http",
+    port: env.SLACK_APP_TOKEN ? undefined : env.PORT,
+    metrics: observability
+      ? `http://${metricsEnv?.METRICS_HOST}:${observability.port}/metrics`
+      : `http://:${env.PORT}/metrics`,
+    store: store.kind,
+    relays: config.relays.map((r) => r.name),
+    config: config.source,
+    version: VERSION,
+  });
   const stop = async () => {
+    logger.log("info", "mailq-bot stopping");
     await app.stop().catch(() => {});
+    await observability?.close();
     await pool.closeAll();
     await store.close();
     process.exit(0);

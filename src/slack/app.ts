@@ -1,5 +1,8 @@
 import { App, LogLevel } from "@slack/bolt";
 import type { Config, SlackEnv } from "../config.js";
+import type { JsonLogger } from "../log/logger.js";
+import { observabilityRoutes } from "../metrics/http.js";
+import { type MailqMetrics, mailqMetrics } from "../metrics/mailq.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { Store } from "../store/store.js";
 import * as mailqCommand from "./listeners/mailq-command.js";
@@ -12,6 +15,11 @@ export interface SlackAppOptions {
   store: Store;
   nowMs: () => number;
   subcommands: Subcommand<never>[];
+  /** Structured JSON logs, Bolt's included; Bolt's console logger when absent. */
+  logger?: JsonLogger;
+  /** Served at /metrics (HTTP mode: on Bolt's port); the process-wide metrics when absent. */
+  metrics?: MailqMetrics;
+  startedAtMs?: number;
 }
 
 /** The composition root for Slack: transport from the environment, then the listeners. */
@@ -19,6 +27,9 @@ export function createSlackApp(o: SlackAppOptions): InstanceType<typeof App> {
   const clientOptions = o.env.SLACK_API_URL
     ? { slackApiUrl: o.env.SLACK_API_URL.endsWith("/") ? o.env.SLACK_API_URL : `${o.env.SLACK_API_URL}/` }
     : {};
+  const metrics = o.metrics ?? mailqMetrics;
+  metrics.watchStore(o.store);
+  const logging = o.logger ? { logger: o.logger } : {};
   const app = o.env.SLACK_APP_TOKEN
     ? new App({
         token: o.env.SLACK_BOT_TOKEN,
@@ -28,12 +39,22 @@ export function createSlackApp(o: SlackAppOptions): InstanceType<typeof App> {
         // The Socket Mode client opens its connection through the Web API too.
         installerOptions: { clientOptions },
         logLevel: LogLevel.INFO,
+        ...logging,
       })
     : new App({
         token: o.env.SLACK_BOT_TOKEN,
         signingSecret: o.env.SLACK_SIGNING_SECRET as string,
         clientOptions,
         logLevel: LogLevel.INFO,
+        ...logging,
+        // /metrics and /healthz on the same port as /slack/events (Socket Mode: see cli.ts).
+        customRoutes: observabilityRoutes({
+          store: o.store,
+          metrics,
+          logger: o.logger,
+          startedAtMs: o.startedAtMs ?? o.nowMs(),
+          nowMs: o.nowMs,
+        }),
       });
   mailqCommand.register(app, o);
   return app;

@@ -2,6 +2,8 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { subcommands } from "../../commands/index.js";
 import type { Config } from "../../src/config.js";
+import type { JsonLogger } from "../../src/log/logger.js";
+import { MeteredRunnerPool, mailqMetrics } from "../../src/metrics/mailq.js";
 import { RunnerPool } from "../../src/relay/collect.js";
 import { createSlackApp } from "../../src/slack/app.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
@@ -23,9 +25,14 @@ export async function startBot(o: {
   store?: Store;
   nowMs?: () => number;
   env?: NodeJS.ProcessEnv;
+  /** Time every relay command into the process-wide metrics (as `serve` does). */
+  meteredPool?: boolean;
+  logger?: JsonLogger;
 }): Promise<RunningBot> {
   const store = o.store ?? openSqliteStore(":memory:");
-  const pool = new RunnerPool(o.env ?? process.env, o.config.probes.compression);
+  const pool = o.meteredPool
+    ? new MeteredRunnerPool(mailqMetrics, o.env ?? process.env, o.config.probes.compression)
+    : new RunnerPool(o.env ?? process.env, o.config.probes.compression);
   const app = createSlackApp({
     config: o.config,
     env: {
@@ -38,6 +45,7 @@ export async function startBot(o: {
     store,
     nowMs: o.nowMs ?? Date.now,
     subcommands,
+    ...(o.logger ? { logger: o.logger } : {}),
   });
   const server = (await app.start(0)) as Server;
   const port = (server.address() as AddressInfo).port;

@@ -1,0 +1,195 @@
+import { describe, expect, it } from "vitest";
+import { buildSnapshot, type RelaySnapshot } from "../../src/analysis/snapshot.js";
+import {
+  createMailqMetrics,
+  MAX_REASON_LABEL,
+  meteredRunner,
+  probeName,
+  recordApprovalExecuted,
+  recordSnapshot,
+} from "../../src/metrics/mailq.js";
+import { Registry } from "../../src/metrics/registry.js";
+import type { CommandRunner } from "../../src/relay/runner.js";
+import { parseExposition, value } from "./exposition.js";
+
+function snapshot(relay: string, extra: Partial<RelaySnapshot> = {}): RelaySnapshot {
+  return {
+    ...buildSnapshot({ relay, takenAtMs: 0, listingComplete: true, probeErrors: [] }),
+    ...extra,
+  };
+}
+
+describe("registry: Prometheus text format", () => {
+  it("escapes backslash, double quote and newline in label values, and reads back exactly", async () => {
+    const r = new Registry();
+    const g = r.gauge("t_gauge", "help with \\ and\nnewline", ["reason"]);
+    const nasty = 'host said: "450 4.7.1" \\ try C:\\queue\nlater';
+    g.set({ reason: nasty }, 3);
+    const text = await r.render();
+    expect(text).toContain('t_gauge{reason="host said: \\"450 4.7.1\\" \\\\ try C:\\\\queue\\nlater"} 3\n');
+    expect(text).toContain("# HELP t_gauge help with \\\\ and\\nnewline\n");
+    const e = parseExposition(text);
+    expect(value(e, "t_gauge", { reason: nasty })).toBe(3);
+    expect(e.help.get("t_gauge")).toBe("help with \\ and\nnewline");
+    expect(e.types.get("t_gauge")).toBe("gauge");
+  });
+
+  it("histograms: cumulative buckets, +Inf, sum and count", async () => {
+    const r = new Registry();
+    const h = r.histogram("t_seconds", "h", ["probe"], [0.1, 1, 10]);
+    for (const v of [0.05, 0.1, 0.5, 5, 50]) h.observe({ probe: "ps" }, v);
+    const e = parseExposition(await r.render());
+    const b = (le: string) => value(e, "t_seconds_bucket", { probe: "ps", le });
+    expect([b("0.1"), b("1"), b("10"), b("+Inf")]).toEqual([2, 3, 4, 5]);
+    expect(value(e, "t_seconds_count", { probe: "ps" })).toBe(5);
+    expect(value(e, "t_seconds_sum", { probe: "ps" })).toBeCloseTo(55.65);
+    expect(e.types.get("t_seconds")).toBe("histogram");
+  });
+
+  it("refuses wrong label sets, counters going down and duplicate names", () => {
+    const r = new Registry();
+    const c = r.counter("t_total", "c", ["a"]);
+    expect(() => c.inc({ b: "x" })).toThrow(/takes labels \{a\}/);
+    expect(() => c.inc({})).toThrow(/takes labels/);
+    expect(() => c.inc({ a: "x" }, -1)).toThrow(/only goes up/);
+    expect(() => r.gauge("t_total", "again")).toThrow(/registered twice/);
+    expect(() => r.gauge("bad-name", "x")).toThrow(/not valid/);
+  });
+
+  it("a failing collector is reported and the rest still renders", async () => {
+    const r = new Registry();
+    r.gauge("t_up", "u").set({}, 1);
+    r.onCollect(() => {
+      throw new Error("store down");
+    });
+    const errors: unknown[] = [];
+    const e = parseExposition(await r.render((x) => errors.push(x)));
+    expect(value(e, "t_up")).toBe(1);
+    expect(String(errors[0])).toContain("store down");
+  });
+});
+
+describe("mailq metrics from snapshots", () => {
+  it("queue depth per relay and queue, top causes by class, relay up", async () => {
+    const m = createMailqMetrics();
+    recordSnapshot(
+      m,
+      snapshot("relay-a", {
+        queues: { maildrop: 0, incoming: 1, active: 2, deferred: 30, hold: 4 },
+        topReasons: [
+          { reason: 'refused "550" \\ x', class: "policy", count: 20 } as never,
+          { reason: "connect timed out", class: "timeout", count: 10 } as never,
+        ],
+      }),
+    );
+    const e = parseExposition(await m.registry.render());
+    expect(value(e, "mailq_queue_messages", { relay: "relay-a", queue: "deferred" })).toBe(30);
+    expect(value(e, "mailq_queue_messages", { relay: "relay-a", queue: "hold" })).toBe(4);
+    expect(value(e, "mailq_relay_up", { relay: "relay-a" })).toBe(1);
+    expect(
+      value(e, "mailq_deferral_reason_recipients", { relay: "relay-a", reason: 'refused "550" \\ x' }),
+    ).toBe(20);
+    expect(value(e, "mailq_deferral_reason_recipients", { class: "timeout" })).toBe(10);
+  });
+
+  it("old causes disappear when they leave the top list; long ones are cut", async () => {
+    const m = createMailqMetrics();
+    const long = "x".repeat(500);
+    recordSnapshot(
+      m,
+      snapshot("r", { topReasons: [{ reason: "old cause", class: "other", count: 5 } as never] }),
+    );
+    recordSnapshot(m, snapshot("r", { topReasons: [{ reason: long, class: "other", count: 7 } as never] }));
+    const e = parseExposition(await m.registry.render());
+    const reasons = e.samples.filter((s) => s.name === "mailq_deferral_reason_recipients");
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]?.labels.reason).toHaveLength(MAX_REASON_LABEL);
+    expect(reasons[0]?.value).toBe(7);
+  });
+
+  it("a partial listing updates queue counts but keeps the last complete causes", async () => {
+    const m = createMailqMetrics();
+    recordSnapshot(m, snapshot("r", { topReasons: [{ reason: "full", class: "other", count: 9 } as never] }));
+    recordSnapshot(
+      m,
+      snapshot("r", {
+        queues: { maildrop: 0, incoming: 0, active: 0, deferred: 99, hold: 0 },
+        listing: { complete: false, entriesRead: 3, parseErrors: 0 },
+        topReasons: [{ reason: "partial", class: "other", count: 1 } as never],
+      }),
+    );
+    const e = parseExposition(await m.registry.render());
+    expect(value(e, "mailq_queue_messages", { relay: "r", queue: "deferred" })).toBe(99);
+    expect(value(e, "mailq_deferral_reason_recipients", { reason: "full" })).toBe(9);
+    expect(value(e, "mailq_deferral_reason_recipients", { reason: "partial" })).toBeUndefined();
+  });
+
+  it("a relay that cannot be reached: up 0, a connect failure, no stale queue numbers", async () => {
+    const m = createMailqMetrics();
+    recordSnapshot(
+      m,
+      snapshot("r", { queues: { maildrop: 0, incoming: 0, active: 0, deferred: 5, hold: 0 } }),
+    );
+    recordSnapshot(m, { ...snapshot("r"), ok: false, error: "no SSH answer in time" });
+    recordSnapshot(m, { ...snapshot("r"), ok: false, error: "again" }, { countFailures: false });
+    const e = parseExposition(await m.registry.render());
+    expect(value(e, "mailq_relay_up", { relay: "r" })).toBe(0);
+    expect(value(e, "mailq_probe_failures_total", { relay: "r", probe: "connect" })).toBe(1);
+    expect(value(e, "mailq_queue_messages", { relay: "r", queue: "deferred" })).toBeUndefined();
+  });
+
+  it("probe failures count per probe; approvals executed by action and outcome", async () => {
+    const m = createMailqMetrics();
+    const errs = [
+      { probe: "mail log", message: "x" },
+      { probe: "df -i", message: "y" },
+    ];
+    recordSnapshot(m, snapshot("r", { probeErrors: errs }));
+    recordSnapshot(m, snapshot("r", { probeErrors: errs.slice(0, 1) }));
+    recordApprovalExecuted(m, "release", "done");
+    recordApprovalExecuted(m, "release", "done");
+    recordApprovalExecuted(m, "delete", "failed");
+    const e = parseExposition(await m.registry.render());
+    expect(value(e, "mailq_probe_failures_total", { relay: "r", probe: "mail log" })).toBe(2);
+    expect(value(e, "mailq_probe_failures_total", { relay: "r", probe: "df -i" })).toBe(1);
+    expect(value(e, "mailq_approvals_executed_total", { action: "release", outcome: "done" })).toBe(2);
+    expect(value(e, "mailq_approvals_executed_total", { action: "delete", outcome: "failed" })).toBe(1);
+    expect(e.types.get("mailq_approvals_executed_total")).toBe("counter");
+  });
+
+  it("names commands like the probe catalogue does", () => {
+    expect(probeName(["postqueue", "-j"])).toBe("postqueue -j");
+    expect(probeName(["sudo", "-n", "find", "/var/spool/postfix/deferred", "-type", "f"])).toBe(
+      "find deferred",
+    );
+    expect(probeName(["df", "-P", "-k", "/q"])).toBe("df -P");
+    expect(probeName(["df", "-P", "-i", "/q"])).toBe("df -i");
+    expect(probeName(["sudo", "-n", "cat", "/q/pid/master.pid"])).toBe("master.pid");
+    expect(probeName(["cat", "/proc/loadavg"])).toBe("loadavg");
+    expect(probeName(["sudo", "-n", "tail", "-n", "100", "/var/log/mail.log"])).toBe("mail log");
+    expect(probeName(["sudo", "-n", "postfix", "status"])).toBe("postfix status");
+    expect(probeName(["/usr/sbin/postsuper", "-H", "-"])).toBe("postsuper");
+  });
+
+  it("a metered runner times each command, failed ones too", async () => {
+    const m = createMailqMetrics();
+    let t = 1000;
+    const inner: CommandRunner = {
+      relay: "r",
+      async run(argv) {
+        t += argv[0] === "ps" ? 250 : 3000;
+        if (argv[0] === "boom") throw new Error("channel closed");
+        return { code: 0, stdout: "", stderr: "", timedOut: false };
+      },
+      async close() {},
+    };
+    const r = meteredRunner(m, inner, () => t);
+    await r.run(["ps", "-eo", "pid"], { timeoutMs: 1000 });
+    await expect(r.run(["boom"], { timeoutMs: 1000 })).rejects.toThrow("channel closed");
+    const e = parseExposition(await m.registry.render());
+    expect(value(e, "mailq_probe_duration_seconds_sum", { relay: "r", probe: "ps" })).toBe(0.25);
+    expect(value(e, "mailq_probe_duration_seconds_bucket", { relay: "r", probe: "ps", le: "0.1" })).toBe(0);
+    expect(value(e, "mailq_probe_duration_seconds_bucket", { relay: "r", probe: "ps", le: "0.25" })).toBe(1);
+    expect(value(e, "mailq_probe_duration_seconds_count", { relay: "r", probe: "boom" })).toBe(1);
+  });
+});
