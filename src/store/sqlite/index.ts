@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { RelaySnapshot } from "../../analysis/snapshot.js";
+import { type Row, toApproval, toAudit, toSnapshot, toWatch, WATCH_COLUMNS } from "../rows.js";
 import type {
   ApprovalRepo,
   ApprovalRequest,
@@ -19,74 +20,6 @@ import type {
 import { SQLITE_SCHEMA } from "./schema.js";
 
 type Db = Database.Database;
-type Row = Record<string, unknown>;
-
-const WATCH_COLUMNS: Record<keyof Omit<Watch, "id" | "version">, string> = {
-  relay: "relay",
-  channelId: "channel_id",
-  messageTs: "message_ts",
-  createdBy: "created_by",
-  intervalMs: "interval_ms",
-  startedAtMs: "started_at_ms",
-  nextDueMs: "next_due_ms",
-  updates: "updates",
-  drainedStreak: "drained_streak",
-  status: "status",
-  stopReason: "stop_reason",
-};
-
-function toWatch(r: Row): Watch {
-  return {
-    id: r.id as string,
-    relay: (r.relay as string | null) ?? null,
-    channelId: r.channel_id as string,
-    messageTs: (r.message_ts as string | null) ?? null,
-    createdBy: r.created_by as string,
-    intervalMs: r.interval_ms as number,
-    startedAtMs: r.started_at_ms as number,
-    nextDueMs: r.next_due_ms as number,
-    updates: r.updates as number,
-    drainedStreak: r.drained_streak as number,
-    status: r.status as Watch["status"],
-    stopReason: (r.stop_reason as string | null) ?? null,
-    version: r.version as number,
-  };
-}
-
-function toApproval(r: Row): ApprovalRequest {
-  return {
-    id: r.id as string,
-    relay: r.relay as string,
-    action: r.action as ApprovalRequest["action"],
-    selector: r.selector as string,
-    ticket: r.ticket as string,
-    reason: r.reason as string,
-    requester: r.requester as string,
-    channelId: r.channel_id as string,
-    messageTs: (r.message_ts as string | null) ?? null,
-    createdAtMs: r.created_at_ms as number,
-    expiresAtMs: r.expires_at_ms as number,
-    status: r.status as ApprovalStatus,
-    frozen: JSON.parse(r.frozen_json as string),
-    command: r.command as string,
-    approvers: JSON.parse(r.approvers_json as string),
-    result: r.result_json == null ? null : JSON.parse(r.result_json as string),
-    version: r.version as number,
-  };
-}
-
-function toAudit(r: Row): AuditEntry {
-  return {
-    id: r.id as number,
-    atMs: r.at_ms as number,
-    kind: r.kind as AuditEntry["kind"],
-    actor: r.actor as string,
-    relay: (r.relay as string | null) ?? null,
-    ticket: (r.ticket as string | null) ?? null,
-    requestId: (r.request_id as string | null) ?? null,
-    detail: JSON.parse(r.detail_json as string),
-  };
-}
 
 class Snapshots implements SnapshotRepo {
   constructor(private readonly db: Db) {}
@@ -97,12 +30,7 @@ class Snapshots implements SnapshotRepo {
     return { id: Number(r.lastInsertRowid), relay: s.relay, takenAtMs, snapshot: s };
   }
   private rows(sql: string, ...args: unknown[]): StoredSnapshot[] {
-    return (this.db.prepare(sql).all(...args) as Row[]).map((r) => ({
-      id: r.id as number,
-      relay: r.relay as string,
-      takenAtMs: r.taken_at_ms as number,
-      snapshot: JSON.parse(r.json as string),
-    }));
+    return (this.db.prepare(sql).all(...args) as Row[]).map(toSnapshot);
   }
   async latest(relay: string, limit: number): Promise<StoredSnapshot[]> {
     return this.rows(
