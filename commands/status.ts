@@ -4,6 +4,7 @@ import type { Config } from "../src/config.js";
 import { mailqMetrics, recordSnapshot } from "../src/metrics/mailq.js";
 import { collectAllProgressive, collectOptions, selectRelays } from "../src/relay/collect.js";
 import { defineSubcommand } from "../src/slack/subcommand.js";
+import { recordSnapshots } from "../src/watch/record.js";
 
 export function relayArg(config: Config) {
   const names = config.relays.map((r) => r.name);
@@ -34,12 +35,16 @@ export const status = defineSubcommand<{ relay?: string | undefined }>({
     );
     // With a full answer to come, its probe failures are counted once, from the full snapshots.
     for (const s of first) recordSnapshot(mailqMetrics, s, { countFailures: !full });
-    const ts = await ctx.post(statusCard(first, { nowMs: ctx.nowMs() }));
+    const progress = full ? undefined : await recordSnapshots(ctx.store, first, ctx.nowMs());
+    const ts = await ctx.post(statusCard(first, { nowMs: ctx.nowMs(), progress }));
     if (!full) return;
     // A huge queue: the card above is partial; replace it in place once the listing is done.
     const done = await full;
     for (const s of done) recordSnapshot(mailqMetrics, s);
-    const card = statusCard(done, { nowMs: ctx.nowMs() });
+    const card = statusCard(done, {
+      nowMs: ctx.nowMs(),
+      progress: await recordSnapshots(ctx.store, done, ctx.nowMs()),
+    });
     if (ts)
       await ctx.client.chat.update({ channel: ctx.channelId, ts, text: card.text, blocks: card.blocks });
     else await ctx.post(card);

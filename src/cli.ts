@@ -12,6 +12,7 @@ import { MeteredRunnerPool, mailqMetrics, registerRelays } from "./metrics/mailq
 import { collectAllProgressive, collectOptions, RunnerPool, selectRelays } from "./relay/collect.js";
 import { createSlackApp } from "./slack/app.js";
 import { openStore } from "./store/open.js";
+import { recordSnapshots } from "./watch/record.js";
 
 const USAGE = `mailq-bot — see and safely recover a stuck Postfix queue
 
@@ -42,25 +43,29 @@ async function status(
   const relays = selectRelays(config, o.relay);
   const pool = new RunnerPool(io.env, config.probes.compression);
   const opts = collectOptions(config, io.nowMs);
+  const store = await openStore(config, io.env);
   try {
     const { first, full } = await collectAllProgressive(
       relays,
       pool,
       o.waitFull ? { ...opts, firstAnswerMs: undefined } : opts,
     );
+    const progress = await recordSnapshots(store, first, io.nowMs());
     if (o.json) {
       // One document: the first answer (marked partial where it is), or the full one with --wait-full.
-      io.stdout(`${JSON.stringify({ relays: first }, null, 2)}\n`);
+      const relaysOut = first.map((s) => ({ ...s, progress: progress.get(s.relay) ?? null }));
+      io.stdout(`${JSON.stringify({ relays: relaysOut }, null, 2)}\n`);
       return first.every((s) => s.ok) ? 0 : 1;
     }
-    io.stdout(statusText(first, io.nowMs()));
+    io.stdout(statusText(first, io.nowMs(), 5, progress));
     if (!full) return first.every((s) => s.ok) ? 0 : 1;
     io.stdout("… the full queue listing is still running; the complete snapshot follows.\n\n");
     const done = await full;
-    io.stdout(statusText(done, io.nowMs()));
+    io.stdout(statusText(done, io.nowMs(), 5, await recordSnapshots(store, done, io.nowMs())));
     return done.every((s) => s.ok) ? 0 : 1;
   } finally {
     await pool.closeAll();
+    await store.close();
   }
 }
 

@@ -1,6 +1,8 @@
+import { type Progress, trendMark } from "../analysis/delta.js";
 import { shortCause } from "../analysis/reasons.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
+import { formatDuration } from "../util/duration.js";
 import { age, bytes, esc, num, SLACK_LIMITS, truncate } from "./format.js";
 
 // Block Kit is plain JSON; a local type keeps this module free of the Slack SDK.
@@ -14,6 +16,37 @@ export interface StatusCardOptions {
   nowMs: number;
   /** Reasons and domains shown per relay. */
   top?: number;
+  /** Change since the previous snapshot and the incident's first, per relay. */
+  progress?: Map<string, Progress>;
+}
+
+const signed = (n: number) => (n > 0 ? `+${num(n)}` : n < 0 ? `−${num(-n)}` : "±0");
+
+/** One line: how the queue moved, how fast it drains, when it empties and when mail starts to bounce. */
+export function progressLine(p: Progress): string {
+  const bits: string[] = [];
+  if (p.sinceLast) {
+    const q = p.sinceLast.queues;
+    bits.push(
+      `since last (${formatDuration(p.sinceLast.minutes * 60_000)} ago): total ${signed(p.sinceLast.messages)}, deferred ${signed(q.deferred)}, active ${signed(q.active)}, hold ${signed(q.hold)}`,
+    );
+  } else bits.push("first snapshot of this relay");
+  if (p.sinceStart)
+    bits.push(
+      `since the incident began (${formatDuration(p.sinceStart.minutes * 60_000)}): ${signed(p.sinceStart.messages)}`,
+    );
+  if (p.drainPerMinute !== null)
+    bits.push(
+      p.drainPerMinute > 0
+        ? `draining ${p.drainPerMinute.toFixed(1)}/min`
+        : p.drainPerMinute < 0
+          ? `GROWING ${(-p.drainPerMinute).toFixed(1)}/min`
+          : "not draining",
+    );
+  if (p.minutesToEmpty !== null) bits.push(`empty in ~${formatDuration(p.minutesToEmpty * 60_000)}`);
+  if (p.minutesToFirstBounce !== null)
+    bits.push(`oldest deferred bounces in ${formatDuration(p.minutesToFirstBounce * 60_000)}`);
+  return bits.join(" · ");
 }
 
 const mrkdwn = (text: string) => ({ type: "mrkdwn", text: truncate(text, SLACK_LIMITS.sectionText) });
@@ -69,14 +102,21 @@ function relayBlocks(s: RelaySnapshot, o: Required<StatusCardOptions>): Block[] 
   ];
   blocks.push({ type: "section", fields: fields.slice(0, SLACK_LIMITS.fields) });
   if (s.topReasons.length) {
-    const rows = s.topReasons
-      .slice(0, o.top)
-      .map((r) => `• ${num(r.count)} · \`${r.class}\` · ${esc(truncate(r.reason, 400))}`);
+    const trends = new Map((o.progress.get(s.relay)?.reasons ?? []).map((r) => [r.reason, r.trend]));
+    const rows = s.topReasons.slice(0, o.top).map((r) => {
+      const t = trends.get(r.reason);
+      return `• ${num(r.count)}${t ? ` ${trendMark(t)}` : ""} · \`${r.class}\` · ${esc(truncate(r.reason, 400))}`;
+    });
     blocks.push(section(`*Top deferral reasons*\n${rows.join("\n")}`));
   }
   if (s.topDomains.length) {
     const rows = s.topDomains.slice(0, o.top).map((d) => `${esc(d.domain)} ${num(d.count)}`);
     blocks.push(section(`*Top destinations* (recipients)\n${rows.join(" · ")}`));
+  }
+  const p = o.progress.get(s.relay);
+  if (p) {
+    const news = p.newCauses.length ? `\n🆕 *new cause*: ${esc(truncate(p.newCauses.join("; "), 600))}` : "";
+    blocks.push({ type: "context", elements: [mrkdwn(`${esc(progressLine(p))}${news}`)] });
   }
   const ctx = [healthLine(s)];
   if (!s.listing.complete)
@@ -108,7 +148,7 @@ function overflowSections(snaps: RelaySnapshot[], room: number): Block[] {
 
 /** One card for every relay asked about; stays within Slack's limits whatever the queue or relay count. */
 export function statusCard(snapshots: RelaySnapshot[], opts: StatusCardOptions): Card {
-  const o = { top: 5, ...opts };
+  const o = { top: 5, progress: new Map<string, Progress>(), ...opts };
   const blocks: Block[] = [];
   const overflow: RelaySnapshot[] = [];
   for (const s of snapshots) {

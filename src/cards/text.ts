@@ -1,10 +1,16 @@
+import type { Progress } from "../analysis/delta.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
 import { age, bytes, num } from "./format.js";
-import { headline } from "./status.js";
+import { headline, progressLine } from "./status.js";
 
 /** The status card as plain text, for the terminal. */
-export function statusText(snapshots: RelaySnapshot[], nowMs: number, top = 5): string {
+export function statusText(
+  snapshots: RelaySnapshot[],
+  nowMs: number,
+  top = 5,
+  progress: Map<string, Progress> = new Map(),
+): string {
   const out: string[] = [];
   for (const s of snapshots) {
     out.push(`== ${headline(s)}`);
@@ -42,6 +48,11 @@ export function statusText(snapshots: RelaySnapshot[], nowMs: number, top = 5): 
       out.push(
         `   load ${s.load.load1.toFixed(2)} ${s.load.load5.toFixed(2)} ${s.load.load15.toFixed(2)}, iowait ${s.load.iowaitPercent ?? "?"}%`,
       );
+    const p = progress.get(s.relay);
+    if (p) {
+      out.push(`   ${progressLine(p)}`);
+      for (const c of p.newCauses) out.push(`   NEW CAUSE: ${c}`);
+    }
     for (const e of s.probeErrors) out.push(`   ! ${e.message}`);
     out.push("");
   }
