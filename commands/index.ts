@@ -1,7 +1,12 @@
 import type { Subcommand } from "../src/slack/subcommand.js";
 import { makeHelp } from "./help.js";
 import { status } from "./status.js";
+import { watch } from "./watch.js";
 
 // Every subcommand the bot knows, in the order help lists them.
 export const subcommands: Subcommand<never>[] = [];
-subcommands.push(status as Subcommand<never>, makeHelp(() => subcommands) as Subcommand<never>);
+subcommands.push(
+  status as Subcommand<never>,
+  watch as Subcommand<never>,
+  makeHelp(() => subcommands) as Subcommand<never>,
+);

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { randomUUID } from "node:crypto";
 import { realpathSync } from "node:fs";
+import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { subcommands } from "../commands/index.js";
@@ -11,6 +13,8 @@ import { observabilityRoutes, parseMetricsEnv, startObservabilityServer, VERSION
 import { MeteredRunnerPool, mailqMetrics, registerRelays } from "./metrics/mailq.js";
 import { collectAllProgressive, collectOptions, RunnerPool, selectRelays } from "./relay/collect.js";
 import { createSlackApp } from "./slack/app.js";
+import { createWatchScheduler } from "./slack/watches.js";
+import { startLeadership } from "./store/leader.js";
 import { openStore } from "./store/open.js";
 import { recordSnapshots } from "./watch/record.js";
 
@@ -82,8 +86,36 @@ async function serve(config: Config, io: CliIo): Promise<number> {
   const pool = new MeteredRunnerPool(mailqMetrics, io.env, config.probes.compression);
   registerRelays(mailqMetrics, config);
   const store = await openStore(config, io.env);
-  const app = createSlackApp({ config, env, pool, store, nowMs: io.nowMs, subcommands, logger, startedAtMs });
+  // One replica runs the watch schedules; another takes over within the lease's TTL.
+  const leadership = startLeadership({
+    leases: store.leases,
+    name: "watch-scheduler",
+    holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    ttlMs: 30_000,
+    onError: (e) => logger.log("warn", "watch lease", { error: describeError(e) }),
+  });
+  const watches = createWatchScheduler({
+    config,
+    env,
+    store,
+    pool,
+    nowMs: io.nowMs,
+    isLeader: () => leadership.isLeader(),
+    onError: (e) => logger.log("error", "watch update failed", { error: describeError(e) }),
+  });
+  const app = createSlackApp({
+    config,
+    env,
+    pool,
+    store,
+    nowMs: io.nowMs,
+    subcommands,
+    logger,
+    startedAtMs,
+    watches,
+  });
   await app.start(env.PORT);
+  watches.start();
   // Socket Mode has no HTTP server: /metrics and /healthz get their own port.
   const observability = metricsEnv
     ? await startObservabilityServer(
@@ -104,6 +136,8 @@ async function serve(config: Config, io: CliIo): Promise<number> {
   });
   const stop = async () => {
     logger.log("info", "mailq-bot stopping");
+    await watches.stop();
+    await leadership.stop();
     await app.stop().catch(() => {});
     await observability?.close();
     await pool.closeAll();

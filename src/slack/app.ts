@@ -5,6 +5,7 @@ import { observabilityRoutes } from "../metrics/http.js";
 import { type MailqMetrics, mailqMetrics } from "../metrics/mailq.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { Store } from "../store/store.js";
+import type { WatchScheduler } from "../watch/scheduler.js";
 import * as mailqCommand from "./listeners/mailq-command.js";
 import type { Subcommand } from "./subcommand.js";
 
@@ -15,6 +16,8 @@ export interface SlackAppOptions {
   store: Store;
   nowMs: () => number;
   subcommands: Subcommand<never>[];
+  /** Runs /mailq watch; without it the watch subcommand says watches are off. */
+  watches?: WatchScheduler;
   /** Structured JSON logs, Bolt's included; Bolt's console logger when absent. */
   logger?: JsonLogger;
   /** Served at /metrics (HTTP mode: on Bolt's port); the process-wide metrics when absent. */

@@ -3,6 +3,7 @@ import type { Card } from "../cards/status.js";
 import type { Config } from "../config.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { Store } from "../store/store.js";
+import type { WatchScheduler } from "../watch/scheduler.js";
 
 /** The slice of Slack's Web API the commands use; Bolt's WebClient fits it. */
 export interface SlackClient {
@@ -18,6 +19,8 @@ export interface CommandContext {
   pool: RunnerPool;
   store: Store;
   client: SlackClient;
+  /** The watch scheduler, when the app runs one. */
+  watches?: WatchScheduler;
   nowMs: () => number;
   userId: string;
   channelId: string;

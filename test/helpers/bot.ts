@@ -6,8 +6,10 @@ import type { JsonLogger } from "../../src/log/logger.js";
 import { MeteredRunnerPool, mailqMetrics } from "../../src/metrics/mailq.js";
 import { RunnerPool } from "../../src/relay/collect.js";
 import { createSlackApp } from "../../src/slack/app.js";
+import { createWatchScheduler } from "../../src/slack/watches.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
+import type { WatchScheduler } from "../../src/watch/scheduler.js";
 
 export const SIGNING_SECRET = "lab-signing-secret-0123456789";
 
@@ -15,6 +17,8 @@ export interface RunningBot {
   url: string;
   store: Store;
   pool: RunnerPool;
+  /** The watch scheduler; tests drive its ticks themselves. */
+  watches: WatchScheduler;
   stop(): Promise<void>;
 }
 
@@ -33,14 +37,17 @@ export async function startBot(o: {
   const pool = o.meteredPool
     ? new MeteredRunnerPool(mailqMetrics, o.env ?? process.env, o.config.probes.compression)
     : new RunnerPool(o.env ?? process.env, o.config.probes.compression);
+  const env = {
+    SLACK_BOT_TOKEN: "xoxb-lab-token",
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: o.apiUrl,
+    PORT: 0,
+  };
+  const watches = createWatchScheduler({ config: o.config, env, store, pool, nowMs: o.nowMs ?? Date.now });
   const app = createSlackApp({
     config: o.config,
-    env: {
-      SLACK_BOT_TOKEN: "xoxb-lab-token",
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: o.apiUrl,
-      PORT: 0,
-    },
+    env,
+    watches,
     pool,
     store,
     nowMs: o.nowMs ?? Date.now,
@@ -53,7 +60,9 @@ export async function startBot(o: {
     url: `http://127.0.0.1:${port}/slack/events`,
     store,
     pool,
+    watches,
     async stop() {
+      await watches.stop();
       await app.stop();
       await pool.closeAll();
       if (!o.store) await store.close();

@@ -20,6 +20,7 @@ describe("shellQuote", () => {
     ["globs", ["*", "?", "[a]"]],
     ["a newline", ["a\nb"]],
     ["an empty argument", [""]],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text is the point
     ["backslashes and dollars", ["\\n", "$HOME", "${PATH}"]],
     ["non-ASCII", ["mél", "日本"]],
   ])("round-trips %s through /bin/sh exactly", (_l, argv) => {

@@ -4,6 +4,7 @@ import type { Config } from "../../config.js";
 import { describeError } from "../../errors.js";
 import type { RunnerPool } from "../../relay/collect.js";
 import type { Store } from "../../store/store.js";
+import type { WatchScheduler } from "../../watch/scheduler.js";
 import { route } from "../router.js";
 import type { CommandContext, SlackClient, Subcommand } from "../subcommand.js";
 
@@ -11,6 +12,7 @@ export interface MailqDeps {
   config: Config;
   pool: RunnerPool;
   store: Store;
+  watches?: WatchScheduler;
   nowMs: () => number;
   subcommands: Subcommand<never>[];
   command?: string;
@@ -34,6 +36,7 @@ export function register(app: App, deps: MailqDeps): void {
       config: deps.config,
       pool: deps.pool,
       store: deps.store,
+      ...(deps.watches ? { watches: deps.watches } : {}),
       client: client as unknown as SlackClient,
       nowMs: deps.nowMs,
       userId: command.user_id,

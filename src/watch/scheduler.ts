@@ -1,0 +1,307 @@
+import { randomUUID } from "node:crypto";
+import type { RelaySnapshot } from "../analysis/snapshot.js";
+import { type DepthPoint, depthChart } from "../cards/chart.js";
+import { progressCard, type RelayProgress, watchHeaderCard } from "../cards/progress.js";
+import type { Card } from "../cards/status.js";
+import type { Config, RelayConfig } from "../config.js";
+import type { Store, Watch } from "../store/store.js";
+import { recordSnapshots } from "./record.js";
+
+/** The slice of Slack the watches use. */
+export interface WatchSlack {
+  post(channel: string, card: Card, threadTs?: string): Promise<string | undefined>;
+  update(channel: string, ts: string, card: Card): Promise<void>;
+  uploadPng(channel: string, threadTs: string, filename: string, title: string, png: Buffer): Promise<void>;
+}
+
+export interface SchedulerDeps {
+  store: Store;
+  config: Config;
+  /** Runs the read-only probes; injected so the schedule can be tested with a fake clock. */
+  collect: (relays: RelayConfig[]) => Promise<RelaySnapshot[]>;
+  slack: WatchSlack;
+  nowMs: () => number;
+  sleep: (ms: number) => Promise<void>;
+  /** Only the replica holding the scheduler lease posts; always true for one process. */
+  isLeader?: () => boolean;
+  tickMs?: number;
+  onError?: (e: unknown) => void;
+}
+
+/** Slack allows about one message a second per channel; posts wait their turn. */
+class Pacer {
+  private readonly last = new Map<string, number>();
+  private chain: Promise<unknown> = Promise.resolve();
+  constructor(
+    private readonly nowMs: () => number,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {}
+  run<T>(channel: string, fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(async () => {
+      const wait = (this.last.get(channel) ?? Number.NEGATIVE_INFINITY) + 1000 - this.nowMs();
+      if (wait > 0) await this.sleep(wait);
+      try {
+        return await fn();
+      } finally {
+        this.last.set(channel, this.nowMs());
+      }
+    });
+    this.chain = next.catch(() => {});
+    return next;
+  }
+}
+
+const total = (s: RelaySnapshot) => s.messages;
+
+/**
+ * Watches live in the store: when each is due, how many updates went out, whether it ended.
+ * Every tick derives what to do from there, so a restart neither repeats nor skips an update
+ * (each update number is claimed once, across processes).
+ */
+export class WatchScheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private readonly pacer: Pacer;
+  private stopped = true;
+
+  constructor(private readonly d: SchedulerDeps) {
+    this.pacer = new Pacer(d.nowMs, d.sleep);
+  }
+
+  start(): void {
+    this.stopped = false;
+    const loop = () => {
+      if (this.stopped) return;
+      this.running = this.tick()
+        .catch((e) => this.d.onError?.(e))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, this.d.tickMs ?? 5000);
+        });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private relaysOf(w: Pick<Watch, "relay">): RelayConfig[] {
+    return w.relay === null ? this.d.config.relays : this.d.config.relays.filter((r) => r.name === w.relay);
+  }
+
+  private post(channel: string, card: Card, threadTs?: string) {
+    return this.pacer.run(channel, () => this.d.slack.post(channel, card, threadTs));
+  }
+
+  async startWatch(o: {
+    relay: string | null;
+    channelId: string;
+    userId: string;
+    intervalMs: number;
+  }): Promise<Watch> {
+    const now = this.d.nowMs();
+    const existing = (await this.d.store.watches.active()).find(
+      (w) => w.channelId === o.channelId && w.relay === o.relay,
+    );
+    if (existing) return existing;
+    const snaps = await this.d.collect(this.relaysOf(o));
+    await recordSnapshots(this.d.store, snaps, now);
+    const draft: Watch = {
+      id: randomUUID(),
+      relay: o.relay,
+      channelId: o.channelId,
+      messageTs: null,
+      createdBy: o.userId,
+      intervalMs: o.intervalMs,
+      startedAtMs: now,
+      nextDueMs: now + o.intervalMs,
+      updates: 0,
+      drainedStreak: 0,
+      status: "active",
+      stopReason: null,
+      version: 0,
+    };
+    const ts = await this.post(o.channelId, watchHeaderCard(draft, snaps, now));
+    const w = await this.d.store.watches.create({ ...draft, messageTs: ts ?? null });
+    await this.d.store.audit.append({
+      atMs: now,
+      kind: "watch-start",
+      actor: o.userId,
+      relay: o.relay,
+      ticket: null,
+      requestId: w.id,
+      detail: { channelId: o.channelId, intervalMs: o.intervalMs },
+    });
+    return w;
+  }
+
+  /** Stops the channel's watches (of one relay, or all); returns those stopped. */
+  async stopWatches(o: { channelId: string; relay: string | null | "*"; userId: string }): Promise<Watch[]> {
+    const stopped: Watch[] = [];
+    for (const w of await this.d.store.watches.active()) {
+      if (w.channelId !== o.channelId || (o.relay !== "*" && w.relay !== o.relay)) continue;
+      if (await this.end(w, "stopped", `stopped by <@${o.userId}>`)) stopped.push(w);
+      await this.d.store.audit.append({
+        atMs: this.d.nowMs(),
+        kind: "watch-stop",
+        actor: o.userId,
+        relay: w.relay,
+        ticket: null,
+        requestId: w.id,
+        detail: { channelId: w.channelId },
+      });
+    }
+    return stopped;
+  }
+
+  list(): Promise<Watch[]> {
+    return this.d.store.watches.active();
+  }
+
+  /** Posts every update that is due. */
+  async tick(): Promise<void> {
+    if (this.d.isLeader && !this.d.isLeader()) return;
+    const now = this.d.nowMs();
+    for (const w of await this.d.store.watches.active()) {
+      if (w.nextDueMs > now) continue;
+      try {
+        await this.update(w);
+      } catch (e) {
+        this.d.onError?.(e);
+      }
+    }
+  }
+
+  private async end(
+    w: Watch,
+    status: Watch["status"],
+    reason: string,
+    last?: RelaySnapshot[],
+  ): Promise<boolean> {
+    const ok = await this.d.store.watches.update(w.id, w.version, { status, stopReason: reason });
+    if (!ok) return false;
+    if (w.messageTs) {
+      const snaps = last ?? [];
+      await this.pacer.run(w.channelId, () =>
+        this.d.slack.update(
+          w.channelId,
+          w.messageTs as string,
+          watchHeaderCard(w, snaps, this.d.nowMs(), reason),
+        ),
+      );
+      await this.post(w.channelId, { text: `⏹ The watch ended: ${reason}.`, blocks: [] }, w.messageTs);
+    }
+    return true;
+  }
+
+  private async update(w: Watch): Promise<void> {
+    const seq = w.updates + 1;
+    const now = this.d.nowMs();
+    if (!(await this.d.store.watches.claimUpdate(w.id, seq, w.nextDueMs, now))) return;
+    const snaps = await this.d.collect(this.relaysOf(w));
+    const progress = await recordSnapshots(this.d.store, snaps, now);
+    const relays: RelayProgress[] = [];
+    for (const s of snaps) {
+      const history = (await this.d.store.snapshots.since(s.relay, w.startedAtMs)).map((h) => h.snapshot);
+      const series: DepthPoint[] = history.map((h) => ({ atMs: Date.parse(h.takenAt), queues: h.queues }));
+      relays.push({
+        snapshot: s,
+        progress: progress.get(s.relay),
+        atStart: history[0] ? total(history[0]) : null,
+        atLast: history.length >= 2 ? total(history[history.length - 2] as RelaySnapshot) : null,
+        series,
+      });
+    }
+    const thread = w.messageTs ?? undefined;
+    const posted = await this.post(w.channelId, progressCard(w, seq, relays, now), thread);
+    await this.d.store.watches.recordPosted(w.id, seq, posted ?? null);
+    if (thread) {
+      const points =
+        relays.length === 1 ? (relays[0]?.series ?? []) : mergeSeries(relays.map((r) => r.series));
+      await this.pacer
+        .run(w.channelId, () =>
+          this.d.slack.uploadPng(
+            w.channelId,
+            thread,
+            `queue-depth-${seq}.png`,
+            `Queue depth since the start (update ${seq})`,
+            depthChart(points),
+          ),
+        )
+        .catch((e) => this.d.onError?.(e));
+      await this.pacer.run(w.channelId, () =>
+        this.d.slack.update(w.channelId, thread, watchHeaderCard(w, snaps, now)),
+      );
+    }
+
+    const allOk = snaps.every((s) => s.ok);
+    const depth = snaps.reduce((n, s) => n + total(s), 0);
+    const drainedStreak = allOk && depth < this.d.config.watch.drainedBelow ? w.drainedStreak + 1 : 0;
+    // Keep the cadence; after a long outage, resume from now rather than burst.
+    let nextDueMs = w.nextDueMs + w.intervalMs;
+    if (nextDueMs <= now) nextDueMs = now + w.intervalMs;
+    const updated = await this.d.store.watches.update(w.id, w.version, {
+      updates: seq,
+      nextDueMs,
+      drainedStreak,
+    });
+    if (!updated) return;
+    const fresh = (await this.d.store.watches.get(w.id)) as Watch;
+    if (drainedStreak >= 2)
+      await this.end(
+        fresh,
+        "drained",
+        `the queue stayed under ${this.d.config.watch.drainedBelow} for two updates`,
+        snaps,
+      );
+    else if (now - w.startedAtMs >= this.d.config.watch.maxDuration)
+      await this.end(
+        fresh,
+        "expired",
+        `it ran for its maximum of ${Math.round(this.d.config.watch.maxDuration / 60_000)} minutes`,
+        snaps,
+      );
+  }
+}
+
+/** Several relays' series summed per queue at each relay's sample times (nearest earlier). */
+function mergeSeries(all: DepthPoint[][]): DepthPoint[] {
+  const times = [...new Set(all.flatMap((s) => s.map((p) => p.atMs)))].sort((a, b) => a - b);
+  return times.map((t) => {
+    const queues = { maildrop: 0, incoming: 0, active: 0, deferred: 0, hold: 0 };
+    for (const s of all) {
+      const p = [...s].reverse().find((x) => x.atMs <= t);
+      if (p) for (const q of Object.keys(queues) as (keyof typeof queues)[]) queues[q] += p.queues[q];
+    }
+    return { atMs: t, queues };
+  });
+}
+
+/** The watches' Slack, on Bolt's WebClient. */
+export function webClientWatchSlack(client: {
+  chat: {
+    postMessage(a: Record<string, unknown>): Promise<{ ts?: string }>;
+    update(a: Record<string, unknown>): Promise<unknown>;
+  };
+  files: { uploadV2(a: Record<string, unknown>): Promise<unknown> };
+}): WatchSlack {
+  return {
+    async post(channel, card, threadTs) {
+      const r = await client.chat.postMessage({
+        channel,
+        text: card.text,
+        blocks: card.blocks,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+      });
+      return r.ts;
+    },
+    async update(channel, ts, card) {
+      await client.chat.update({ channel, ts, text: card.text, blocks: card.blocks });
+    },
+    async uploadPng(channel, threadTs, filename, title, png) {
+      await client.files.uploadV2({ channel_id: channel, thread_ts: threadTs, filename, title, file: png });
+    },
+  };
+}

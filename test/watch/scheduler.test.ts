@@ -1,0 +1,253 @@
+import { describe, expect, it } from "vitest";
+import { buildSnapshot, type RelaySnapshot } from "../../src/analysis/snapshot.js";
+import type { Card } from "../../src/cards/status.js";
+import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import type { Store } from "../../src/store/store.js";
+import { WatchScheduler, type WatchSlack } from "../../src/watch/scheduler.js";
+import { closedRelaysConfig } from "../helpers/config.js";
+
+const T0 = Date.UTC(2026, 0, 3, 10, 0, 0);
+const MIN = 60_000;
+const config = closedRelaysConfig(["relay-a"]);
+
+/** A clock the test moves; sleeping moves it too, so pacing is observable without waiting. */
+function clock(start: number) {
+  let now = start;
+  return {
+    now: () => now,
+    set: (t: number) => void (now = t),
+    sleep: async (ms: number) => void (now += ms),
+  };
+}
+
+interface Posted {
+  kind: "post" | "update" | "png";
+  channel: string;
+  atMs: number;
+  threadTs?: string | undefined;
+  text: string;
+}
+
+function recordingSlack(c: { now: () => number }): WatchSlack & { log: Posted[] } {
+  const log: Posted[] = [];
+  let ts = 100;
+  return {
+    log,
+    async post(channel: string, card: Card, threadTs?: string) {
+      log.push({ kind: "post", channel, atMs: c.now(), threadTs, text: card.text });
+      return `${++ts}.0001`;
+    },
+    async update(channel: string, _ts: string, card: Card) {
+      log.push({ kind: "update", channel, atMs: c.now(), text: card.text });
+    },
+    async uploadPng(channel: string, threadTs: string, filename: string, _t: string, png: Buffer) {
+      expect(png.subarray(1, 4).toString()).toBe("PNG");
+      log.push({ kind: "png", channel, atMs: c.now(), threadTs, text: filename });
+    },
+  };
+}
+
+function snap(atMs: number, deferred: number, ok = true): RelaySnapshot {
+  return buildSnapshot({
+    relay: "relay-a",
+    takenAtMs: atMs,
+    listingComplete: true,
+    probeErrors: [],
+    ...(ok ? {} : { fatal: "relay-a (root@127.0.0.1:22): cannot connect over SSH: connection refused" }),
+    queue: {
+      messages: deferred,
+      recipients: deferred,
+      bytes: deferred * 1000,
+      queues: { maildrop: 0, incoming: 0, active: 0, deferred, hold: 0 },
+      oldestArrival: null,
+      oldestDeferredArrival: null,
+      ageBuckets: [],
+      reasons: deferred
+        ? [
+            {
+              reason: "connect to mx.a.tld[192.0.2.1]:25: Connection refused",
+              class: "network",
+              count: deferred,
+            },
+          ]
+        : [],
+      domains: [],
+      senderDomains: [],
+      overflow: { reasons: 0, domains: 0 },
+      parseErrors: 0,
+    },
+  });
+}
+
+/** The relay's depth over time, as the probes would report it. */
+function scripted(c: { now: () => number }, depthAt: (minute: number) => number | "down") {
+  return async () => {
+    const d = depthAt(Math.round((c.now() - T0) / MIN));
+    return [d === "down" ? snap(c.now(), 0, false) : snap(c.now(), d)];
+  };
+}
+
+function scheduler(
+  store: Store,
+  c: ReturnType<typeof clock>,
+  slack: WatchSlack,
+  depthAt: (m: number) => number | "down",
+) {
+  return new WatchScheduler({
+    store,
+    config,
+    collect: scripted(c, depthAt),
+    slack,
+    nowMs: c.now,
+    sleep: c.sleep,
+  });
+}
+
+const updates = (log: Posted[]) =>
+  log.filter((p) => p.kind === "post" && p.threadTs !== undefined && p.text.startsWith("Progress update"));
+
+describe("the watch scheduler (injected clock)", () => {
+  it("posts on schedule, with numbers that follow the queue, and a chart in the thread", async () => {
+    const c = clock(T0);
+    const store = openSqliteStore(":memory:");
+    const slack = recordingSlack(c);
+    const s = scheduler(store, c, slack, (m) => 1000 - m * 10);
+    const w = await s.startWatch({
+      relay: "relay-a",
+      channelId: "C1",
+      userId: "UALICE",
+      intervalMs: 15 * MIN,
+    });
+    expect(slack.log[0]).toMatchObject({ kind: "post", channel: "C1", threadTs: undefined });
+    c.set(T0 + 14 * MIN);
+    await s.tick();
+    expect(updates(slack.log)).toHaveLength(0);
+    c.set(T0 + 15 * MIN);
+    await s.tick();
+    expect(updates(slack.log)).toHaveLength(1);
+    expect(updates(slack.log)[0]?.text).toBe(
+      "Progress update 1: relay-a: 850 deferred · top cause: connection refused to mx.a.tld (850)",
+    );
+    expect(slack.log.some((p) => p.kind === "png" && p.threadTs === w.messageTs)).toBe(true);
+    c.set(T0 + 30 * MIN);
+    await s.tick();
+    expect(updates(slack.log).map((u) => u.text.split(":")[0])).toEqual([
+      "Progress update 1",
+      "Progress update 2",
+    ]);
+    expect(updates(slack.log)[1]?.text).toContain("700 deferred");
+    expect((await store.watches.get(w.id))?.nextDueMs).toBe(T0 + 45 * MIN);
+  });
+
+  it("continues after a restart with no duplicate and no gap, and two replicas post once", async () => {
+    const c = clock(T0);
+    const store = openSqliteStore(":memory:");
+    const slack = recordingSlack(c);
+    const a = scheduler(store, c, slack, () => 500);
+    await a.startWatch({ relay: "relay-a", channelId: "C1", userId: "UALICE", intervalMs: 15 * MIN });
+    c.set(T0 + 15 * MIN);
+    await a.tick();
+    await a.stop();
+    // a new process, same store
+    const b = scheduler(store, c, slack, () => 400);
+    await b.tick();
+    expect(updates(slack.log)).toHaveLength(1);
+    c.set(T0 + 30 * MIN + 5000);
+    const other = scheduler(store, c, slack, () => 400);
+    await Promise.all([b.tick(), other.tick(), b.tick()]);
+    expect(updates(slack.log).map((u) => u.text.split(":")[0])).toEqual([
+      "Progress update 1",
+      "Progress update 2",
+    ]);
+  });
+
+  it("stops by itself once the queue stayed under watch.drainedBelow for two updates, and says so", async () => {
+    const c = clock(T0);
+    const store = openSqliteStore(":memory:");
+    const slack = recordingSlack(c);
+    const s = scheduler(store, c, slack, (m) => (m >= 15 ? 3 : 800));
+    const w = await s.startWatch({
+      relay: "relay-a",
+      channelId: "C1",
+      userId: "UALICE",
+      intervalMs: 15 * MIN,
+    });
+    for (const m of [15, 30, 45]) {
+      c.set(T0 + m * MIN);
+      await s.tick();
+    }
+    expect(updates(slack.log)).toHaveLength(2);
+    expect((await store.watches.get(w.id))?.status).toBe("drained");
+    expect(
+      slack.log.some((p) =>
+        p.text.startsWith("⏹ The watch ended: the queue stayed under 10 for two updates"),
+      ),
+    ).toBe(true);
+  });
+
+  it("reports a relay that fails during the watch and goes on", async () => {
+    const c = clock(T0);
+    const store = openSqliteStore(":memory:");
+    const slack = recordingSlack(c);
+    const s = scheduler(store, c, slack, (m) => (m === 15 ? "down" : 600));
+    const w = await s.startWatch({
+      relay: "relay-a",
+      channelId: "C1",
+      userId: "UALICE",
+      intervalMs: 15 * MIN,
+    });
+    c.set(T0 + 15 * MIN);
+    await s.tick();
+    expect(updates(slack.log)[0]?.text).toContain("relay-a: not answering");
+    c.set(T0 + 30 * MIN);
+    await s.tick();
+    expect(updates(slack.log)[1]?.text).toContain("600 deferred");
+    expect((await store.watches.get(w.id))?.status).toBe("active");
+  });
+
+  it("stops on request and after watch.maxDuration", async () => {
+    const c = clock(T0);
+    const store = openSqliteStore(":memory:");
+    const slack = recordingSlack(c);
+    const s = scheduler(store, c, slack, () => 500);
+    const w = await s.startWatch({
+      relay: "relay-a",
+      channelId: "C1",
+      userId: "UALICE",
+      intervalMs: 15 * MIN,
+    });
+    expect(await s.stopWatches({ channelId: "C2", relay: "*", userId: "UBOB" })).toEqual([]);
+    const stopped = await s.stopWatches({ channelId: "C1", relay: "relay-a", userId: "UBOB" });
+    expect(stopped.map((x) => x.id)).toEqual([w.id]);
+    expect((await store.watches.get(w.id))?.stopReason).toBe("stopped by <@UBOB>");
+    c.set(T0 + 15 * MIN);
+    await s.tick();
+    expect(updates(slack.log)).toHaveLength(0);
+
+    const w2 = await s.startWatch({
+      relay: "relay-a",
+      channelId: "C1",
+      userId: "UALICE",
+      intervalMs: 12 * 60 * MIN,
+    });
+    c.set(T0 + 15 * MIN + 24 * 60 * MIN);
+    await s.tick();
+    expect((await store.watches.get(w2.id))?.status).toBe("expired");
+    const kinds = (await store.audit.list({ limit: 10 })).map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(["watch-start", "watch-stop"]));
+  });
+
+  it("keeps one message a second per channel", async () => {
+    const c = clock(T0);
+    const store = openSqliteStore(":memory:");
+    const slack = recordingSlack(c);
+    const s = scheduler(store, c, slack, () => 500);
+    await s.startWatch({ relay: "relay-a", channelId: "C1", userId: "UALICE", intervalMs: 15 * MIN });
+    c.set(T0 + 15 * MIN);
+    await s.tick();
+    const inC1 = slack.log.filter((p) => p.channel === "C1").map((p) => p.atMs);
+    expect(inC1.length).toBeGreaterThanOrEqual(4);
+    for (let i = 1; i < inC1.length; i++)
+      expect((inC1[i] as number) - (inC1[i - 1] as number)).toBeGreaterThanOrEqual(1000);
+  });
+});
