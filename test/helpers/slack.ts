@@ -58,10 +58,16 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const handlers = new Map<string, MethodHandler>();
   const waiters: { method: string; pred: (c: SlackCall) => boolean; resolve: (c: SlackCall) => void }[] = [];
   let ts = 1_700_000_000;
+  let fileId = 0;
+  let port = 0;
   const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const raw = await readBody(req);
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const method = url.pathname.startsWith("/api/") ? url.pathname.slice(5) : "response_url";
+    const method = url.pathname.startsWith("/api/")
+      ? url.pathname.slice(5)
+      : url.pathname.startsWith("/upload/")
+        ? "file_upload"
+        : "response_url";
     const call: SlackCall = {
       method,
       body: parseBody(raw, req.headers["content-type"]),
@@ -80,6 +86,15 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       headers = custom.headers ?? {};
     } else if (method === "auth.test") {
       body = { ok: true, user_id: "UBOT", bot_id: "BBOT", team_id: "TLAB", user: "mailq-bot", team: "lab" };
+    } else if (method === "files.getUploadURLExternal") {
+      fileId += 1;
+      body = { ok: true, upload_url: `http://127.0.0.1:${port}/upload/F${fileId}`, file_id: `F${fileId}` };
+    } else if (method === "file_upload") {
+      // multipart or raw: a whole PNG has its IHDR and IEND chunks
+      call.body = { bytes: raw.length, png: raw.includes("IHDR") && raw.includes("IEND") };
+      body = "OK";
+    } else if (method === "files.completeUploadExternal") {
+      body = { ok: true, files: [{ id: `F${fileId}` }] };
     } else if (method === "chat.postMessage") {
       ts += 1;
       body = { ok: true, channel: call.body.channel, ts: `${ts}.000100`, message: { text: call.body.text } };
@@ -96,7 +111,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     }
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   return {
     apiUrl: `http://127.0.0.1:${port}/api/`,
     responseUrl: (id = "r1") => `http://127.0.0.1:${port}/response/${id}`,
