@@ -11,11 +11,18 @@ import { describeError, isMailqError } from "./errors.js";
 import { createLogger, parseLevel } from "./log/logger.js";
 import { observabilityRoutes, parseMetricsEnv, startObservabilityServer, VERSION } from "./metrics/http.js";
 import { MeteredRunnerPool, mailqMetrics, registerRelays } from "./metrics/mailq.js";
-import { collectAllProgressive, collectOptions, RunnerPool, selectRelays } from "./relay/collect.js";
+import {
+  collectAll,
+  collectAllProgressive,
+  collectOptions,
+  RunnerPool,
+  selectRelays,
+} from "./relay/collect.js";
 import { createSlackApp } from "./slack/app.js";
 import { createWatchScheduler } from "./slack/watches.js";
 import { startLeadership } from "./store/leader.js";
 import { openStore } from "./store/open.js";
+import { formatDuration, parseDuration } from "./util/duration.js";
 import { recordSnapshots } from "./watch/record.js";
 
 const USAGE = `mailq-bot — see and safely recover a stuck Postfix queue
@@ -24,6 +31,7 @@ Usage:
   mailq-bot status [--relay NAME] [--config FILE] [--json] [--wait-full]
                                                              read-only snapshot of the queue(s); on a huge
                                                              queue a partial answer comes first
+  mailq-bot watch  [--relay NAME] [--every 15m] [--config FILE]  progress every interval until Ctrl-C
   mailq-bot serve  [--config FILE]                           run the Slack app (/mailq)
   mailq-bot help
 
@@ -67,6 +75,43 @@ async function status(
     const done = await full;
     io.stdout(statusText(done, io.nowMs(), 5, await recordSnapshots(store, done, io.nowMs())));
     return done.every((s) => s.ok) ? 0 : 1;
+  } finally {
+    await pool.closeAll();
+    await store.close();
+  }
+}
+
+/** Prints progress every interval until interrupted: the terminal's watch. */
+async function watchCli(
+  config: Config,
+  o: { relay?: string; everyMs: number },
+  io: CliIo,
+  signal: AbortSignal,
+): Promise<number> {
+  const relays = selectRelays(config, o.relay);
+  const pool = new RunnerPool(io.env, config.probes.compression);
+  const store = await openStore(config, io.env);
+  try {
+    for (let n = 0; !signal.aborted; n++) {
+      const snaps = await collectAll(relays, pool, collectOptions(config, io.nowMs));
+      const progress = await recordSnapshots(store, snaps, io.nowMs());
+      io.stdout(
+        `-- update ${n} at ${new Date(io.nowMs()).toISOString()} (every ${formatDuration(o.everyMs)}; Ctrl-C stops)\n`,
+      );
+      io.stdout(statusText(snaps, io.nowMs(), 5, progress));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, o.everyMs);
+        signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
+    return 0;
   } finally {
     await pool.closeAll();
     await store.close();
@@ -160,6 +205,7 @@ export async function main(io: CliIo): Promise<number> {
         config: { type: "string" },
         json: { type: "boolean", default: false },
         "wait-full": { type: "boolean", default: false },
+        every: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -186,6 +232,16 @@ export async function main(io: CliIo): Promise<number> {
         io,
       );
     if (cmd === "serve") return await serve(config, io);
+    if (cmd === "watch") {
+      const everyMs = v.every === undefined ? config.watch.interval : parseDuration(v.every as string);
+      if (everyMs === undefined || everyMs < 1000) {
+        io.stderr("mailq-bot: --every takes a duration such as 30s, 5m or 15m\n");
+        return 2;
+      }
+      const ac = new AbortController();
+      process.once("SIGINT", () => ac.abort());
+      return await watchCli(config, { relay: v.relay as string | undefined, everyMs }, io, ac.signal);
+    }
     io.stderr(`mailq-bot: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}\n`);
     return 2;
   } catch (e) {

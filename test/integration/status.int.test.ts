@@ -228,3 +228,39 @@ describe("the local relay (no configuration file)", () => {
     expect(snap.messages).toBe((await postqueueTruth(relayB)).length);
   });
 });
+
+describe("mailq-bot watch (terminal)", () => {
+  it("prints an update every interval with the change since the last one, until Ctrl-C", async () => {
+    const { spawn } = await import("node:child_process");
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { stringify } = await import("yaml");
+    const dir = mkdtempSync(join(tmpdir(), "mailq-watch-"));
+    writeFileSync(join(dir, "mailq.yaml"), stringify({ relays: [relayEntry(relayB)] }));
+    const child = spawn(
+      join(process.cwd(), "node_modules/.bin/tsx"),
+      [join(process.cwd(), "src/cli.ts"), "watch", "--every", "1s"],
+      { cwd: dir },
+    );
+    let out = "";
+    child.stdout.on("data", (c) => {
+      out += c;
+    });
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no second update: ${out}`)), 30_000);
+      child.stdout.on("data", () => {
+        if (out.includes("-- update 1 ") && out.includes("since last")) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((r) => child.on("exit", r));
+    expect(code).toBe(0);
+    expect(out).toMatch(/^-- update 0 at .* \(every 1s; Ctrl-C stops\)$/m);
+    expect(out).toMatch(/^== relay-b: \d+ deferred/m);
+    expect(out).toMatch(/since last \(\d+s ago\): total ±0/);
+  });
+});
