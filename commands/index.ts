@@ -1,4 +1,6 @@
 import type { Subcommand } from "../src/slack/subcommand.js";
+import { actionCommands } from "./actions.js";
+import { audit } from "./audit.js";
 import { makeHelp } from "./help.js";
 import { status } from "./status.js";
 import { watch } from "./watch.js";
@@ -8,5 +10,7 @@ export const subcommands: Subcommand<never>[] = [];
 subcommands.push(
   status as Subcommand<never>,
   watch as Subcommand<never>,
+  ...(actionCommands as Subcommand<never>[]),
+  audit as Subcommand<never>,
   makeHelp(() => subcommands) as Subcommand<never>,
 );

@@ -73,6 +73,10 @@ const settingsShape = {
     })
     .strict()
     .prefault({}),
+  archive: z
+    .object({ path: z.string().min(1).default("./data/archive") })
+    .strict()
+    .prefault({}),
   store: z
     .object({ path: z.string().min(1).default("./data/mailq.sqlite") })
     .strict()
@@ -145,6 +149,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Conf
       privateKeyPath: isAbsolute(r.privateKeyPath) ? r.privateKeyPath : resolve(baseDir, r.privateKeyPath),
     })),
     store: { path: isAbsolute(c.store.path) ? c.store.path : resolve(baseDir, c.store.path) },
+    archive: { path: isAbsolute(c.archive.path) ? c.archive.path : resolve(baseDir, c.archive.path) },
   };
 }
 
@@ -156,6 +161,7 @@ export function localConfig(cwd: string): Config {
     source: "built-in defaults (no configuration file: probing this machine)",
     relays: [{ kind: "local", name: "local", sudo: false }],
     store: { path: resolve(cwd, c.store.path) },
+    archive: { path: resolve(cwd, c.archive.path) },
   };
 }
 

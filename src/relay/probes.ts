@@ -39,7 +39,7 @@ export class ProbeFailure extends Error {
   }
 }
 
-function asRoot(ctx: ProbeContext, argv: string[]): string[] {
+export function asRoot(ctx: ProbeContext, argv: string[]): string[] {
   return ctx.sudo ? ["sudo", "-n", ...argv] : argv;
 }
 

@@ -6,6 +6,7 @@ import { type MailqMetrics, mailqMetrics } from "../metrics/mailq.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { Store } from "../store/store.js";
 import type { WatchScheduler } from "../watch/scheduler.js";
+import * as approvalButtons from "./listeners/approval-buttons.js";
 import * as mailqCommand from "./listeners/mailq-command.js";
 import type { Subcommand } from "./subcommand.js";
 
@@ -60,5 +61,6 @@ export function createSlackApp(o: SlackAppOptions): InstanceType<typeof App> {
         }),
       });
   mailqCommand.register(app, o);
+  approvalButtons.register(app, o);
   return app;
 }

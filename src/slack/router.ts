@@ -5,6 +5,30 @@ import type { Subcommand } from "./subcommand.js";
 export const MAX_COMMAND_TEXT = 1000;
 const TOKEN_RE = /^[\x20-\x7e]*$/;
 
+/** Words split on spaces; "double quotes" keep spaces inside a word (--reason "text"). */
+export function tokenize(text: string): string[] | undefined {
+  const words: string[] = [];
+  let cur = "";
+  let inWord = false;
+  let quoted = false;
+  for (const ch of text) {
+    if (ch === '"') {
+      quoted = !quoted;
+      inWord = true;
+    } else if (/\s/.test(ch) && !quoted) {
+      if (inWord) words.push(cur);
+      cur = "";
+      inWord = false;
+    } else {
+      cur += ch;
+      inWord = true;
+    }
+  }
+  if (quoted) return undefined;
+  if (inWord) words.push(cur);
+  return words;
+}
+
 export type Routed =
   | { ok: true; command: Subcommand<unknown>; args: unknown }
   | { ok: false; message: string };
@@ -20,7 +44,8 @@ export function route(text: string, all: Subcommand<never>[], config: Config): R
       ok: false,
       message: `That command has characters the bot does not accept (control characters, newlines or non-ASCII). ${known}`,
     };
-  const words = text.trim().split(/\s+/).filter(Boolean);
+  const words = tokenize(text);
+  if (words === undefined) return { ok: false, message: `A double quote is not closed. ${known}` };
   const [name = "help", ...rest] = words;
   const command = all.find((c) => c.name === name.toLowerCase()) as Subcommand<unknown> | undefined;
   if (!command) return { ok: false, message: `Unknown subcommand \`${name.slice(0, 40)}\`. ${known}` };

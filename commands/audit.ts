@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { defineSubcommand } from "../src/slack/subcommand.js";
+
+export const audit = defineSubcommand<{ filter?: string }>({
+  name: "audit",
+  summary: "The latest audit entries, of a ticket or a relay",
+  usage: "/mailq audit [ticket|relay]",
+  examples: ["/mailq audit INC-1234", "/mailq audit relay-a"],
+  schema: () =>
+    z
+      .array(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "a ticket or relay name"))
+      .max(1, "audit takes at most one ticket or relay")
+      .transform(([filter]) => (filter === undefined ? {} : { filter })),
+  ackText: () => "Reading the audit trail…",
+  async run(a, ctx) {
+    const isRelay = a.filter !== undefined && ctx.config.relays.some((r) => r.name === a.filter);
+    const entries = await ctx.store.audit.list({
+      limit: 15,
+      ...(a.filter === undefined ? {} : isRelay ? { relay: a.filter } : { ticket: a.filter }),
+    });
+    const lines = entries.map(
+      (e) =>
+        `• ${new Date(e.atMs).toISOString().slice(0, 19)}Z *${e.kind}* by <@${e.actor}>${e.relay ? ` on ${e.relay}` : ""}${e.ticket ? ` ticket ${e.ticket}` : ""}${e.requestId ? ` (request ${e.requestId.slice(0, 8)})` : ""}`,
+    );
+    await ctx.whisper(lines.length ? lines.join("\n") : "No audit entries match.");
+  },
+});
