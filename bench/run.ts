@@ -1,0 +1,311 @@
+/**
+ * `npm run bench`: the scale benchmark. Starts its own relay lab, fills one relay to N messages
+ * (BENCH_MESSAGES or argv[2], default 100,000), measures `postqueue -j` (the floor), `qshape
+ * deferred` and `mailq-bot status` several times each, compares the bot's deferral analysis of a
+ * 1,000,000-line mail log with pflogsumm, runs the parser on its own, and writes bench/results.md
+ * (+ results.json). The lab is stopped at the end, also on failure. See bench/README.md.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { RelaySnapshot } from "../src/analysis/snapshot.js";
+import { statusCard } from "../src/cards/status.js";
+import { type LabRelay, startLab } from "../test/lab/lab.js";
+import { cloneQueue } from "./clone.js";
+import { holdIds, queueCounts, sendRange, tuneForFill, waitSettled } from "./fill.js";
+import { exec, execOk, loadavg1, log, type Measured, machine, stats, timed } from "./lib.js";
+import { writeMaillog } from "./maillog.js";
+import { type Comparison, comparePflogsumm } from "./pflogsumm.js";
+import { writeResults } from "./report.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(HERE, "..");
+const N = Number(process.argv[2] ?? process.env.BENCH_MESSAGES ?? 100_000);
+/** Above this many messages the rest of the queue is cloned from real queue files (see clone.ts). */
+const SMTP_MAX = Number(process.env.BENCH_SMTP_MAX ?? 100_000);
+const REPS = Number(process.env.BENCH_REPS ?? 5);
+const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 1_000_000);
+const PARSER_LINES = Number(process.env.BENCH_PARSER_LINES ?? 1_000_000);
+const CLI = join(REPO, "bench/.build/src/cli.js");
+
+export interface Series {
+  name: string;
+  what: string;
+  runs: Measured[];
+}
+
+export interface BenchResults {
+  date: string;
+  machine: Awaited<ReturnType<typeof machine>>;
+  n: number;
+  queueBuild: string[];
+  fill: {
+    smtpMessages: number;
+    smtpSeconds: number;
+    settleSeconds: number;
+    cloned: number;
+    cloneSeconds: number;
+  };
+  queueOnDisk: Record<string, number>;
+  listed: number;
+  instanceSettings: string[];
+  queue: Series[];
+  cards: { entries: number; source: string; cardJsonBytes: number }[];
+  firstAnswer: { entriesRead: number; complete: boolean; messages: number } | null;
+  log: { lines: number; bytes: number; series: Series[]; comparison: Comparison } | null;
+  parser: { series: Series; result: Record<string, unknown> } | null;
+}
+
+function sshArgv(relay: LabRelay, knownHosts: string, command: string): string[] {
+  return [
+    "ssh",
+    "-q",
+    "-i",
+    relay.privateKeyPath,
+    "-o",
+    `UserKnownHostsFile=${knownHosts}`,
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "BatchMode=yes",
+    "-p",
+    String(relay.port),
+    `root@${relay.host}`,
+    command,
+  ];
+}
+
+function cardSize(json: string, entries: number, source: string) {
+  const doc = JSON.parse(json) as { relays: RelaySnapshot[] };
+  return {
+    entries,
+    source,
+    cardJsonBytes: JSON.stringify(statusCard(doc.relays, { nowMs: Date.now() })).length,
+  };
+}
+
+async function fillTo(relay: LabRelay, from: number, to: number, r: BenchResults): Promise<void> {
+  log(`SMTP: messages ${from}..${to}`);
+  const sent = await sendRange(relay, from, to);
+  log(`SMTP: ${sent.sent} in ${sent.seconds.toFixed(1)} s (${(sent.sent / sent.seconds).toFixed(0)}/s)`);
+  const t = Date.now();
+  await waitSettled(relay, to);
+  r.fill.settleSeconds += (Date.now() - t) / 1000;
+  await holdIds(relay, sent.heldIds);
+  r.fill.smtpMessages += sent.sent;
+  r.fill.smtpSeconds += sent.seconds;
+}
+
+async function listedCount(relay: LabRelay): Promise<number> {
+  const out = await execOk(["sh", "-c", "postqueue -j | wc -l"], {
+    env: { ...process.env, MAIL_CONFIG: relay.configDir },
+  });
+  return Number(out.trim());
+}
+
+async function main(): Promise<void> {
+  if (!process.env.BENCH_SKIP_INSTALL) await execOk(["bash", join(HERE, "install.sh")]);
+  log("building a private copy of the bot into bench/.build");
+  await rm(join(HERE, ".build"), { recursive: true, force: true });
+  await exec(["npx", "tsc", "-p", join(HERE, "tsconfig.build.json")], { cwd: REPO });
+  if (!existsSync(CLI)) throw new Error(`build failed: no ${CLI}`);
+
+  const r: BenchResults = {
+    date: new Date().toISOString(),
+    machine: await machine(),
+    n: N,
+    queueBuild: [],
+    fill: { smtpMessages: 0, smtpSeconds: 0, settleSeconds: 0, cloned: 0, cloneSeconds: 0 },
+    queueOnDisk: {},
+    listed: 0,
+    instanceSettings: [],
+    queue: [],
+    cards: [],
+    firstAnswer: null,
+    log: null,
+    parser: null,
+  };
+
+  const root = process.env.BENCH_LAB_ROOT ?? `/var/lib/mailq-lab/bench-${process.pid}`;
+  log(`starting the lab at ${root}`);
+  const lab = await startLab({ root, relays: ["bench"] });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    log("stopping the lab");
+    await lab.stop().catch((e) => log(`lab stop: ${String(e)}`));
+  };
+  const onSignal = () => void stop().then(() => process.exit(130));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const relay = lab.relays[0] as LabRelay;
+    const cfg = lab.mailqConfigPath;
+    const botArgv = (extra: string[]) => [
+      "node",
+      CLI,
+      "status",
+      "--json",
+      "--relay",
+      relay.name,
+      "--config",
+      cfg,
+      ...extra,
+    ];
+    r.instanceSettings = await tuneForFill(relay);
+
+    // 1,000 messages first: the card's size at a small queue.
+    const small = Math.min(1_000, N);
+    await fillTo(relay, 0, small, r);
+    const s1 = await timed(botArgv(["--wait-full"]), { keepStdout: true });
+    r.cards.push(cardSize(s1.stdout, small, "status --json at the lab relay"));
+
+    const smtpTo = Math.min(N, SMTP_MAX);
+    if (smtpTo > small) await fillTo(relay, small, smtpTo, r);
+    r.queueBuild.push(
+      `${r.fill.smtpMessages} messages sent over SMTP to the relay's smtpd (24 pipelined connections), each tried once by Postfix and deferred for real (or put on hold)`,
+    );
+    if (N > smtpTo) {
+      const t = Date.now();
+      const c = await cloneQueue(relay, N - smtpTo);
+      r.fill.cloned = c.cloned;
+      r.fill.cloneSeconds = (Date.now() - t) / 1000;
+      r.queueBuild.push(...c.notes);
+    }
+    r.queueOnDisk = await queueCounts(relay);
+    r.listed = await listedCount(relay);
+    log(`queue on disk ${JSON.stringify(r.queueOnDisk)}; postqueue -j lists ${r.listed}`);
+
+    const series: Record<string, Series> = {
+      floorSsh: {
+        name: "postqueue -j > /dev/null over SSH",
+        what: "OpenSSH client → relay sshd → postqueue (floor)",
+        runs: [],
+      },
+      floorLocal: {
+        name: "postqueue -j > /dev/null on the relay",
+        what: "run locally on the relay, no SSH",
+        runs: [],
+      },
+      qshape: {
+        name: "qshape deferred",
+        what: "run locally on the relay (Perl reads every queue file)",
+        runs: [],
+      },
+      bot: {
+        name: "mailq-bot status --json --wait-full",
+        what: "the bot's own process (node, built JS), over SSH, all probes, full listing",
+        runs: [],
+      },
+      botFirst: {
+        name: "mailq-bot status --json (first answer)",
+        what: "the bot's own process until its first answer (probes.firstAnswerAfter 8 s)",
+        runs: [],
+      },
+    };
+    const env = { ...process.env, MAIL_CONFIG: relay.configDir };
+    const runners: [keyof typeof series, () => Promise<Measured>][] = [
+      ["floorSsh", () => timed(sshArgv(relay, lab.knownHostsPath, "postqueue -j > /dev/null"))],
+      ["floorLocal", () => timed(["sh", "-c", "postqueue -j > /dev/null"], { env })],
+      ["qshape", () => timed(["/usr/sbin/qshape", "-c", relay.configDir, "deferred"], { env })],
+      ["bot", () => timed(botArgv(["--wait-full"]), { keepStdout: true })],
+      ["botFirst", () => timed(botArgv([]), { keepStdout: true })],
+    ];
+    log("warm-up run of each (not counted)");
+    for (const [, run] of runners) await run();
+    for (let rep = 1; rep <= REPS; rep++) {
+      for (const [key, run] of runners) {
+        const m = await run();
+        if (m.code !== 0) log(`${key} exited ${m.code}: ${m.stderr.trim().slice(0, 300)}`);
+        series[key]?.runs.push({ ...m, stdout: "" });
+        log(
+          `rep ${rep} ${key}: ${m.wall.toFixed(2)} s, cpu ${m.cpu.toFixed(2)} s, ${m.rssMb.toFixed(0)} MB (load ${m.load1})`,
+        );
+        if (key === "bot" && rep === REPS)
+          r.cards.push(cardSize(m.stdout, N, "status --json at the lab relay"));
+        if (key === "botFirst" && rep === REPS) {
+          const s = (JSON.parse(m.stdout) as { relays: RelaySnapshot[] }).relays[0];
+          if (s)
+            r.firstAnswer = {
+              entriesRead: s.listing.entriesRead,
+              complete: s.listing.complete,
+              messages: s.messages,
+            };
+        }
+      }
+    }
+    r.queue = Object.values(series);
+
+    // The mail log: pflogsumm against the bot's deferral analysis of the same file.
+    const logFile = join(root, "bench-maillog.txt");
+    log(`generating a ${LOG_LINES}-line mail log`);
+    const endMs = Date.UTC(2026, 10, 21, 23, 59, 59);
+    await writeMaillog(logFile, LOG_LINES, endMs);
+    const logSeries: Series[] = [
+      { name: "pflogsumm --verbose-msg-detail", what: "full reasons (used for the comparison)", runs: [] },
+      { name: "pflogsumm", what: "default report (reasons trimmed to 65 chars)", runs: [] },
+      {
+        name: "bot deferral analysis",
+        what: "bench/log-analysis.ts: file → LogAccumulator, own process",
+        runs: [],
+      },
+    ];
+    let pflOut = "";
+    let botOut = "";
+    for (let rep = 1; rep <= Math.max(3, Math.min(REPS, 5)); rep++) {
+      const a = await timed(["/usr/sbin/pflogsumm", "--verbose-msg-detail", logFile], {
+        keepStdout: rep === 1,
+      });
+      if (rep === 1) pflOut = a.stdout;
+      const b = await timed(["/usr/sbin/pflogsumm", logFile]);
+      const c = await timed(
+        ["node", join(HERE, ".build/bench/log-analysis.js"), logFile, new Date(endMs).toISOString()],
+        { keepStdout: rep === 1 },
+      );
+      if (rep === 1) botOut = c.stdout;
+      for (const [i, m] of [a, b, c].entries()) logSeries[i]?.runs.push({ ...m, stdout: "" });
+      log(`log rep ${rep}: pflogsumm -v ${a.wall} s, pflogsumm ${b.wall} s, bot ${c.wall} s`);
+    }
+    r.log = {
+      lines: LOG_LINES,
+      bytes: (await import("node:fs")).statSync(logFile).size,
+      series: logSeries,
+      comparison: comparePflogsumm(pflOut, botOut),
+    };
+    await rm(logFile, { force: true });
+
+    // The parser on its own.
+    const parserSeries: Series = {
+      name: `parser: ${PARSER_LINES} synthetic postqueue -j lines`,
+      what: "bench/parser.ts: splitter → parsePostqueueJsonLine → QueueAccumulator",
+      runs: [],
+    };
+    let parserResult: Record<string, unknown> = {};
+    for (let rep = 1; rep <= 3; rep++) {
+      const m = await timed(["node", join(HERE, ".build/bench/parser.js"), String(PARSER_LINES)], {
+        keepStdout: true,
+      });
+      parserSeries.runs.push({ ...m, stdout: "" });
+      parserResult = JSON.parse(m.stdout) as Record<string, unknown>;
+      log(`parser rep ${rep}: ${m.wall} s, ${parserResult.linesPerSecond} lines/s, ${m.rssMb.toFixed(0)} MB`);
+    }
+    r.parser = { series: parserSeries, result: parserResult };
+    for (const c of (parserResult.cards ?? []) as { entries: number; cardJsonBytes: number }[])
+      r.cards.push({ ...c, source: "parser.ts synthetic listing (queue part of the card only)" });
+
+    const out = process.env.BENCH_RESULTS ?? join(HERE, "results.md");
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(out.replace(/\.md$/, ".json"), `${JSON.stringify(r, null, 2)}\n`);
+    await writeFile(out, writeResults(r, { stats, loadNow: await loadavg1() }));
+    log(`wrote ${out}`);
+  } finally {
+    await stop();
+  }
+}
+
+main().catch((e) => {
+  log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exitCode = 1;
+});
