@@ -2,6 +2,7 @@ import type { Subcommand } from "../src/slack/subcommand.js";
 import { actionCommands } from "./actions.js";
 import { audit } from "./audit.js";
 import { makeHelp } from "./help.js";
+import { inspect } from "./inspect.js";
 import { status } from "./status.js";
 import { watch } from "./watch.js";
 
@@ -11,6 +12,7 @@ subcommands.push(
   status as Subcommand<never>,
   watch as Subcommand<never>,
   ...(actionCommands as Subcommand<never>[]),
+  inspect as Subcommand<never>,
   audit as Subcommand<never>,
   makeHelp(() => subcommands) as Subcommand<never>,
 );

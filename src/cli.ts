@@ -32,6 +32,7 @@ Usage:
                                                              read-only snapshot of the queue(s); on a huge
                                                              queue a partial answer comes first
   mailq-bot watch  [--relay NAME] [--every 15m] [--config FILE]  progress every interval until Ctrl-C
+  mailq-bot audit  --json [--config FILE]                     the audit trail as JSON lines, oldest first
   mailq-bot serve  [--config FILE]                           run the Slack app (/mailq)
   mailq-bot help
 
@@ -232,6 +233,19 @@ export async function main(io: CliIo): Promise<number> {
         io,
       );
     if (cmd === "serve") return await serve(config, io);
+    if (cmd === "audit") {
+      if (v.json !== true) {
+        io.stderr("mailq-bot: audit exports JSON lines: mailq-bot audit --json\n");
+        return 2;
+      }
+      const store = await openStore(config, io.env);
+      try {
+        for await (const e of store.audit.all()) io.stdout(`${JSON.stringify(e)}\n`);
+      } finally {
+        await store.close();
+      }
+      return 0;
+    }
     if (cmd === "watch") {
       const everyMs = v.every === undefined ? config.watch.interval : parseDuration(v.every as string);
       if (everyMs === undefined || everyMs < 1000) {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { approvalCard } from "../cards/approval.js";
+import { mailqMetrics, recordApprovalExecuted } from "../metrics/mailq.js";
 import type { ApprovalRequest, Store } from "../store/store.js";
 import { type ActionDeps, execute, resolveRequest } from "./execute.js";
 import { type ActionRequest, commandText, selectorText } from "./request.js";
@@ -193,6 +194,7 @@ export async function decide(
           await d.slack.update(running.channelId, running.messageTs, approvalCard(running, d.nowMs()));
         const result = await execute(running, d);
         const final = result.error ? "failed" : "done";
+        recordApprovalExecuted(mailqMetrics, r.action, final);
         await d.store.approvals.transition(r.id, "executing", running.version, { status: final, result });
         await d.store.audit.append({
           atMs: d.nowMs(),

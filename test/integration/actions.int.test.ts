@@ -265,3 +265,78 @@ async function relayHold(ids: string[]): Promise<void> {
   const { labExec } = await import("../lab/lab.js");
   await labExec(relay, ["postsuper", "-h", "-"], `${ids.join("\n")}\n`);
 }
+
+describe("inspect and the audit export", () => {
+  it("shows one message's envelope only to the asker, audits it, and exports the trail as JSON lines", async () => {
+    const [id] = await deferredIds("throttle.lab.test", 1);
+    const r = await postSigned(
+      bot.url,
+      slashCommandBody({
+        text: `inspect relay-act ${id}`,
+        user_id: "UDAVE",
+        response_url: slack.responseUrl("inspect"),
+      }),
+      { secret: SIGNING_SECRET },
+    );
+    expect(JSON.parse(r.text).response_type).toBe("ephemeral");
+    const said = await slack.waitFor(
+      "response_url",
+      (c) => c.body.response_url_id === "inspect" && String(c.body.text).includes("*sender*"),
+    );
+    expect(said.body.response_type).toBe("ephemeral");
+    expect(String(said.body.text)).toMatch(/\*recipient\*: \S+@throttle\.lab\.test/);
+    expect(slack.callsTo("chat.postMessage").some((c) => String(c.body.text).includes(String(id)))).toBe(
+      false,
+    );
+    const audited = (await bot.store.audit.list({ relay: "relay-act", limit: 5 })).find(
+      (e) => e.kind === "inspect",
+    );
+    expect(audited).toMatchObject({ actor: "UDAVE", detail: { queueId: id } });
+
+    const refused = await postSigned(
+      bot.url,
+      slashCommandBody({ text: "inspect relay-act ../../etc/shadow", response_url: slack.responseUrl("x") }),
+      { secret: SIGNING_SECRET },
+    );
+    expect(JSON.parse(refused.text).text).toContain("a queue ID");
+
+    const { main } = await import("../../src/cli.js");
+    const { writeFileSync } = await import("node:fs");
+    const { stringify } = await import("yaml");
+    writeFileSync(
+      join(dir, "export.yaml"),
+      stringify({
+        store: { path: dbPath },
+        relays: [
+          {
+            name: "relay-act",
+            host: "127.0.0.1",
+            username: "root",
+            privateKeyPath: "/k",
+            hostKeyFingerprint: relay.hostKeyFingerprint,
+          },
+        ],
+      }),
+    );
+    let out = "";
+    const code = await main({
+      argv: ["audit", "--json", "--config", join(dir, "export.yaml")],
+      env: {},
+      cwd: dir,
+      stdout: (s) => {
+        out += s;
+      },
+      stderr: () => {},
+      nowMs: Date.now,
+    });
+    expect(code).toBe(0);
+    const lines = out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.kind)).toEqual(
+      expect.arrayContaining(["request", "approve", "execute", "expire", "inspect"]),
+    );
+    expect(lines.map((l) => l.id)).toEqual([...lines.map((l) => l.id)].sort((a, b) => a - b));
+  });
+});

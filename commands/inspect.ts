@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { summarisePostcat } from "../src/actions/archive.js";
+import { QUEUE_ID_RE } from "../src/parsers/postqueue.js";
+import { postcat } from "../src/relay/actions.js";
+import { defineSubcommand } from "../src/slack/subcommand.js";
+import { relayArg } from "./status.js";
+
+/** Envelope and selected headers of one message, for the asker only, audited. */
+export const inspect = defineSubcommand<{ relay: string; queueId: string }>({
+  name: "inspect",
+  summary: "Envelope and selected headers of one queued message, shown only to you (audited)",
+  usage: "/mailq inspect <relay> <queue-id>",
+  examples: ["/mailq inspect relay-a 3F1A61A0A1"],
+  schema: (config) =>
+    z
+      .array(z.string())
+      .length(2, "inspect takes a relay and one queue ID")
+      .transform(([relay, queueId]) => ({ relay: relay ?? "", queueId: queueId ?? "" }))
+      .pipe(
+        z.object({
+          relay: relayArg(config),
+          queueId: z.string().regex(QUEUE_ID_RE, "a queue ID (letters and digits)"),
+        }),
+      ),
+  ackText: (a) => `Reading ${a.queueId} on ${a.relay} (read-only, only you will see it)…`,
+  async run(a, ctx) {
+    const relay = ctx.config.relays.find((r) => r.name === a.relay);
+    if (!relay) return;
+    const runner = await ctx.pool.get(relay, ctx.config.probes.timeout);
+    let head = "";
+    try {
+      await postcat(
+        { runner, sudo: relay.sudo, deadlineMs: ctx.nowMs() + ctx.config.probes.timeout, nowMs: ctx.nowMs },
+        a.queueId,
+        (c) => {
+          if (head.length < 65_536) head += c.toString("utf8");
+        },
+      );
+    } catch (e) {
+      await ctx.whisper(
+        `${a.relay}: could not read ${a.queueId}: ${(e as Error).message}. It may have been delivered or removed; check \`/mailq status ${a.relay}\`.`,
+      );
+      return;
+    }
+    const env = summarisePostcat(head);
+    await ctx.store.audit.append({
+      atMs: ctx.nowMs(),
+      kind: "inspect",
+      actor: ctx.userId,
+      relay: a.relay,
+      ticket: null,
+      requestId: null,
+      detail: { queueId: a.queueId, fields: Object.keys(env) },
+    });
+    const lines = Object.entries(env).map(
+      ([k, v]) => `*${k}*: ${v.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")}`,
+    );
+    await ctx.whisper(`*${a.queueId}* on ${a.relay}\n${lines.join("\n") || "(no envelope records found)"}`);
+  },
+});
