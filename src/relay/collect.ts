@@ -232,6 +232,10 @@ export async function collectRelayProgressive(
     });
   };
 
+  if (!listingDone && opts.firstAnswerMs === undefined) {
+    // No early answer asked for (status --wait-full): the first answer is the full one.
+    return { first: assemble(await listing), full: null };
+  }
   const firstAt = started + (opts.firstAnswerMs ?? Number.POSITIVE_INFINITY);
   const waitMs = firstAt - opts.nowMs();
   if (!listingDone && Number.isFinite(waitMs)) {
