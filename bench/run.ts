@@ -5,7 +5,7 @@
  * 1,000,000-line mail log with pflogsumm, runs the parser on its own, and writes bench/results.md
  * (+ results.json). The lab is stopped at the end, also on failure. See bench/README.md.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +28,7 @@ const REPS = Number(process.env.BENCH_REPS ?? 5);
 const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 1_000_000);
 const PARSER_LINES = Number(process.env.BENCH_PARSER_LINES ?? 1_000_000);
 const CLI = join(REPO, "bench/.build/src/cli.js");
+const SERIES = (process.env.BENCH_SERIES ?? "floorSsh,floorLocal,qshape,bot,botFirst").split(",");
 
 export interface Series {
   name: string;
@@ -134,6 +135,10 @@ async function main(): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    if (process.env.BENCH_KEEP_LAB) {
+      log(`leaving the lab running (BENCH_KEEP_LAB): npx tsx test/lab/cli.ts down --root ${root}`);
+      return;
+    }
     log("stopping the lab");
     await lab.stop().catch((e) => log(`lab stop: ${String(e)}`));
   };
@@ -206,13 +211,14 @@ async function main(): Promise<void> {
       },
     };
     const env = { ...process.env, MAIL_CONFIG: relay.configDir };
-    const runners: [keyof typeof series, () => Promise<Measured>][] = [
+    const allRunners: [keyof typeof series, () => Promise<Measured>][] = [
       ["floorSsh", () => timed(sshArgv(relay, lab.knownHostsPath, "postqueue -j > /dev/null"))],
       ["floorLocal", () => timed(["sh", "-c", "postqueue -j > /dev/null"], { env })],
       ["qshape", () => timed(["/usr/sbin/qshape", "-c", relay.configDir, "deferred"], { env })],
       ["bot", () => timed(botArgv(["--wait-full"]), { keepStdout: true })],
       ["botFirst", () => timed(botArgv([]), { keepStdout: true })],
     ];
+    const runners = allRunners.filter(([k]) => SERIES.includes(k));
     log("warm-up run of each (not counted)");
     for (const [, run] of runners) await run();
     for (let rep = 1; rep <= REPS; rep++) {
@@ -236,64 +242,13 @@ async function main(): Promise<void> {
         }
       }
     }
-    r.queue = Object.values(series);
+    r.queue = Object.entries(series)
+      .filter(([k]) => SERIES.includes(k))
+      .map(([, v]) => v);
 
     // The mail log: pflogsumm against the bot's deferral analysis of the same file.
-    const logFile = join(root, "bench-maillog.txt");
-    log(`generating a ${LOG_LINES}-line mail log`);
-    const endMs = Date.UTC(2026, 10, 21, 23, 59, 59);
-    await writeMaillog(logFile, LOG_LINES, endMs);
-    const logSeries: Series[] = [
-      { name: "pflogsumm --verbose-msg-detail", what: "full reasons (used for the comparison)", runs: [] },
-      { name: "pflogsumm", what: "default report (reasons trimmed to 65 chars)", runs: [] },
-      {
-        name: "bot deferral analysis",
-        what: "bench/log-analysis.ts: file → LogAccumulator, own process",
-        runs: [],
-      },
-    ];
-    let pflOut = "";
-    let botOut = "";
-    for (let rep = 1; rep <= Math.max(3, Math.min(REPS, 5)); rep++) {
-      const a = await timed(["/usr/sbin/pflogsumm", "--verbose-msg-detail", logFile], {
-        keepStdout: rep === 1,
-      });
-      if (rep === 1) pflOut = a.stdout;
-      const b = await timed(["/usr/sbin/pflogsumm", logFile]);
-      const c = await timed(
-        ["node", join(HERE, ".build/bench/log-analysis.js"), logFile, new Date(endMs).toISOString()],
-        { keepStdout: rep === 1 },
-      );
-      if (rep === 1) botOut = c.stdout;
-      for (const [i, m] of [a, b, c].entries()) logSeries[i]?.runs.push({ ...m, stdout: "" });
-      log(`log rep ${rep}: pflogsumm -v ${a.wall} s, pflogsumm ${b.wall} s, bot ${c.wall} s`);
-    }
-    r.log = {
-      lines: LOG_LINES,
-      bytes: (await import("node:fs")).statSync(logFile).size,
-      series: logSeries,
-      comparison: comparePflogsumm(pflOut, botOut),
-    };
-    await rm(logFile, { force: true });
-
-    // The parser on its own.
-    const parserSeries: Series = {
-      name: `parser: ${PARSER_LINES} synthetic postqueue -j lines`,
-      what: "bench/parser.ts: splitter → parsePostqueueJsonLine → QueueAccumulator",
-      runs: [],
-    };
-    let parserResult: Record<string, unknown> = {};
-    for (let rep = 1; rep <= 3; rep++) {
-      const m = await timed(["node", join(HERE, ".build/bench/parser.js"), String(PARSER_LINES)], {
-        keepStdout: true,
-      });
-      parserSeries.runs.push({ ...m, stdout: "" });
-      parserResult = JSON.parse(m.stdout) as Record<string, unknown>;
-      log(`parser rep ${rep}: ${m.wall} s, ${parserResult.linesPerSecond} lines/s, ${m.rssMb.toFixed(0)} MB`);
-    }
-    r.parser = { series: parserSeries, result: parserResult };
-    for (const c of (parserResult.cards ?? []) as { entries: number; cardJsonBytes: number }[])
-      r.cards.push({ ...c, source: "parser.ts synthetic listing (queue part of the card only)" });
+    if (!process.env.BENCH_SKIP_LOG) await logBench(root, r);
+    if (!process.env.BENCH_SKIP_PARSER) await parserBench(r);
 
     const out = process.env.BENCH_RESULTS ?? join(HERE, "results.md");
     await mkdir(dirname(out), { recursive: true });
@@ -303,6 +258,65 @@ async function main(): Promise<void> {
   } finally {
     await stop();
   }
+}
+
+async function logBench(root: string, r: BenchResults): Promise<void> {
+  const logFile = join(root, "bench-maillog.txt");
+  log(`generating a ${LOG_LINES}-line mail log`);
+  const endMs = Date.UTC(2026, 10, 21, 23, 59, 59);
+  await writeMaillog(logFile, LOG_LINES, endMs);
+  const logSeries: Series[] = [
+    { name: "pflogsumm --verbose-msg-detail", what: "full reasons (used for the comparison)", runs: [] },
+    { name: "pflogsumm", what: "default report (reasons trimmed to 65 chars)", runs: [] },
+    {
+      name: "bot deferral analysis",
+      what: "bench/log-analysis.ts: file → LogAccumulator, own process",
+      runs: [],
+    },
+  ];
+  let pflOut = "";
+  let botOut = "";
+  for (let rep = 1; rep <= Math.max(3, Math.min(REPS, 5)); rep++) {
+    const a = await timed(["/usr/sbin/pflogsumm", "--verbose-msg-detail", logFile], {
+      keepStdout: rep === 1,
+    });
+    if (rep === 1) pflOut = a.stdout;
+    const b = await timed(["/usr/sbin/pflogsumm", logFile]);
+    const c = await timed(
+      ["node", join(HERE, ".build/bench/log-analysis.js"), logFile, new Date(endMs).toISOString()],
+      { keepStdout: rep === 1 },
+    );
+    if (rep === 1) botOut = c.stdout;
+    for (const [i, m] of [a, b, c].entries()) logSeries[i]?.runs.push({ ...m, stdout: "" });
+    log(`log rep ${rep}: pflogsumm -v ${a.wall} s, pflogsumm ${b.wall} s, bot ${c.wall} s`);
+  }
+  r.log = {
+    lines: LOG_LINES,
+    bytes: statSync(logFile).size,
+    series: logSeries,
+    comparison: comparePflogsumm(pflOut, botOut),
+  };
+  await rm(logFile, { force: true });
+}
+
+async function parserBench(r: BenchResults): Promise<void> {
+  const parserSeries: Series = {
+    name: `parser: ${PARSER_LINES} synthetic postqueue -j lines`,
+    what: "bench/parser.ts: splitter → parsePostqueueJsonLine → QueueAccumulator",
+    runs: [],
+  };
+  let parserResult: Record<string, unknown> = {};
+  for (let rep = 1; rep <= 3; rep++) {
+    const m = await timed(["node", join(HERE, ".build/bench/parser.js"), String(PARSER_LINES)], {
+      keepStdout: true,
+    });
+    parserSeries.runs.push({ ...m, stdout: "" });
+    parserResult = JSON.parse(m.stdout) as Record<string, unknown>;
+    log(`parser rep ${rep}: ${m.wall} s, ${parserResult.linesPerSecond} lines/s, ${m.rssMb.toFixed(0)} MB`);
+  }
+  r.parser = { series: parserSeries, result: parserResult };
+  for (const c of (parserResult.cards ?? []) as { entries: number; cardJsonBytes: number }[])
+    r.cards.push({ ...c, source: "parser.ts synthetic listing (queue part of the card only)" });
 }
 
 main().catch((e) => {
