@@ -4,12 +4,14 @@ import { audit } from "./audit.js";
 import { makeHelp } from "./help.js";
 import { inspect } from "./inspect.js";
 import { status } from "./status.js";
+import { triage } from "./triage.js";
 import { watch } from "./watch.js";
 
 // Every subcommand the bot knows, in the order help lists them.
 export const subcommands: Subcommand<never>[] = [];
 subcommands.push(
   status as Subcommand<never>,
+  triage as Subcommand<never>,
   watch as Subcommand<never>,
   ...(actionCommands as Subcommand<never>[]),
   inspect as Subcommand<never>,

@@ -18,6 +18,7 @@ import {
   RunnerPool,
   selectRelays,
 } from "./relay/collect.js";
+import { triageRelay } from "./relay/triage.js";
 import { createSlackApp } from "./slack/app.js";
 import { createWatchScheduler } from "./slack/watches.js";
 import { startLeadership } from "./store/leader.js";
@@ -33,6 +34,7 @@ Usage:
                                                              queue a partial answer comes first
   mailq-bot watch  [--relay NAME] [--every 15m] [--config FILE]  progress every interval until Ctrl-C
   mailq-bot audit  --json [--config FILE]                     the audit trail as JSON lines, oldest first
+  mailq-bot triage [--relay NAME] [--json] [--config FILE]    the first-ten-minutes checklist, read-only
   mailq-bot serve  [--config FILE]                           run the Slack app (/mailq)
   mailq-bot help
 
@@ -233,6 +235,27 @@ export async function main(io: CliIo): Promise<number> {
         io,
       );
     if (cmd === "serve") return await serve(config, io);
+    if (cmd === "triage") {
+      const relays = selectRelays(config, v.relay as string | undefined);
+      const pool = new RunnerPool(io.env, config.probes.compression);
+      try {
+        const reports = await Promise.all(relays.map((r) => triageRelay(r, pool, config, io.nowMs)));
+        if (v.json === true) io.stdout(`${JSON.stringify({ relays: reports }, null, 2)}\n`);
+        else
+          for (const t of reports) {
+            io.stdout(`== triage of ${t.relay}\n`);
+            for (const f of t.findings) {
+              io.stdout(`   [${f.class}] ${Math.round(f.share * 100)}%  ${f.title}\n`);
+              for (const e of f.evidence.slice(0, 4)) io.stdout(`        ${e}\n`);
+              io.stdout(`     -> ${f.recommendation}\n`);
+            }
+            for (const e of t.probeErrors) io.stdout(`   ! ${e}\n`);
+          }
+        return reports.every((t) => !t.findings.some((f) => f.title === "The relay did not answer")) ? 0 : 1;
+      } finally {
+        await pool.closeAll();
+      }
+    }
     if (cmd === "audit") {
       if (v.json !== true) {
         io.stderr("mailq-bot: audit exports JSON lines: mailq-bot audit --json\n");

@@ -21,6 +21,11 @@ const relaySchema = z
       .string()
       .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, "the SHA256:… fingerprint that `ssh-keygen -lf` prints"),
     sudo: z.boolean().default(false),
+    /** The resolver triage asks (dig @resolver); the relay's own when unset. */
+    resolver: z
+      .string()
+      .regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]{2,39})$/, "an IP address")
+      .optional(),
   })
   .strict();
 

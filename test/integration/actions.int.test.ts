@@ -12,14 +12,7 @@ import {
   slashCommandBody,
   startFakeSlack,
 } from "../helpers/slack.js";
-import {
-  fillStandardScenario,
-  type LabRelay,
-  postqueueJson,
-  sendMail,
-  startRelay,
-  waitForQueueSettled,
-} from "../lab/lab.js";
+import { fillStandardScenario, type LabRelay, postqueueJson, sendMail, startRelay } from "../lab/lab.js";
 
 const lab = inject("lab");
 const MIN = 60_000;

@@ -15,8 +15,12 @@ function clock(start: number) {
   let now = start;
   return {
     now: () => now,
-    set: (t: number) => void (now = t),
-    sleep: async (ms: number) => void (now += ms),
+    set: (t: number) => {
+      now = t;
+    },
+    sleep: async (ms: number) => {
+      now += ms;
+    },
   };
 }
 

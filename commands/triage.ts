@@ -1,0 +1,25 @@
+import { z } from "zod";
+import { triageCard } from "../src/cards/triage.js";
+import { selectRelays } from "../src/relay/collect.js";
+import { triageRelay } from "../src/relay/triage.js";
+import { defineSubcommand } from "../src/slack/subcommand.js";
+import { relayArg } from "./status.js";
+
+export const triage = defineSubcommand<{ relay?: string }>({
+  name: "triage",
+  summary: "The first-ten-minutes checklist: findings by cause, with evidence and the safe lever (read-only)",
+  usage: "/mailq triage [relay]",
+  examples: ["/mailq triage", "/mailq triage relay-a"],
+  schema: (config) =>
+    z
+      .array(z.string())
+      .max(1, "triage takes at most one relay name")
+      .transform(([relay]): { relay?: string } => (relay === undefined ? {} : { relay }))
+      .pipe(z.object({ relay: relayArg(config).optional() })),
+  ackText: (a) => `Running the first-ten-minutes checklist on ${a.relay ?? "every relay"} (read-only)…`,
+  async run(a, ctx) {
+    const relays = selectRelays(ctx.config, a.relay);
+    const reports = await Promise.all(relays.map((r) => triageRelay(r, ctx.pool, ctx.config, ctx.nowMs)));
+    await ctx.post(triageCard(reports));
+  },
+});
