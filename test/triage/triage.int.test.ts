@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { main } from "../../src/cli.js";
 import { type LabRelay, labExec, sendMail, startRelay } from "../lab/lab.js";
@@ -40,7 +40,9 @@ async function triageJson(relay: LabRelay, username = relay.username, sudo = fal
     argv: ["triage", "--json", "--config", join(dir, "mailq.yaml")],
     env: process.env,
     cwd: dir,
-    stdout: (s) => void (out += s),
+    stdout: (s) => {
+      out += s;
+    },
     stderr: () => {},
     nowMs: Date.now,
   });
@@ -119,7 +121,9 @@ describe("triage against the lab", () => {
     await sendMail(r, { from: "app@billing.example.internal", to: ["u1@refused.lab.test"] }).catch(() => {});
     const findings = await triageJson(r);
     const f = findings.find((x) => x.class === "local-service");
-    expect(f?.evidence.join("\n")).toMatch(/relay-milter postfix\/smtpd\[\d+\]: NOQUEUE: milter-reject: .*451 4\.7\.1 Service unavailable/);
+    expect(f?.evidence.join("\n")).toMatch(
+      /relay-milter postfix\/smtpd\[\d+\]: NOQUEUE: milter-reject: .*451 4\.7\.1 Service unavailable/,
+    );
     expect(f?.recommendation).toContain("Do not delete queued mail because a filter died");
   });
 });
