@@ -229,6 +229,12 @@ async function main(): Promise<void> {
         log(
           `rep ${rep} ${key}: ${m.wall.toFixed(2)} s, cpu ${m.cpu.toFixed(2)} s, ${m.rssMb.toFixed(0)} MB (load ${m.load1})`,
         );
+        if (key === "bot") {
+          // Honesty: a --wait-full run counts only if it read the whole listing.
+          const s = (JSON.parse(m.stdout || "{}") as { relays?: RelaySnapshot[] }).relays?.[0];
+          if (!s?.listing.complete || s.listing.entriesRead !== r.listed)
+            throw new Error(`status --wait-full read ${s?.listing.entriesRead} of ${r.listed} entries`);
+        }
         if (key === "bot" && rep === REPS)
           r.cards.push(cardSize(m.stdout, N, "status --json at the lab relay"));
         if (key === "botFirst" && rep === REPS) {
