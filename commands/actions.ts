@@ -1,35 +1,74 @@
 import { requestAction } from "../src/actions/approval.js";
-import { ACTIONS, type Action, type ActionRequest, requestSchema } from "../src/actions/request.js";
+import {
+  ACTIONS,
+  type Action,
+  type ActionRequest,
+  requestSchema,
+  selectorWords,
+} from "../src/actions/request.js";
+import { ticketModal } from "../src/cards/approval.js";
 import { approvalSlack } from "../src/slack/approvals.js";
 import { defineSubcommand, type Subcommand } from "../src/slack/subcommand.js";
 
 const SUMMARY: Record<Action, string> = {
   hold: "Put matching mail on hold (quarantine, not delete) — needs a ticket and a second approver",
-  release: "Release held mail — needs a ticket and a second approver",
-  requeue: "Requeue mail after a routing fix (postsuper -r) — needs a ticket and a second approver",
-  delete: "Delete mail, archived first — needs a ticket and a second approver; never ALL",
-  retry: "Try named messages now (postqueue -i, capped) — needs a ticket and a second approver",
+  release: "Release held mail (in batches with --batch N --pause 30s) — needs a ticket and a second approver",
+  requeue:
+    "Requeue mail after a routing fix (postsuper -r; --batch N --pause 30s) — needs a ticket and a second approver",
+  delete: "Delete mail, archived whole first — needs a ticket and a second approver; never ALL",
+  retry: "Try a few named messages now (postqueue -i, at most 50) — needs a ticket and a second approver",
 };
 
-const EXAMPLE: Record<Action, string> = {
-  hold: '/mailq hold relay-a domain:spam.example --ticket INC-1234 --reason "compromised account"',
-  release: "/mailq release relay-a queue:hold domain:example.com --ticket INC-1234",
-  requeue: "/mailq requeue relay-a ALL --ticket INC-1234",
-  delete: "/mailq delete relay-a sender:loop@app.internal older:2h --ticket INC-1234",
-  retry: "/mailq retry relay-a 3F1A61A0A1 --ticket INC-1234",
+const EXAMPLES: Record<Action, string[]> = {
+  hold: [
+    '/mailq hold relay-a domain:spam.example --ticket INC-1234 --reason "compromised account"',
+    "/mailq hold relay-a 3F1A61A0A1 4B2B72B1B2 --ticket INC-1234",
+  ],
+  release: ["/mailq release relay-a queue:hold domain:example.com --ticket INC-1234 --batch 200 --pause 30s"],
+  requeue: ["/mailq requeue relay-a ALL --ticket INC-1234 --batch 500 --pause 1m"],
+  delete: ['/mailq delete relay-a sender:loop@app.internal older:2h --ticket INC-1234 --reason "mail loop"'],
+  retry: ["/mailq retry relay-a 3F1A61A0A1 --ticket INC-1234"],
 };
+
+const TICKET_FORM_ACK =
+  "Not run yet: a ticket reference is required (--ticket ABC-123). Fill in the form that opened for the ticket and reason.";
 
 function actionCommand(action: Action): Subcommand<ActionRequest> {
+  const batch = action === "release" || action === "requeue" ? " [--batch N --pause 30s]" : "";
   return defineSubcommand<ActionRequest>({
     name: action,
     summary: SUMMARY[action],
-    usage: `/mailq ${action} <relay> <queue IDs | sender:ADDR domain:DOMAIN queue:NAME reason:TEXT older:2h${action === "hold" || action === "requeue" ? " | ALL" : ""}> --ticket REF [--reason "text"]`,
-    examples: [EXAMPLE[action]],
+    usage: `/mailq ${action} <relay> <queue IDs | sender:ADDR domain:DOMAIN queue:NAME reason:TEXT older:2h${action === "hold" || action === "requeue" ? " | ALL" : ""}> --ticket REF [--reason "text"]${batch}`,
+    examples: EXAMPLES[action],
     schema: (config) => requestSchema(action, config),
-    ackText: (a) => `Resolving ${a.action} on ${a.relay} to exact queue IDs (read-only)…`,
+    ackText: (a) =>
+      a.ticket === undefined
+        ? TICKET_FORM_ACK
+        : `Resolving ${a.action} on ${a.relay} to exact queue IDs (read-only)…`,
     async run(req, ctx) {
+      if (req.ticket === undefined) {
+        if (!ctx.openModal) {
+          await ctx.whisper("A ticket reference is required: add --ticket ABC-123 and try again.");
+          return;
+        }
+        await ctx.openModal(
+          ticketModal(
+            {
+              action,
+              relay: req.relay,
+              words: selectorWords(req.selectors),
+              reason: req.reason,
+              ...(req.batch ? { batch: req.batch } : {}),
+              userId: ctx.userId,
+              channelId: ctx.channelId,
+            },
+            ctx.config.tickets.pattern,
+          ),
+        );
+        return;
+      }
       const out = await requestAction(
-        req,
+        { ...req, ticket: req.ticket },
         { userId: ctx.userId, channelId: ctx.channelId },
         {
           config: ctx.config,

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { summarisePostcat } from "../src/actions/archive.js";
+import { esc } from "../src/cards/format.js";
+import { parsePostcat, postcatFields } from "../src/parsers/postcat.js";
 import { QUEUE_ID_RE } from "../src/parsers/postqueue.js";
 import { postcat } from "../src/relay/actions.js";
 import { defineSubcommand } from "../src/slack/subcommand.js";
@@ -42,7 +43,7 @@ export const inspect = defineSubcommand<{ relay: string; queueId: string }>({
       );
       return;
     }
-    const env = summarisePostcat(head);
+    const env = postcatFields(parsePostcat(head));
     await ctx.store.audit.append({
       atMs: ctx.nowMs(),
       kind: "inspect",
@@ -50,11 +51,9 @@ export const inspect = defineSubcommand<{ relay: string; queueId: string }>({
       relay: a.relay,
       ticket: null,
       requestId: null,
-      detail: { queueId: a.queueId, fields: Object.keys(env) },
+      detail: { queueId: a.queueId, queue: env.queue ?? null, fields: Object.keys(env) },
     });
-    const lines = Object.entries(env).map(
-      ([k, v]) => `*${k}*: ${v.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")}`,
-    );
+    const lines = Object.entries(env).map(([k, v]) => `*${k}*: ${esc(v)}`);
     await ctx.whisper(`*${a.queueId}* on ${a.relay}\n${lines.join("\n") || "(no envelope records found)"}`);
   },
 });

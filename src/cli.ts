@@ -20,6 +20,7 @@ import {
 } from "./relay/collect.js";
 import { triageRelay } from "./relay/triage.js";
 import { createSlackApp } from "./slack/app.js";
+import { startExpirySweeper } from "./slack/approvals.js";
 import { createWatchScheduler } from "./slack/watches.js";
 import { startLeadership } from "./store/leader.js";
 import { openStore } from "./store/open.js";
@@ -164,6 +165,11 @@ async function serve(config: Config, io: CliIo): Promise<number> {
   });
   await app.start(env.PORT);
   watches.start();
+  // Pending approval requests past their expiry lose their buttons, pressed or not.
+  const expiry = startExpirySweeper(
+    { config, pool, store, nowMs: io.nowMs, client: app.client as never },
+    { onError: (e) => logger.log("warn", "approval expiry sweep failed", { error: describeError(e) }) },
+  );
   // Socket Mode has no HTTP server: /metrics and /healthz get their own port.
   const observability = metricsEnv
     ? await startObservabilityServer(
@@ -184,6 +190,7 @@ async function serve(config: Config, io: CliIo): Promise<number> {
   });
   const stop = async () => {
     logger.log("info", "mailq-bot stopping");
+    expiry.stop();
     await watches.stop();
     await leadership.stop();
     await app.stop().catch(() => {});

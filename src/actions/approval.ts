@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { approvalCard } from "../cards/approval.js";
 import { mailqMetrics, recordApprovalExecuted } from "../metrics/mailq.js";
-import type { ApprovalRequest, Store } from "../store/store.js";
-import { type ActionDeps, execute, resolveRequest } from "./execute.js";
-import { type ActionRequest, commandText, selectorText } from "./request.js";
+import type { ApprovalRequest, AuditEntry, Store } from "../store/store.js";
+import { type ActionDeps, type ExecutionResult, execute, resolveRequest } from "./execute.js";
+import { type ActionRequest, commandText, MAX_MESSAGES, RETRY_CAP, selectorText } from "./request.js";
 
 export interface ApprovalSlack {
   post(channel: string, card: ReturnType<typeof approvalCard>): Promise<string | undefined>;
@@ -17,7 +17,7 @@ export interface FlowDeps extends ActionDeps {
   slack: ApprovalSlack;
 }
 
-/** Users are compared by ID, never by name; S… entries are user groups. */
+/** Users are compared by ID, never by name; S… entries are user groups (usergroups.users.list). */
 export async function isAllowed(userId: string, list: string[], slack: ApprovalSlack): Promise<boolean> {
   if (list.includes(userId)) return true;
   for (const g of list.filter((x) => x.startsWith("S")))
@@ -27,9 +27,29 @@ export async function isAllowed(userId: string, list: string[], slack: ApprovalS
 
 export type Outcome = { ok: true; message: string } | { ok: false; message: string };
 
+type Audit = Omit<AuditEntry, "id" | "atMs" | "relay" | "ticket" | "requestId">;
+const audit = (d: FlowDeps, r: Pick<ApprovalRequest, "relay" | "ticket" | "id">, e: Audit) =>
+  d.store.audit.append({ atMs: d.nowMs(), relay: r.relay, ticket: r.ticket, requestId: r.id, ...e });
+
+async function refreshCard(d: FlowDeps, id: string, progress?: ExecutionResult): Promise<ApprovalRequest> {
+  const fresh = (await d.store.approvals.get(id)) as ApprovalRequest;
+  if (fresh.messageTs)
+    await d.slack.update(
+      fresh.channelId,
+      fresh.messageTs,
+      approvalCard(
+        fresh,
+        d.nowMs(),
+        progress ?? (fresh.result as ExecutionResult | null) ?? undefined,
+        d.config.approvals.required,
+      ),
+    );
+  return fresh;
+}
+
 /** Resolves the request to exact queue IDs (read-only) and posts the approval card. */
 export async function requestAction(
-  req: ActionRequest,
+  req: ActionRequest & { ticket: string },
   who: { userId: string; channelId: string },
   d: FlowDeps,
 ): Promise<Outcome> {
@@ -40,18 +60,39 @@ export async function requestAction(
       message:
         "You are not in access.requesters, so you cannot request queue changes. Ask a mail lead to add you.",
     };
-  const { frozen, truncated } = await resolveRequest(req, d);
+  const { frozen, tooMany, notApplicable } = await resolveRequest(req, d);
+  const selector = selectorText(req.selectors);
+  const leftOut = notApplicable
+    ? ` ${notApplicable} more matched but ${req.action} does not apply where they are (${
+        req.action === "release"
+          ? "not on hold"
+          : req.action === "hold"
+            ? "already on hold"
+            : req.action === "retry"
+              ? "not deferred"
+              : "on hold: requeueing would release them; add queue:hold to mean it"
+      }).`
+    : "";
+  if (tooMany)
+    return {
+      ok: false,
+      message:
+        req.action === "retry"
+          ? `\`${selector}\` matches more than ${RETRY_CAP} messages; retry is for a few named messages. Use requeue (with --batch) for more. Nothing was requested.`
+          : `\`${selector}\` matches more than ${MAX_MESSAGES} messages; narrow it (queue:, domain:, older:). Nothing was requested.`,
+    };
   if (frozen.length === 0)
     return {
       ok: false,
-      message: `Nothing in ${req.relay}'s queue matches \`${selectorText(req.selectors)}\` now; nothing was requested.`,
+      message: `Nothing in ${req.relay}'s queue matches \`${selector}\` for ${req.action} now; nothing was requested.${leftOut}`,
     };
+  const relay = c.relays.find((r) => r.name === req.relay);
   const now = d.nowMs();
   const created = await d.store.approvals.create({
     id: randomUUID(),
     relay: req.relay,
     action: req.action,
-    selector: selectorText(req.selectors),
+    selector,
     ticket: req.ticket,
     reason: req.reason,
     requester: who.userId,
@@ -60,49 +101,51 @@ export async function requestAction(
     createdAtMs: now,
     expiresAtMs: now + c.approvals.expireAfter,
     frozen,
-    command: commandText(req.action, frozen),
+    command: commandText(req.action, frozen, {
+      sudo: relay?.sudo ?? false,
+      ...(req.batch ? { batch: req.batch } : {}),
+      archiveDir: `archive/${req.relay}/${req.ticket}`,
+    }),
+    ...(req.batch ? { batch: req.batch } : {}),
   });
-  await d.store.audit.append({
-    atMs: now,
+  await audit(d, created, {
     kind: "request",
     actor: who.userId,
-    relay: req.relay,
-    ticket: req.ticket,
-    requestId: created.id,
     detail: {
       action: req.action,
-      selector: created.selector,
+      selector,
       reason: req.reason,
       ids: frozen.map((f) => f.queueId),
+      frozen,
       command: created.command,
-      truncated,
+      ...(req.batch ? { batch: req.batch } : {}),
+      expiresAtMs: created.expiresAtMs,
     },
   });
-  const ts = await d.slack.post(who.channelId, approvalCard(created, now));
+  const ts = await d.slack.post(who.channelId, approvalCard(created, now, undefined, c.approvals.required));
   if (ts) await d.store.approvals.transition(created.id, "pending", created.version, { messageTs: ts });
   return {
     ok: true,
-    message: `Request posted for approval: ${frozen.length} message(s)${truncated ? " (capped)" : ""}.`,
+    message: `Request posted for approval: ${frozen.length} message(s), ticket ${req.ticket}. It expires in ${Math.round(c.approvals.expireAfter / 60_000)} min.${leftOut}`,
   };
 }
 
+/** Expires a pending request whose time is up (once, by compare-and-set); true when it is past due. */
 async function expireIfDue(r: ApprovalRequest, d: FlowDeps): Promise<boolean> {
   if (d.nowMs() < r.expiresAtMs) return false;
   if (await d.store.approvals.transition(r.id, "pending", r.version, { status: "expired" })) {
-    await d.store.audit.append({
-      atMs: d.nowMs(),
-      kind: "expire",
-      actor: "mailq-bot",
-      relay: r.relay,
-      ticket: r.ticket,
-      requestId: r.id,
-      detail: {},
-    });
-    const fresh = (await d.store.approvals.get(r.id)) as ApprovalRequest;
-    if (fresh.messageTs)
-      await d.slack.update(fresh.channelId, fresh.messageTs, approvalCard(fresh, d.nowMs()));
+    await audit(d, r, { kind: "expire", actor: "mailq-bot", detail: { expiresAtMs: r.expiresAtMs } });
+    await refreshCard(d, r.id);
   }
   return true;
+}
+
+/** Expires every pending request that is past due and takes its buttons away; returns how many. */
+export async function expireDue(d: FlowDeps): Promise<number> {
+  let n = 0;
+  for (const r of await d.store.approvals.pending())
+    if (d.nowMs() >= r.expiresAtMs && (await expireIfDue(r, d))) n++;
+  return n;
 }
 
 /** A button press. Every rule is checked here, on the server; the state change is compare-and-set. */
@@ -114,106 +157,99 @@ export async function decide(
 ): Promise<Outcome> {
   const r = await d.store.approvals.get(requestId);
   if (!r) return { ok: false, message: "That request does not exist (any more)." };
-  if (r.status !== "pending")
-    return { ok: false, message: `That request is already ${r.status}; nothing was done.` };
+  const refuse = async (message: string): Promise<Outcome> => {
+    await audit(d, r, { kind: "refuse", actor: userId, detail: { decision, why: message } });
+    return { ok: false, message };
+  };
+  if (r.status !== "pending") return refuse(`That request is already ${r.status}; nothing was done.`);
   if (await expireIfDue(r, d))
-    return {
-      ok: false,
-      message:
-        "That request expired before it was approved; nothing was done. Ask again if it is still needed.",
-    };
-  const at = d.nowMs();
-  if (decision === "cancel") {
-    if (userId !== r.requester) return { ok: false, message: "Only the requester can cancel a request." };
-    if (!(await d.store.approvals.transition(r.id, "pending", r.version, { status: "cancelled" })))
-      return { ok: false, message: "Someone acted on that request first." };
-    await d.store.audit.append({
-      atMs: at,
-      kind: "cancel",
-      actor: userId,
-      relay: r.relay,
-      ticket: r.ticket,
-      requestId: r.id,
-      detail: {},
-    });
-  } else {
-    if (userId === r.requester)
-      return { ok: false, message: "You cannot approve or reject your own request: a second person must." };
-    if (!d.config.access.approvers.length)
-      return {
-        ok: false,
-        message:
-          "No approvers are configured (access.approvers); nobody can approve queue changes until a mail lead is added.",
-      };
-    if (!(await isAllowed(userId, d.config.access.approvers, d.slack)))
-      return { ok: false, message: "You are not in access.approvers; an approver must decide this request." };
-    if (decision === "reject") {
-      if (
-        !(await d.store.approvals.transition(r.id, "pending", r.version, {
-          status: "rejected",
-          approvers: [userId],
-        }))
-      )
-        return { ok: false, message: "Someone acted on that request first." };
-      await d.store.audit.append({
-        atMs: at,
-        kind: "reject",
-        actor: userId,
-        relay: r.relay,
-        ticket: r.ticket,
-        requestId: r.id,
-        detail: {},
-      });
-    } else {
-      const approvers = [...new Set([...r.approvers, userId])];
-      const enough = approvers.length >= d.config.approvals.required;
-      if (r.approvers.includes(userId))
-        return { ok: false, message: "You already approved this request; another approver is needed." };
-      // The one winner of this compare-and-set runs the request; double clicks, retries and other replicas lose.
-      if (
-        !(await d.store.approvals.transition(
-          r.id,
-          "pending",
-          r.version,
-          enough ? { status: "executing", approvers } : { approvers },
-        ))
-      )
-        return { ok: false, message: "Someone acted on that request first." };
-      await d.store.audit.append({
-        atMs: at,
-        kind: "approve",
-        actor: userId,
-        relay: r.relay,
-        ticket: r.ticket,
-        requestId: r.id,
-        detail: { approvers },
-      });
-      if (enough) {
-        const running = (await d.store.approvals.get(r.id)) as ApprovalRequest;
-        if (running.messageTs)
-          await d.slack.update(running.channelId, running.messageTs, approvalCard(running, d.nowMs()));
-        const result = await execute(running, d);
-        const final = result.error ? "failed" : "done";
-        recordApprovalExecuted(mailqMetrics, r.action, final);
-        await d.store.approvals.transition(r.id, "executing", running.version, { status: final, result });
-        await d.store.audit.append({
-          atMs: d.nowMs(),
-          kind: "execute",
-          actor: userId,
-          relay: r.relay,
-          ticket: r.ticket,
-          requestId: r.id,
-          detail: { command: r.command, ids: r.frozen.map((f) => f.queueId), result },
-        });
-      }
-    }
-  }
-  const fresh = (await d.store.approvals.get(r.id)) as ApprovalRequest;
-  if (fresh.messageTs)
-    await d.slack.update(
-      fresh.channelId,
-      fresh.messageTs,
-      approvalCard(fresh, d.nowMs(), (fresh.result as never) ?? undefined),
+    return refuse(
+      "That request expired before it was approved; nothing was done. Ask again if it is still needed.",
     );
-  return { ok: true, message: `Request ${fresh.status}.` };
+  if (decision === "cancel") {
+    if (userId !== r.requester) return refuse("Only the requester can cancel a request.");
+    if (!(await d.store.approvals.transition(r.id, "pending", r.version, { status: "cancelled" })))
+      return refuse("Someone acted on that request first.");
+    await audit(d, r, { kind: "cancel", actor: userId, detail: {} });
+    await refreshCard(d, r.id);
+    return { ok: true, message: "Request cancelled; nothing was run." };
+  }
+  if (userId === r.requester)
+    return refuse("You cannot approve or reject your own request: a second person must.");
+  if (!d.config.access.approvers.length)
+    return refuse(
+      "No approvers are configured (access.approvers); nobody can approve queue changes until a mail lead is added.",
+    );
+  if (!(await isAllowed(userId, d.config.access.approvers, d.slack)))
+    return refuse("You are not in access.approvers; an approver must decide this request.");
+  if (decision === "reject") {
+    if (
+      !(await d.store.approvals.transition(r.id, "pending", r.version, {
+        status: "rejected",
+        approvers: [userId],
+      }))
+    )
+      return refuse("Someone acted on that request first.");
+    await audit(d, r, { kind: "reject", actor: userId, detail: {} });
+    await refreshCard(d, r.id);
+    return { ok: true, message: "Request rejected; nothing was run." };
+  }
+  if (r.approvers.includes(userId))
+    return refuse("You already approved this request; another approver is needed.");
+  const approvers = [...r.approvers, userId];
+  const enough = approvers.length >= d.config.approvals.required;
+  // The one winner of this compare-and-set runs the request; double clicks, retries and other replicas lose.
+  if (
+    !(await d.store.approvals.transition(
+      r.id,
+      "pending",
+      r.version,
+      enough ? { status: "executing", approvers } : { approvers },
+    ))
+  )
+    return refuse("Someone acted on that request first.");
+  await audit(d, r, { kind: "approve", actor: userId, detail: { approvers, enough } });
+  if (!enough) {
+    await refreshCard(d, r.id);
+    return {
+      ok: true,
+      message: `Approval recorded; ${d.config.approvals.required - approvers.length} more approver(s) needed.`,
+    };
+  }
+  const running = await refreshCard(d, r.id);
+  const startedAtMs = d.nowMs();
+  const result = await execute(running, d, async (partial) => {
+    if (running.messageTs)
+      await d.slack
+        .update(
+          running.channelId,
+          running.messageTs,
+          approvalCard(running, d.nowMs(), partial, d.config.approvals.required),
+        )
+        .catch(() => {});
+  });
+  const final = result.error ? "failed" : "done";
+  recordApprovalExecuted(mailqMetrics, r.action, final);
+  await d.store.approvals.transition(r.id, "executing", running.version, { status: final, result });
+  await audit(d, r, {
+    kind: "execute",
+    actor: userId,
+    detail: {
+      action: r.action,
+      selector: r.selector,
+      reason: r.reason,
+      requester: r.requester,
+      approvers,
+      command: r.command,
+      ids: r.frozen.map((f) => f.queueId),
+      startedAtMs,
+      finishedAtMs: d.nowMs(),
+      result,
+    },
+  });
+  await refreshCard(d, r.id);
+  return {
+    ok: !result.error,
+    message: result.error ? `Request failed: ${result.error}` : "Request done.",
+  };
 }

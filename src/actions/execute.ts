@@ -1,13 +1,16 @@
+import { archiveMessage } from "../archive/archive.js";
 import type { Config } from "../config.js";
 import { describeError } from "../errors.js";
-import { parsePostsuper } from "../parsers/postsuper.js";
+import { parsePostcat, postcatFields } from "../parsers/postcat.js";
+import type { QueueEntry } from "../parsers/postqueue.js";
+import { parsePostsuper, SUMMARY_VERB } from "../parsers/postsuper.js";
 import { listMatching, postcat, postsuper, retryNow } from "../relay/actions.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { ProbeContext } from "../relay/probes.js";
 import type { ApprovalRequest, FrozenMessage } from "../store/store.js";
-import { archiveMessage, summarisePostcat } from "./archive.js";
 import {
   type ActionRequest,
+  applicable,
   freeze,
   groupByQueue,
   MAX_MESSAGES,
@@ -20,34 +23,65 @@ export interface ActionDeps {
   config: Config;
   pool: RunnerPool;
   nowMs: () => number;
+  /** Waits between batches; a real timer unless a test gives another. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface ExecutionResult {
   outcomes: { queueId: string; outcome: string }[];
   skipped: { queueId: string; why: string }[];
   archived: { queueId: string; path: string; bytes: number; envelope: Record<string, string> }[];
+  /** postsuper's summary lines, per queue ("deferred: Placed on hold: 3 messages"). */
   summary: string[];
+  /** Everything postsuper / postqueue printed, as it printed it (capped), for the audit. */
+  output: string[];
+  /** Runs done and planned (batches), while it runs and at the end. */
+  progress: { runs: number; of: number; ids: number; total: number };
+  startedAtMs: number;
+  finishedAtMs?: number;
   verification: string;
   error?: string;
 }
 
-async function context(relayName: string, d: ActionDeps): Promise<ProbeContext> {
+const MAX_OUTPUT_LINES = 2_000;
+
+async function context(relayName: string, d: ActionDeps, timeoutMs?: number): Promise<ProbeContext> {
   const relay = d.config.relays.find((r) => r.name === relayName);
   if (!relay) throw new Error(`relay ${relayName} is no longer configured`);
   const runner = await d.pool.get(relay, d.config.probes.timeout);
-  return { runner, sudo: relay.sudo, deadlineMs: d.nowMs() + d.config.probes.listingTimeout, nowMs: d.nowMs };
+  return {
+    runner,
+    sudo: relay.sudo,
+    deadlineMs: d.nowMs() + (timeoutMs ?? d.config.probes.listingTimeout),
+    nowMs: d.nowMs,
+  };
+}
+
+export interface Resolved {
+  frozen: FrozenMessage[];
+  /** More matched than a request may freeze (RETRY_CAP for retry, MAX_MESSAGES otherwise). */
+  tooMany: boolean;
+  /** Matched the selectors but the action means nothing for them where they are now. */
+  notApplicable: number;
 }
 
 /** Read-only: the exact messages the request matches now. */
-export async function resolveRequest(
-  req: ActionRequest,
-  d: ActionDeps,
-): Promise<{ frozen: FrozenMessage[]; truncated: boolean }> {
+export async function resolveRequest(req: ActionRequest, d: ActionDeps): Promise<Resolved> {
   const ctx = await context(req.relay, d);
   const nowS = Math.floor(d.nowMs() / 1000);
   const cap = req.action === "retry" ? RETRY_CAP : MAX_MESSAGES;
-  const { entries, truncated } = await listMatching(ctx, (e) => matches(e, req.selectors, nowS), cap);
-  return { frozen: entries.map(freeze), truncated };
+  let notApplicable = 0;
+  const { entries, truncated } = await listMatching(
+    ctx,
+    (e) => {
+      if (!matches(e, req.selectors, nowS)) return false;
+      if (applicable(req.action, e, req.selectors)) return true;
+      notApplicable++;
+      return false;
+    },
+    cap,
+  );
+  return { frozen: entries.map(freeze), tooMany: truncated, notApplicable };
 }
 
 function verify(
@@ -66,39 +100,66 @@ function verify(
     case "delete":
       return `${count((q) => q === undefined)} of ${n} gone from the queue`;
     case "requeue":
-      return `${count((q) => q !== undefined)} of ${n} still queued (requeued for a fresh attempt)`;
+      return `${count((q) => q !== undefined)} of ${n} still queued (requeued for a fresh attempt), ${count((q) => q === undefined)} delivered or gone`;
     default:
-      return `${count((q) => q === undefined)} of ${n} delivered or gone since the retry`;
+      return `${count((q) => q === undefined)} of ${n} delivered or gone since the retry, ${count((q) => q !== undefined)} still queued`;
   }
 }
 
+/** Why a frozen message may no longer be touched, or undefined when it is still the same message. */
+function changed(f: FrozenMessage, c: QueueEntry | undefined): string | undefined {
+  if (!c) return "left the queue since the request (delivered, expired or removed); not replaced";
+  if (c.arrivalTime !== f.arrivalTime || c.sender !== f.sender)
+    return "the ID now names another message (Postfix reused it): arrival time or sender differ";
+  return undefined;
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /**
  * Runs exactly the frozen IDs. Each is checked again first: one that left the queue, or
- * whose arrival time or sender changed (Postfix reuses short IDs), is skipped and reported.
- * Before a delete every message is archived whole; if any archive fails nothing is deleted.
+ * whose arrival time or sender changed (Postfix reuses short IDs), is skipped and reported,
+ * never replaced. Commands are scoped to the queue each ID was frozen in. Before a delete
+ * every message is archived whole; if any archive fails nothing is deleted. Releases and
+ * requeues may run in batches; `onProgress` hears after each run.
  */
-export async function execute(r: ApprovalRequest, d: ActionDeps): Promise<ExecutionResult> {
-  const result: ExecutionResult = { outcomes: [], skipped: [], archived: [], summary: [], verification: "" };
+export async function execute(
+  r: ApprovalRequest,
+  d: ActionDeps,
+  onProgress?: (partial: ExecutionResult) => Promise<void>,
+): Promise<ExecutionResult> {
+  const result: ExecutionResult = {
+    outcomes: [],
+    skipped: [],
+    archived: [],
+    summary: [],
+    output: [],
+    progress: { runs: 0, of: 0, ids: 0, total: r.frozen.length },
+    startedAtMs: d.nowMs(),
+    verification: "",
+  };
+  const say = (lines: string) => {
+    for (const l of lines.split("\n"))
+      if (l.trim() && result.output.length < MAX_OUTPUT_LINES) result.output.push(l.trimEnd());
+  };
+  const sleep = d.sleep ?? realSleep;
+  const ids = new Set(r.frozen.map((f) => f.queueId));
   try {
-    const ctx = await context(r.relay, d);
-    const ids = new Set(r.frozen.map((f) => f.queueId));
-    const { entries } = await listMatching(ctx, (e) => ids.has(e.queueId), MAX_MESSAGES);
+    const check = await context(r.relay, d);
+    const { entries } = await listMatching(check, (e) => ids.has(e.queueId), MAX_MESSAGES);
     const current = new Map(entries.map((e) => [e.queueId, e]));
     const eligible: FrozenMessage[] = [];
     for (const f of r.frozen) {
-      const c = current.get(f.queueId);
-      if (!c) result.skipped.push({ queueId: f.queueId, why: "left the queue since the request" });
-      else if (c.arrivalTime !== f.arrivalTime || c.sender !== f.sender)
-        result.skipped.push({
-          queueId: f.queueId,
-          why: "the ID now names another message (Postfix reused it)",
-        });
+      const why = changed(f, current.get(f.queueId));
+      if (why) result.skipped.push({ queueId: f.queueId, why });
       else eligible.push(f);
     }
+
     if (r.action === "delete") {
       for (const f of eligible) {
         let head = "";
         try {
+          const ctx = await context(r.relay, d, d.config.probes.timeout);
           const a = await archiveMessage(
             d.config.archive.path,
             r.relay,
@@ -107,55 +168,88 @@ export async function execute(r: ApprovalRequest, d: ActionDeps): Promise<Execut
             f.arrivalTime,
             (sink) =>
               postcat(ctx, f.queueId, (c) => {
-                if (head.length < 65_536) head += c.toString("utf8");
+                if (head.length < 262_144) head += c.toString("utf8");
                 sink(c);
               }),
           );
-          result.archived.push({ queueId: f.queueId, ...a, envelope: summarisePostcat(head) });
+          result.archived.push({ queueId: f.queueId, ...a, envelope: postcatFields(parsePostcat(head)) });
         } catch (e) {
           result.error = `archiving ${f.queueId} failed (${describeError(e)}); nothing was deleted`;
+          result.finishedAtMs = d.nowMs();
           return result;
         }
       }
     }
+
     if (r.action === "retry") {
-      for (const f of eligible.slice(0, RETRY_CAP)) {
+      const run = eligible.slice(0, RETRY_CAP);
+      result.progress.of = run.length;
+      for (const f of run) {
+        const ctx = await context(r.relay, d, d.config.probes.timeout);
         const out = await retryNow(ctx, f.queueId);
+        say(out.stderr);
+        result.progress.runs++;
+        result.progress.ids++;
         result.outcomes.push({
           queueId: f.queueId,
           outcome:
             out.code === 0
               ? "scheduled for immediate delivery"
-              : `postqueue -i failed: ${out.stderr.trim().slice(0, 200)}`,
+              : `postqueue -i failed (exit ${out.code ?? "timeout"}): ${out.stderr.trim().slice(0, 200)}`,
         });
       }
     } else {
       const flag = POSTSUPER_FLAG[r.action];
-      for (const [queue, fs] of groupByQueue(eligible)) {
+      const size = r.batch?.size ?? MAX_MESSAGES;
+      const runs: { queue: string; fs: FrozenMessage[] }[] = [];
+      for (const [queue, fs] of groupByQueue(eligible))
+        for (let i = 0; i < fs.length; i += size) runs.push({ queue, fs: fs.slice(i, i + size) });
+      result.progress.of = runs.length;
+      for (const [i, { queue, fs }] of runs.entries()) {
+        if (i > 0 && r.batch) {
+          await onProgress?.(result);
+          await sleep(r.batch.pauseMs);
+        }
+        const ctx = await context(r.relay, d);
         const out = await postsuper(
           ctx,
           flag,
           queue,
           fs.map((f) => f.queueId),
         );
+        say(out.stderr);
         const parsed = parsePostsuper(out.stderr);
         result.summary.push(...parsed.summary.map((s) => `${queue}: ${s}`));
-        for (const f of fs)
+        for (const f of fs) {
+          const said = parsed.perId.get(f.queueId);
+          const now = current.get(f.queueId)?.queueName;
           result.outcomes.push({
             queueId: f.queueId,
             outcome:
-              parsed.perId.get(f.queueId) ?? `not matched in ${queue} (postsuper said nothing about it)`,
+              said ??
+              (now && now !== queue
+                ? `not touched: it was in ${now}, not ${queue}, when checked (a delivery under way?)`
+                : `not matched in ${queue} (postsuper said nothing about it)`),
           });
-        if (out.code !== 0)
-          result.error = `postsuper ${flag} - ${queue} exited ${out.code}: ${out.stderr.trim().slice(0, 300)}`;
+        }
+        result.progress.runs++;
+        result.progress.ids += fs.length;
+        const counted = parsed.counts.get(SUMMARY_VERB[flag as keyof typeof SUMMARY_VERB]);
+        const perIdDone = fs.filter((f) => parsed.perId.has(f.queueId)).length;
+        if (out.timedOut || out.code !== 0) {
+          result.error = `postsuper ${flag} - ${queue} ${out.timedOut ? "timed out" : `exited ${out.code}`}: ${(parsed.fatal ?? out.stderr.trim()).slice(0, 300)}; the remaining runs were not started`;
+          break;
+        }
+        if (counted !== undefined && counted !== perIdDone)
+          result.summary.push(`${queue}: postsuper counted ${counted} but named ${perIdDone} of these IDs`);
       }
     }
-    const after = await listMatching(ctx, (e) => ids.has(e.queueId), MAX_MESSAGES);
+    const after = await listMatching(await context(r.relay, d), (e) => ids.has(e.queueId), MAX_MESSAGES);
     const now = new Map(after.entries.map((e) => [e.queueId, e.queueName]));
     result.verification = verify(r.action, eligible, now);
-    return result;
   } catch (e) {
     result.error = describeError(e);
-    return result;
   }
+  result.finishedAtMs = d.nowMs();
+  return result;
 }

@@ -9,56 +9,93 @@ const section = (text: string): Block => ({
   text: { type: "mrkdwn", text: truncate(text, 3000) },
 });
 
-function tally(values: string[]): string {
+function tally(values: string[], limit = 5): string {
   const m = new Map<string, number>();
   for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
   return [...m]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 5)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, limit)
     .map(([k, n]) => `${esc(k || "<>")} ${num(n)}`)
     .join(" · ");
 }
 
-/** The request as the approvers see it; buttons only while it is pending. */
-export function approvalCard(r: ApprovalRequest, nowMs: number, result?: ExecutionResult): Card {
+/** A time every reader sees in their own zone, with UTC as the fallback text. */
+export function slackTime(ms: number): string {
+  const iso = `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${iso}>`;
+}
+
+const plural = (n: number, one: string) => `${num(n)} ${one}${n === 1 ? "" : "s"}`;
+
+/** The approver(s) still needed, as the card says it. */
+export function stillNeeded(r: ApprovalRequest, required: number): number {
+  return Math.max(0, required - r.approvers.length);
+}
+
+/**
+ * The request as the approvers see it: who asks, why, exactly which messages and the exact
+ * command; buttons only while it is pending. After the run: who approved, when, the outcome
+ * per ID as postsuper reported it, and the verification probe.
+ */
+export function approvalCard(
+  r: ApprovalRequest,
+  nowMs: number,
+  result?: ExecutionResult,
+  required = 1,
+): Card {
   const blocks: Block[] = [];
-  const head = `*${r.action.toUpperCase()}* on *${esc(r.relay)}*: ${num(r.frozen.length)} message${r.frozen.length === 1 ? "" : "s"} · ticket *${esc(r.ticket)}*`;
+  const n = r.frozen.length;
   blocks.push(
     section(
-      `${head}\nRequested by <@${r.requester}>${r.reason ? `: _${esc(r.reason)}_` : ""}\nSelector: \`${esc(r.selector)}\``,
+      `*${r.action.toUpperCase()}* on *${esc(r.relay)}*: ${plural(n, "message")} · ticket *${esc(r.ticket)}*\n` +
+        `Requested by <@${r.requester}> ${slackTime(r.createdAtMs)}${r.reason ? `: _${esc(r.reason)}_` : " (no reason given)"}\n` +
+        `Selector: \`${esc(r.selector)}\``,
     ),
   );
   const sample = r.frozen
-    .slice(0, 10)
-    .map((f) => `\`${f.queueId}\` (${f.queueName})`)
-    .join(", ");
+    .slice(0, 8)
+    .map(
+      (f) =>
+        `\`${f.queueId}\` ${f.queueName} · ${esc(f.sender || "<>")} → ${esc(f.recipientDomains.slice(0, 3).join(", "))}`,
+    )
+    .join("\n");
   blocks.push(
     section(
-      `*Sample*: ${sample}${r.frozen.length > 10 ? ` and ${num(r.frozen.length - 10)} more` : ""}\n*Top sender domains*: ${tally(r.frozen.map((f) => f.sender.split("@")[1] ?? ""))}\n*Top recipient domains*: ${tally(r.frozen.flatMap((f) => f.recipientDomains))}`,
+      `*Sample* (${Math.min(8, n)} of ${num(n)}):\n${sample}\n` +
+        `*Top senders*: ${tally(r.frozen.map((f) => f.sender))}\n` +
+        `*Top recipient domains*: ${tally(r.frozen.flatMap((f) => f.recipientDomains))}`,
     ),
   );
   blocks.push(
-    section(`*Exactly what will run* (queue IDs on stdin, frozen now):\n\`\`\`${esc(r.command)}\`\`\``),
+    section(
+      `*Exactly what will run* (these queue IDs, frozen now, on stdin; nothing else):\n\`\`\`${esc(r.command)}\`\`\``,
+    ),
   );
+  const notes: string[] = [];
   if (r.action === "hold" && r.frozen.some((f) => f.queueName === "active"))
-    blocks.push(
-      section(
-        "⚠️ Some messages are in the *active* queue: holding them does not stop a delivery already under way.",
-      ),
+    notes.push(
+      "⚠️ Some messages are in the *active* queue: holding them does not stop a delivery already under way.",
     );
   if (r.action === "delete")
-    blocks.push(
-      section(
-        "🗄 Every message is archived whole (`postcat -q`) before it is deleted; if archiving fails, nothing is deleted.",
-      ),
+    notes.push(
+      "🗄 Every message is archived whole (`postcat -q`) before anything is deleted; if one archive fails, nothing is deleted.",
     );
+  notes.push(
+    "IDs that leave the queue before the run, or that Postfix reuses for another message, are skipped and reported, never replaced.",
+  );
+  blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: notes.join("\n") }] });
+
   if (r.status === "pending") {
+    const need = stillNeeded(r, required);
+    const so = r.approvers.length
+      ? ` (approved so far by ${r.approvers.map((a) => `<@${a}>`).join(", ")})`
+      : "";
     blocks.push({
       type: "context",
       elements: [
         {
           type: "mrkdwn",
-          text: `Needs ${r.approvers.length ? "another" : "one"} approver other than the requester · expires in ${formatDuration(r.expiresAtMs - nowMs)}`,
+          text: `Needs ${need} more approver${need === 1 ? "" : "s"} other than the requester${so} · expires ${slackTime(r.expiresAtMs)} (in ${formatDuration(r.expiresAtMs - nowMs)})`,
         },
       ],
     });
@@ -90,40 +127,106 @@ export function approvalCard(r: ApprovalRequest, nowMs: number, result?: Executi
     });
   } else {
     const who = r.approvers.length ? ` by ${r.approvers.map((a) => `<@${a}>`).join(", ")}` : "";
+    const when = result?.startedAtMs ? `, run ${slackTime(result.startedAtMs)}` : "";
     const state: Record<string, string> = {
       approved: `✅ Approved${who}; running…`,
-      executing: `⚙️ Approved${who}; running…`,
-      done: `✅ Approved${who} and run`,
-      failed: `❌ Approved${who}; the run failed`,
-      rejected: `🚫 Rejected${who}`,
-      cancelled: "↩️ Cancelled by the requester",
-      expired: "⌛ Expired before anyone approved it",
+      executing: `⚙️ Approved${who}${when}; running…`,
+      done: `✅ Approved${who}${when}; done`,
+      failed: `❌ Approved${who}${when}; the run failed`,
+      rejected: `🚫 Rejected${who}; nothing was run`,
+      cancelled: "↩️ Cancelled by the requester; nothing was run",
+      expired: `⌛ Expired ${slackTime(r.expiresAtMs)} before enough approvals; nothing was run`,
     };
     blocks.push(section(`*${state[r.status] ?? r.status}*`));
   }
   if (result) {
+    const p = result.progress;
     const lines = [
+      r.status === "executing" && p.of > 1
+        ? `*Progress*: run ${num(p.runs)} of ${num(p.of)} · ${num(p.ids)} of ${num(p.total)} IDs sent`
+        : "",
       result.verification ? `*Verification*: ${esc(result.verification)}` : "",
       result.summary.length ? `*postsuper*: ${esc(result.summary.join("; "))}` : "",
       result.outcomes.length
         ? `*Per ID*: ${result.outcomes
-            .slice(0, 30)
+            .slice(0, 25)
             .map((o) => `\`${o.queueId}\` ${esc(o.outcome)}`)
-            .join(", ")}${result.outcomes.length > 30 ? " …" : ""}`
+            .join(
+              ", ",
+            )}${result.outcomes.length > 25 ? ` … and ${num(result.outcomes.length - 25)} more (see /mailq audit ${esc(r.ticket)})` : ""}`
         : "",
       result.skipped.length
-        ? `*Skipped*: ${result.skipped
-            .slice(0, 20)
+        ? `*Skipped* (${num(result.skipped.length)}): ${result.skipped
+            .slice(0, 15)
             .map((s) => `\`${s.queueId}\` ${esc(s.why)}`)
-            .join(", ")}`
+            .join(", ")}${result.skipped.length > 15 ? " …" : ""}`
         : "",
-      result.archived.length ? `*Archived*: ${num(result.archived.length)} message(s) before the delete` : "",
+      result.archived.length
+        ? `*Archived*: ${plural(result.archived.length, "message")} before the delete, in the bot's archive under ${esc(r.relay)}/${esc(r.ticket)}/`
+        : "",
       result.error ? `*Error*: ${esc(result.error)}` : "",
     ].filter(Boolean);
     if (lines.length) blocks.push(section(lines.join("\n")));
   }
   return {
-    text: `${r.action} on ${r.relay}: ${r.frozen.length} messages, ticket ${r.ticket} (${r.status})`,
+    text: `${r.action} on ${r.relay}: ${n} messages, ticket ${r.ticket} (${r.status})`,
     blocks: blocks.slice(0, 50),
+  };
+}
+
+/** What the ticket form carries from the slash command to its submission (re-validated there). */
+export interface TicketFormState {
+  action: ApprovalRequest["action"];
+  relay: string;
+  /** The selectors as words (selectorWords), parsed again on submission. */
+  words: string[];
+  reason: string;
+  batch?: { size: number; pauseMs: number };
+  userId: string;
+  channelId: string;
+}
+
+export const TICKET_FORM_CALLBACK = "mailq_ticket";
+
+/** The form Slack opens when a queue change was asked for without --ticket. */
+export function ticketModal(state: TicketFormState, ticketPattern: string): Record<string, unknown> {
+  const typed = [state.relay, ...state.words.map((w) => (/\s/.test(w) ? `"${w}"` : w))].join(" ");
+  return {
+    type: "modal",
+    callback_id: TICKET_FORM_CALLBACK,
+    private_metadata: JSON.stringify(state),
+    title: { type: "plain_text", text: "Ticket needed" },
+    submit: { type: "plain_text", text: "Ask for approval" },
+    close: { type: "plain_text", text: "Cancel" },
+    blocks: [
+      section(
+        `\`/mailq ${state.action} ${esc(truncate(typed, 400))}\` changes the queue, so it needs a ticket and a second approver. Nothing has run yet.`,
+      ),
+      {
+        type: "input",
+        block_id: "ticket",
+        label: { type: "plain_text", text: "Ticket" },
+        hint: { type: "plain_text", text: `Must match ${truncate(ticketPattern, 100)}` },
+        element: {
+          type: "plain_text_input",
+          action_id: "value",
+          max_length: 64,
+          placeholder: { type: "plain_text", text: "INC-1234" },
+        },
+      },
+      {
+        type: "input",
+        block_id: "reason",
+        optional: true,
+        label: { type: "plain_text", text: "Reason" },
+        element: {
+          type: "plain_text_input",
+          action_id: "value",
+          max_length: 300,
+          ...(state.reason ? { initial_value: state.reason } : {}),
+          placeholder: { type: "plain_text", text: "why, in a few words" },
+        },
+      },
+    ],
   };
 }

@@ -1,17 +1,26 @@
+import { postcatArgv, postsuperArgv, retryArgv } from "../actions/request.js";
 import { createLineSplitter } from "../parsers/lines.js";
-import { parsePostqueueJsonLine, type QueueEntry } from "../parsers/postqueue.js";
-import { asRoot, type ProbeContext, ProbeFailure } from "./probes.js";
+import { parsePostqueueJsonLine, QUEUE_ID_RE, type QueueEntry } from "../parsers/postqueue.js";
+import { type ProbeContext, ProbeFailure } from "./probes.js";
 import type { RunResult } from "./runner.js";
 
 /**
- * The only commands that change a queue. Queue IDs travel on stdin (postsuper) or as a
- * single argument already checked against QUEUE_ID_RE (postqueue -i, postcat -q).
+ * The only commands that change a queue, built by the same argv builders that write the
+ * approval card's command text. Queue IDs travel on stdin (postsuper) or as the single
+ * argument of postqueue -i / postcat -q after a check against QUEUE_ID_RE; no user text
+ * is ever part of an argv.
  */
 const left = (ctx: ProbeContext, what: string) => {
   const ms = ctx.deadlineMs - ctx.nowMs();
   if (ms <= 0) throw new ProbeFailure(what, "no time left before the deadline");
   return ms;
 };
+
+function checkedId(id: string): string {
+  if (!QUEUE_ID_RE.test(id))
+    throw new Error(`refusing a malformed queue ID: ${JSON.stringify(id.slice(0, 40))}`);
+  return id;
+}
 
 /** Streams the queue listing and keeps only what `keep` wants (bounded by `cap`). */
 export async function listMatching(
@@ -41,20 +50,23 @@ export async function listMatching(
   return { entries, truncated };
 }
 
+/** `postsuper <flag> - <queue>` with the IDs on stdin, one per line. */
 export function postsuper(ctx: ProbeContext, flag: string, queue: string, ids: string[]): Promise<RunResult> {
-  return ctx.runner.run(asRoot(ctx, ["postsuper", flag, "-", queue]), {
-    stdin: `${ids.join("\n")}\n`,
+  if (!/^-[hHrd]$/.test(flag)) throw new Error(`refusing postsuper flag ${flag}`);
+  return ctx.runner.run(postsuperArgv(flag, queue, ctx.sudo), {
+    stdin: `${ids.map(checkedId).join("\n")}\n`,
     timeoutMs: left(ctx, "postsuper"),
   });
 }
 
+/** `postqueue -i ID`: one ID per call (postqueue reads no IDs from stdin). */
 export function retryNow(ctx: ProbeContext, id: string): Promise<RunResult> {
-  return ctx.runner.run(["postqueue", "-i", id], { timeoutMs: left(ctx, "postqueue -i") });
+  return ctx.runner.run(retryArgv(checkedId(id)), { timeoutMs: left(ctx, "postqueue -i") });
 }
 
 /** The whole queue file as text (`postcat -q`), streamed to `onChunk`. */
 export async function postcat(ctx: ProbeContext, id: string, onChunk: (c: Buffer) => void): Promise<void> {
-  const r = await ctx.runner.run(asRoot(ctx, ["postcat", "-q", id]), {
+  const r = await ctx.runner.run(postcatArgv(checkedId(id), ctx.sudo), {
     timeoutMs: left(ctx, "postcat"),
     onStdout: onChunk,
   });

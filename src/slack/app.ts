@@ -7,6 +7,7 @@ import type { RunnerPool } from "../relay/collect.js";
 import type { Store } from "../store/store.js";
 import type { WatchScheduler } from "../watch/scheduler.js";
 import * as approvalButtons from "./listeners/approval-buttons.js";
+import * as approvalModal from "./listeners/approval-modal.js";
 import * as mailqCommand from "./listeners/mailq-command.js";
 import type { Subcommand } from "./subcommand.js";
 
@@ -62,5 +63,6 @@ export function createSlackApp(o: SlackAppOptions): InstanceType<typeof App> {
       });
   mailqCommand.register(app, o);
   approvalButtons.register(app, o);
+  approvalModal.register(app, o);
   return app;
 }

@@ -1,4 +1,4 @@
-import type { ApprovalSlack } from "../actions/approval.js";
+import { type ApprovalSlack, expireDue, type FlowDeps } from "../actions/approval.js";
 
 interface ClientLike {
   chat: {
@@ -22,4 +22,31 @@ export function approvalSlack(client: ClientLike): ApprovalSlack {
       return (await client.usergroups.users.list({ usergroup })).users ?? [];
     },
   };
+}
+
+/**
+ * Expires pending requests when their time is up, so a stale card loses its buttons without
+ * anyone pressing one. Every replica may run it: each expiry is a compare-and-set.
+ */
+export function startExpirySweeper(
+  deps: Omit<FlowDeps, "slack"> & { client: ClientLike },
+  o: { intervalMs?: number; onError?: (e: unknown) => void } = {},
+): { stop(): void; sweep(): Promise<number> } {
+  const flow: FlowDeps = { ...deps, slack: approvalSlack(deps.client) };
+  let running = false;
+  const sweep = async () => {
+    if (running) return 0;
+    running = true;
+    try {
+      return await expireDue(flow);
+    } catch (e) {
+      o.onError?.(e);
+      return 0;
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void sweep(), o.intervalMs ?? 30_000);
+  timer.unref();
+  return { stop: () => clearInterval(timer), sweep };
 }

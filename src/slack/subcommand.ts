@@ -28,6 +28,8 @@ export interface CommandContext {
   post(card: Card): Promise<string | undefined>;
   /** Answers only the person who asked. */
   whisper(text: string): Promise<void>;
+  /** Opens a modal for the person who asked (views.open with the command's trigger_id). */
+  openModal?(view: Record<string, unknown>): Promise<void>;
 }
 
 /** One `/mailq <name>` subcommand: its argument schema, examples (they feed help) and handler. */

@@ -52,6 +52,7 @@ export function toApproval(r: Row): ApprovalRequest {
     status: r.status as ApprovalStatus,
     frozen: JSON.parse(r.frozen_json as string),
     command: r.command as string,
+    ...(r.batch_json == null ? {} : { batch: JSON.parse(r.batch_json as string) }),
     approvers: JSON.parse(r.approvers_json as string),
     result: r.result_json == null ? null : JSON.parse(r.result_json as string),
     version: r.version as number,

@@ -103,6 +103,8 @@ export interface ApprovalRequest {
   /** Exactly what runs: the IDs resolved at request time, with what identifies them. */
   frozen: FrozenMessage[];
   command: string;
+  /** Run in batches of `size` IDs with `pauseMs` between them (large releases and requeues). */
+  batch?: { size: number; pauseMs: number };
   approvers: string[];
   result: unknown;
   version: number;
@@ -128,6 +130,8 @@ export type AuditKind =
   | "cancel"
   | "expire"
   | "execute"
+  /** A button press refused (self-approval, outsider, expired, already decided…); nothing ran. */
+  | "refuse"
   | "inspect"
   | "watch-start"
   | "watch-stop";

@@ -38,14 +38,20 @@ describe("action requests", () => {
   });
 
   it.each([
-    ["no ticket", "hold", "relay-a 3F1A61A0A1", "a ticket reference is required"],
+    ["--ticket without a value", "hold", "relay-a 3F1A61A0A1 --ticket", "--ticket takes a ticket reference"],
+    ["--ticket followed by an option", "hold", "relay-a 3F1A61A0A1 --ticket --reason x", "--ticket takes"],
     [
       "a malformed ticket",
       "hold",
       "relay-a 3F1A61A0A1 --ticket inc42",
       "does not match ^[A-Z][A-Z0-9]+-[0-9]+$",
     ],
-    ["a ticket with metacharacters", "hold", "relay-a 3F1A61A0A1 --ticket INC-1;rm", "does not match"],
+    [
+      "a ticket with metacharacters",
+      "hold",
+      "relay-a 3F1A61A0A1 --ticket INC-1;rm",
+      "is not a ticket reference",
+    ],
     ["ALL for delete", "delete", "relay-a ALL --ticket INC-1", "never for delete"],
     ["ALL for retry", "retry", "relay-a ALL --ticket INC-1", "never for retry"],
     ["no selector", "hold", "relay-a --ticket INC-1", "say which messages"],

@@ -59,6 +59,10 @@ export function register(app: App, deps: MailqDeps): void {
       async whisper(text: string) {
         await respond({ response_type: "ephemeral", text });
       },
+      async openModal(view: Record<string, unknown>) {
+        // A trigger_id is valid for 3 s: open before anything slow runs.
+        await client.views.open({ trigger_id: command.trigger_id, view: view as never });
+      },
     };
     try {
       await routed.command.run(routed.args as never, ctx);

@@ -114,8 +114,8 @@ class Approvals implements ApprovalRepo {
   async create(r: Parameters<ApprovalRepo["create"]>[0]): Promise<ApprovalRequest> {
     const q = await this.db.query(
       `INSERT INTO approvals (id, relay, action, selector, ticket, reason, requester, channel_id, message_ts,
-         created_at_ms, expires_at_ms, status, frozen_json, command)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13) RETURNING *`,
+         created_at_ms, expires_at_ms, status, frozen_json, command, batch_json)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13, $14) RETURNING *`,
       [
         r.id,
         r.relay,
@@ -130,6 +130,7 @@ class Approvals implements ApprovalRepo {
         r.expiresAtMs,
         JSON.stringify(r.frozen),
         r.command,
+        r.batch ? JSON.stringify(r.batch) : null,
       ],
     );
     return toApproval(q.rows[0] as Row);

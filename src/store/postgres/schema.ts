@@ -59,11 +59,14 @@ CREATE TABLE IF NOT EXISTS approvals (
   status TEXT NOT NULL,
   frozen_json TEXT NOT NULL,
   command TEXT NOT NULL,
+  batch_json TEXT,
   approvers_json TEXT NOT NULL DEFAULT '[]',
   result_json TEXT,
   version INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status);
+-- Stores created before batches existed.
+ALTER TABLE approvals ADD COLUMN IF NOT EXISTS batch_json TEXT;
 
 CREATE TABLE IF NOT EXISTS audit (
   id BIGSERIAL PRIMARY KEY,

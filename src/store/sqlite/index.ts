@@ -103,11 +103,11 @@ class Approvals implements ApprovalRepo {
     this.db
       .prepare(
         `INSERT INTO approvals (id, relay, action, selector, ticket, reason, requester, channel_id, message_ts,
-           created_at_ms, expires_at_ms, status, frozen_json, command)
+           created_at_ms, expires_at_ms, status, frozen_json, command, batch_json)
          VALUES (@id, @relay, @action, @selector, @ticket, @reason, @requester, @channelId, @messageTs,
-           @createdAtMs, @expiresAtMs, 'pending', @frozen, @command)`,
+           @createdAtMs, @expiresAtMs, 'pending', @frozen, @command, @batch)`,
       )
-      .run({ ...r, frozen: JSON.stringify(r.frozen) });
+      .run({ ...r, frozen: JSON.stringify(r.frozen), batch: r.batch ? JSON.stringify(r.batch) : null });
     return (await this.get(r.id)) as ApprovalRequest;
   }
   async get(id: string): Promise<ApprovalRequest | undefined> {
@@ -214,6 +214,10 @@ export function openSqliteStore(path: string): Store {
   db.pragma("busy_timeout = 5000");
   db.pragma("foreign_keys = ON");
   db.exec(SQLITE_SCHEMA);
+  // Stores created before batches existed (SQLite has no ADD COLUMN IF NOT EXISTS).
+  const approvalColumns = db.prepare("PRAGMA table_info(approvals)").all() as { name: string }[];
+  if (!approvalColumns.some((c) => c.name === "batch_json"))
+    db.exec("ALTER TABLE approvals ADD COLUMN batch_json TEXT");
   return {
     kind: "sqlite",
     snapshots: new Snapshots(db),

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS approvals (
   status TEXT NOT NULL,
   frozen_json TEXT NOT NULL,
   command TEXT NOT NULL,
+  batch_json TEXT,
   approvers_json TEXT NOT NULL DEFAULT '[]',
   result_json TEXT,
   version INTEGER NOT NULL DEFAULT 1

@@ -1,0 +1,87 @@
+import { createWriteStream } from "node:fs";
+import { mkdir, open, rename, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { QUEUE_ID_RE } from "../parsers/postqueue.js";
+
+const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function segment(what: string, v: string): string {
+  if (!SAFE_SEGMENT.test(v) || v.includes("..")) throw new Error(`unsafe ${what} for an archive path: ${v}`);
+  return v;
+}
+
+/** Where one deleted message is kept: <dir>/<relay>/<ticket>/<queueId>-<arrival>.postcat. */
+export function archivePath(
+  dir: string,
+  relay: string,
+  ticket: string,
+  queueId: string,
+  arrival: number,
+): string {
+  if (!QUEUE_ID_RE.test(queueId)) throw new Error(`unsafe queue ID for an archive path: ${queueId}`);
+  return join(
+    dir,
+    segment("relay", relay),
+    segment("ticket", ticket),
+    `${queueId}-${Math.trunc(arrival)}.postcat`,
+  );
+}
+
+async function fsyncPath(path: string, flags: string): Promise<void> {
+  const fh = await open(path, flags);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Archives one message before it is deleted: `write` streams the whole queue file (postcat -q)
+ * into a temporary name, which is fsynced, renamed, and the folder fsynced, so a file that
+ * exists is whole and survives a crash. Throws (leaving no file) when the copy is empty or
+ * lacks postcat's closing marker.
+ */
+export async function archiveMessage(
+  dir: string,
+  relay: string,
+  ticket: string,
+  queueId: string,
+  arrival: number,
+  write: (sink: (c: Buffer) => void) => Promise<void>,
+): Promise<{ path: string; bytes: number }> {
+  const path = archivePath(dir, relay, ticket, queueId, arrival);
+  const folder = join(path, "..");
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  const tmp = `${path}.part`;
+  const out = createWriteStream(tmp, { flags: "w", mode: 0o600 });
+  const failed = new Promise<never>((_, reject) => out.once("error", reject));
+  failed.catch(() => {});
+  let bytes = 0;
+  let tail = "";
+  try {
+    await Promise.race([
+      write((c) => {
+        bytes += c.length;
+        tail = (tail + c.toString("latin1")).slice(-512);
+        out.write(c);
+      }),
+      failed,
+    ]);
+    await Promise.race([
+      new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve()))),
+      failed,
+    ]);
+    if (bytes === 0) throw new Error(`postcat of ${queueId} gave nothing to archive`);
+    // postcat ends a whole queue file with this marker; without it the copy is not whole.
+    if (!tail.includes("*** MESSAGE FILE END")) throw new Error(`postcat of ${queueId} ended early`);
+    await fsyncPath(tmp, "r");
+    await rename(tmp, path);
+    await fsyncPath(folder, "r");
+  } catch (e) {
+    out.destroy();
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  return { path, bytes };
+}

@@ -1,0 +1,326 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config.js";
+import { RunnerPool } from "../../src/relay/collect.js";
+import { startExpirySweeper } from "../../src/slack/approvals.js";
+import type { ApprovalRequest } from "../../src/store/store.js";
+import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
+import {
+  type FakeSlack,
+  interactionBody,
+  postSigned,
+  type SlackCall,
+  slashCommandBody,
+  startFakeSlack,
+} from "../helpers/slack.js";
+
+// The rules are checked on the server before anything reaches a relay. The relay here is a
+// closed loopback port: a request that wrongly got through to it would fail loudly, and
+// nothing in these tests can change a queue (the lab tests prove the queue side).
+const config = parseConfig(
+  {
+    access: { requesters: ["UALICE", "SREQUESTERS"], approvers: ["UBOB", "SLEADS"] },
+    approvals: { required: 2, expireAfter: "15m" },
+    relays: [
+      {
+        name: "relay-a",
+        host: "127.0.0.1",
+        port: 1,
+        username: "root",
+        privateKeyPath: "/nonexistent",
+        hostKeyFingerprint: `SHA256:${"A".repeat(43)}`,
+      },
+    ],
+  },
+  "test",
+  "/tmp",
+);
+
+let slack: FakeSlack;
+let bot: RunningBot;
+let now = Date.UTC(2026, 10, 22, 13, 0, 0);
+
+beforeAll(async () => {
+  slack = await startFakeSlack();
+  slack.on("usergroups.users.list", (c) => ({
+    body: {
+      ok: true,
+      users:
+        c.body.usergroup === "SLEADS"
+          ? ["UCAROL", "UDAN"]
+          : c.body.usergroup === "SREQUESTERS"
+            ? ["UERIN"]
+            : [],
+    },
+  }));
+  bot = await startBot({ config, apiUrl: slack.apiUrl, nowMs: () => now });
+});
+afterAll(async () => {
+  await bot?.stop();
+  await slack?.close();
+});
+
+async function pending(over: Partial<ApprovalRequest> = {}): Promise<ApprovalRequest> {
+  return bot.store.approvals.create({
+    id: randomUUID(),
+    relay: "relay-a",
+    action: "hold",
+    selector: "3F1A61A0A1",
+    ticket: "INC-7",
+    reason: "",
+    requester: "UALICE",
+    channelId: "CINCIDENT",
+    messageTs: "1700000000.000100",
+    createdAtMs: now,
+    expiresAtMs: now + 15 * 60_000,
+    frozen: [
+      {
+        queueId: "3F1A61A0A1",
+        queueName: "deferred",
+        arrivalTime: 1_795_354_370,
+        sender: "a@b.tld",
+        recipientDomains: ["c.tld"],
+      },
+    ],
+    command: "postsuper -h - deferred  (1 queue ID on stdin)",
+    ...over,
+  });
+}
+
+async function press(id: string, user: string, action: "approve" | "reject" | "cancel"): Promise<string> {
+  const n = slack.calls.length;
+  const r = await postSigned(
+    bot.url,
+    interactionBody({
+      type: "block_actions",
+      team: { id: "TLAB", domain: "lab" },
+      user: { id: user, username: "someone", name: "UBOB", team_id: "TLAB" },
+      api_app_id: "AMAILQ",
+      token: "unused",
+      trigger_id: "1.2.3",
+      container: { type: "message", channel_id: "CINCIDENT", message_ts: "1.1" },
+      channel: { id: "CINCIDENT", name: "incident" },
+      response_url: slack.responseUrl("press"),
+      actions: [
+        { type: "button", action_id: `mailq_${action}`, block_id: `mailq_approval:${id}`, value: id },
+      ],
+    }),
+    { secret: SIGNING_SECRET },
+  );
+  expect(r.status).toBe(200);
+  const said = await slack.waitFor(
+    "chat.postEphemeral",
+    (c) => c.body.user === user && slack.calls.indexOf(c) >= n,
+    10_000,
+  );
+  return String(said.body.text);
+}
+
+const updatesOf = (r: ApprovalRequest): SlackCall[] =>
+  slack.callsTo("chat.update").filter((c) => c.body.ts === r.messageTs);
+
+beforeEach(() => {
+  now = Date.UTC(2026, 10, 22, 13, 0, 0);
+});
+
+describe("approval rules, enforced on the server", () => {
+  it("the requester cannot approve or reject their own request, even by pressing twice", async () => {
+    const r = await pending();
+    expect(await press(r.id, "UALICE", "approve")).toBe(
+      "You cannot approve or reject your own request: a second person must.",
+    );
+    expect(await press(r.id, "UALICE", "reject")).toContain("your own request");
+    expect((await bot.store.approvals.get(r.id))?.status).toBe("pending");
+  });
+
+  it("someone outside access.approvers cannot approve; users are compared by ID, not by name", async () => {
+    const r = await pending();
+    // The payload's name says "UBOB"; the ID is not in the list.
+    expect(await press(r.id, "UMALLORY", "approve")).toBe(
+      "You are not in access.approvers; an approver must decide this request.",
+    );
+    const fresh = await bot.store.approvals.get(r.id);
+    expect(fresh).toMatchObject({ status: "pending", approvers: [] });
+    const refusals = (await bot.store.audit.list({ ticket: "INC-7", limit: 50 })).filter(
+      (e) => e.kind === "refuse" && e.requestId === r.id,
+    );
+    expect(refusals.map((e) => e.actor)).toEqual(["UMALLORY"]);
+  });
+
+  it("a member of an approver user group (usergroups.users.list) counts; two distinct approvers are needed", async () => {
+    const r = await pending();
+    expect(await press(r.id, "UCAROL", "approve")).toBe("Approval recorded; 1 more approver(s) needed.");
+    expect(await press(r.id, "UCAROL", "approve")).toBe(
+      "You already approved this request; another approver is needed.",
+    );
+    expect((await bot.store.approvals.get(r.id))?.status).toBe("pending");
+    expect(JSON.stringify(updatesOf(r).at(-1)?.body.blocks)).toContain("approved so far by <@UCAROL>");
+    expect(slack.callsTo("usergroups.users.list").some((c) => c.body.usergroup === "SLEADS")).toBe(true);
+  });
+
+  it("only the requester can cancel; a cancelled request takes no more presses", async () => {
+    const r = await pending();
+    expect(await press(r.id, "UBOB", "cancel")).toBe("Only the requester can cancel a request.");
+    expect(await press(r.id, "UALICE", "cancel")).toBe("Request cancelled; nothing was run.");
+    expect(await press(r.id, "UBOB", "approve")).toBe("That request is already cancelled; nothing was done.");
+    const card = updatesOf(r).at(-1);
+    expect(JSON.stringify(card?.body.blocks)).not.toContain("mailq_approve");
+  });
+
+  it("an approver may reject; the card loses its buttons", async () => {
+    const r = await pending();
+    expect(await press(r.id, "UDAN", "reject")).toBe("Request rejected; nothing was run.");
+    expect((await bot.store.approvals.get(r.id))?.status).toBe("rejected");
+    expect(JSON.stringify(updatesOf(r).at(-1)?.body.blocks)).toContain("Rejected by <@UDAN>");
+  });
+
+  it("an expired request is refused, marked expired once and audited", async () => {
+    const r = await pending();
+    now += 15 * 60_000;
+    expect(await press(r.id, "UBOB", "approve")).toContain("expired before it was approved");
+    expect(await press(r.id, "UCAROL", "approve")).toBe("That request is already expired; nothing was done.");
+    const kinds = (await bot.store.audit.list({ ticket: "INC-7", limit: 200 }))
+      .filter((e) => e.requestId === r.id)
+      .map((e) => e.kind);
+    expect(kinds.filter((k) => k === "expire")).toHaveLength(1);
+  });
+
+  it("the expiry sweep expires what nobody pressed and takes the buttons away", async () => {
+    const r = await pending();
+    const sweeper = startExpirySweeper(
+      { config, pool: new RunnerPool({}), store: bot.store, nowMs: () => now, client: clientFor(slack) },
+      { intervalMs: 3_600_000 },
+    );
+    try {
+      expect(await sweeper.sweep()).toBe(0);
+      now += 16 * 60_000;
+      expect(await sweeper.sweep()).toBeGreaterThanOrEqual(1);
+    } finally {
+      sweeper.stop();
+    }
+    expect((await bot.store.approvals.get(r.id))?.status).toBe("expired");
+    const card = updatesOf(r).at(-1);
+    expect(JSON.stringify(card?.body.blocks)).toContain("Expired");
+    expect(JSON.stringify(card?.body.blocks)).not.toContain("mailq_approve");
+  });
+});
+
+/** A minimal Web API client for the sweeper, over the same fake Slack. */
+function clientFor(s: FakeSlack) {
+  const call = async (
+    method: string,
+    body: Record<string, unknown>,
+  ): Promise<{ ts?: string; users?: string[] }> => {
+    const r = await fetch(`${s.apiUrl}${method}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return (await r.json()) as { ts?: string; users?: string[] };
+  };
+  return {
+    chat: {
+      postMessage: (a: Record<string, unknown>) => call("chat.postMessage", a),
+      update: (a: Record<string, unknown>) => call("chat.update", a),
+    },
+    usergroups: { users: { list: (a: Record<string, unknown>) => call("usergroups.users.list", a) } },
+  };
+}
+
+describe("the ticket form", () => {
+  const command = (text: string, user = "UALICE") =>
+    postSigned(bot.url, slashCommandBody({ text, user_id: user, response_url: slack.responseUrl("form") }), {
+      secret: SIGNING_SECRET,
+    });
+
+  async function openForm(text: string) {
+    const n = slack.callsTo("views.open").length;
+    const r = await command(text);
+    expect(JSON.parse(r.text).text).toContain("a ticket reference is required");
+    await slack.waitFor("views.open", () => slack.callsTo("views.open").length > n);
+    const call = slack.callsTo("views.open").at(-1) as SlackCall;
+    expect(call.body.trigger_id).toBe("1.2.3");
+    return call.body.view as { private_metadata: string; callback_id: string };
+  }
+
+  const submit = (
+    view: { private_metadata: string; callback_id: string },
+    ticket: string,
+    reason = "",
+    user = "UALICE",
+  ) =>
+    postSigned(
+      bot.url,
+      interactionBody({
+        type: "view_submission",
+        team: { id: "TLAB", domain: "lab" },
+        user: { id: user, username: "x", team_id: "TLAB" },
+        api_app_id: "AMAILQ",
+        token: "unused",
+        trigger_id: "1.2.4",
+        view: {
+          id: "V1",
+          type: "modal",
+          callback_id: view.callback_id,
+          private_metadata: view.private_metadata,
+          state: {
+            values: {
+              ticket: { value: { type: "plain_text_input", value: ticket } },
+              reason: { value: { type: "plain_text_input", value: reason } },
+            },
+          },
+        },
+      }),
+      { secret: SIGNING_SECRET },
+    );
+
+  it("opens when --ticket is missing, and refuses a malformed ticket or a reason with metacharacters in place", async () => {
+    const view = await openForm('hold relay-a 3F1A61A0A1 "reason:connection refused" --reason "loop"');
+    expect(JSON.parse(view.private_metadata)).toMatchObject({
+      action: "hold",
+      relay: "relay-a",
+      words: ["3F1A61A0A1", "reason:connection refused"],
+      reason: "loop",
+    });
+    const before = (await bot.store.approvals.pending()).length;
+    const bad = JSON.parse((await submit(view, "inc 42")).text);
+    expect(bad.response_action).toBe("errors");
+    expect(bad.errors.ticket).toContain("is not a ticket reference");
+    const lower = JSON.parse((await submit(view, "inc-42")).text);
+    expect(lower.errors.ticket).toContain("does not match ^[A-Z][A-Z0-9]+-[0-9]+$");
+    const meta = JSON.parse((await submit(view, "INC-42", "x; reboot")).text);
+    expect(meta.errors.reason).toContain("may not contain");
+    const empty = JSON.parse((await submit(view, "")).text);
+    expect(empty.errors.ticket).toContain("a ticket reference is required");
+    expect((await bot.store.approvals.pending()).length).toBe(before);
+  });
+
+  it("refuses a form submitted by someone else than who asked, or with altered contents", async () => {
+    const view = await openForm("hold relay-a 3F1A61A0A1");
+    const other = JSON.parse((await submit(view, "INC-42", "", "UMALLORY")).text);
+    expect(other.response_action).toBe("errors");
+    const forged = JSON.parse(
+      (
+        await submit(
+          { ...view, private_metadata: view.private_metadata.replace("3F1A61A0A1", "$(reboot)") },
+          "INC-42",
+        )
+      ).text,
+    );
+    expect(forged.response_action).toBe("errors");
+    expect(forged.errors.ticket).toContain("neither a queue ID nor a selector");
+  });
+
+  it("a good ticket closes the form and goes on as typed (here to a closed relay, which is reported)", async () => {
+    const view = await openForm("hold relay-a 3F1A61A0A1");
+    const n = slack.callsTo("chat.postEphemeral").length;
+    const ok = await submit(view, "INC-42", "suspected loop");
+    expect(ok.status).toBe(200);
+    expect(ok.text).toBe("");
+    const said = await slack.waitFor(
+      "chat.postEphemeral",
+      (c) => c.body.user === "UALICE" && slack.callsTo("chat.postEphemeral").indexOf(c) >= n,
+    );
+    expect(String(said.body.text)).toMatch(/^`\/mailq hold` failed: relay-a: cannot/);
+  });
+});
