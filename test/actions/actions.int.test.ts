@@ -1,0 +1,346 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parseConfig } from "../../src/config.js";
+import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
+import {
+  type FakeSlack,
+  interactionBody,
+  postSigned,
+  type SlackCall,
+  slashCommandBody,
+  startFakeSlack,
+} from "../helpers/slack.js";
+import { fillStandardScenario, type LabRelay, labExec, postqueueJson, startRelay } from "../lab/lab.js";
+
+// A relay of its own: these tests change its queue. Everything goes through the real Bolt app
+// over signed HTTP and real SSH to a real Postfix; only Slack's Web API is a loopback fake.
+const lab = inject("lab");
+let relay: LabRelay;
+let slack: FakeSlack;
+let bot: RunningBot;
+let gated: RunningBot;
+const dir = mkdtempSync(join(tmpdir(), "mailq-actions2-"));
+
+function config(o: { gate?: boolean } = {}) {
+  return parseConfig(
+    {
+      probes: { timeout: "15s" },
+      access: { approvers: ["UBOB", "UCAROL"] },
+      archive: { path: join(dir, o.gate ? "archive-gate" : "archive") },
+      relays: [
+        {
+          name: o.gate ? "relay-gated" : "relay-act2",
+          host: relay.host,
+          port: relay.port,
+          username: o.gate ? relay.gateUsername : relay.username,
+          privateKeyPath: relay.privateKeyPath,
+          hostKeyFingerprint: relay.hostKeyFingerprint,
+          sudo: o.gate ?? false,
+        },
+      ],
+    },
+    "test",
+    dir,
+  );
+}
+
+beforeAll(async () => {
+  relay = await startRelay(lab, "relay-act2");
+  await fillStandardScenario(relay);
+  slack = await startFakeSlack();
+  bot = await startBot({
+    config: config(),
+    apiUrl: slack.apiUrl,
+    store: openSqliteStore(join(dir, "a.sqlite")),
+  });
+  gated = await startBot({
+    config: config({ gate: true }),
+    apiUrl: slack.apiUrl,
+    store: openSqliteStore(join(dir, "b.sqlite")),
+  });
+});
+
+afterAll(async () => {
+  for (const b of [bot, gated]) {
+    await b?.stop();
+    await b?.store.close();
+  }
+  await slack?.close();
+});
+
+const queueOf = async () => new Map((await postqueueJson(relay)).map((e) => [e.queue_id, e.queue_name]));
+
+async function idsIn(queue: string, domain: string, n: number): Promise<string[]> {
+  const ids = (await postqueueJson(relay))
+    .filter((e) => e.queue_name === queue && e.recipients.every((r) => r.address.endsWith(`@${domain}`)))
+    .slice(0, n)
+    .map((e) => e.queue_id);
+  expect(ids).toHaveLength(n);
+  return ids;
+}
+
+async function slash(b: RunningBot, text: string, user = "UALICE"): Promise<string> {
+  const r = await postSigned(
+    b.url,
+    slashCommandBody({ text, user_id: user, response_url: slack.responseUrl(`cmd-${Date.now()}`) }),
+    { secret: SIGNING_SECRET },
+  );
+  expect(r.status).toBe(200);
+  return JSON.parse(r.text).text as string;
+}
+
+/** The request a slash command (or form) created, once its card is posted. */
+async function newRequest(b: RunningBot, before: Set<string>): Promise<string> {
+  for (let i = 0; i < 300; i++) {
+    const fresh = (await b.store.approvals.pending()).find((x) => !before.has(x.id) && x.messageTs);
+    if (fresh) return fresh.id;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error("no approval request was created");
+}
+
+async function request(b: RunningBot, text: string): Promise<string> {
+  const before = new Set((await b.store.approvals.pending()).map((r) => r.id));
+  expect(await slash(b, text)).toMatch(/^Resolving .* to exact queue IDs \(read-only\)…$/);
+  return newRequest(b, before);
+}
+
+async function press(b: RunningBot, id: string, user: string, action = "approve"): Promise<string> {
+  const n = slack.calls.length;
+  const r = await postSigned(
+    b.url,
+    interactionBody({
+      type: "block_actions",
+      team: { id: "TLAB", domain: "lab" },
+      user: { id: user, username: user.toLowerCase(), team_id: "TLAB" },
+      api_app_id: "AMAILQ",
+      token: "unused",
+      trigger_id: "1.2.3",
+      container: { type: "message", channel_id: "CINCIDENT", message_ts: "1.1" },
+      channel: { id: "CINCIDENT", name: "incident" },
+      response_url: slack.responseUrl("press"),
+      actions: [
+        { type: "button", action_id: `mailq_${action}`, block_id: `mailq_approval:${id}`, value: id },
+      ],
+    }),
+    { secret: SIGNING_SECRET },
+  );
+  expect(r.status).toBe(200);
+  const said = await slack.waitFor(
+    "chat.postEphemeral",
+    (c) => c.body.user === user && slack.calls.indexOf(c) >= n,
+    60_000,
+  );
+  return String(said.body.text);
+}
+
+async function cardUpdates(b: RunningBot, id: string): Promise<string[]> {
+  const ts = (await b.store.approvals.get(id))?.messageTs;
+  return slack
+    .callsTo("chat.update")
+    .filter((c) => c.body.ts === ts)
+    .map((c) => JSON.stringify(c.body.blocks));
+}
+
+describe("acting on a lab relay, beyond the basics", () => {
+  it("asks for a missing ticket in a form, then holds exactly the IDs frozen at request time", async () => {
+    const ids = await idsIn("deferred", "refused.lab.test", 2);
+    const opened = slack.callsTo("views.open").length;
+    expect(await slash(bot, `hold relay-act2 ${ids.join(" ")} --reason "loop suspected"`)).toContain(
+      "a ticket reference is required",
+    );
+    await slack.waitFor("views.open", () => slack.callsTo("views.open").length > opened);
+    const view = (slack.callsTo("views.open").at(-1) as SlackCall).body.view as Record<string, string>;
+    expect((await bot.store.approvals.pending()).length).toBe(0);
+
+    const before = new Set((await bot.store.approvals.pending()).map((r) => r.id));
+    const submitted = await postSigned(
+      bot.url,
+      interactionBody({
+        type: "view_submission",
+        team: { id: "TLAB", domain: "lab" },
+        user: { id: "UALICE", username: "alice", team_id: "TLAB" },
+        api_app_id: "AMAILQ",
+        token: "unused",
+        view: {
+          id: "V1",
+          type: "modal",
+          callback_id: view.callback_id,
+          private_metadata: view.private_metadata,
+          state: {
+            values: {
+              ticket: { value: { type: "plain_text_input", value: "INC-201" } },
+              reason: { value: { type: "plain_text_input", value: "loop suspected" } },
+            },
+          },
+        },
+      }),
+      { secret: SIGNING_SECRET },
+    );
+    expect(submitted.status).toBe(200);
+    const id = await newRequest(bot, before);
+    const r = await bot.store.approvals.get(id);
+    expect(r).toMatchObject({ ticket: "INC-201", reason: "loop suspected", requester: "UALICE" });
+    expect(r?.frozen.map((f) => f.queueId).sort()).toEqual([...ids].sort());
+
+    expect(await press(bot, id, "UALICE")).toContain("your own request");
+    expect(await press(bot, id, "UBOB")).toBe("Request done.");
+    const q = await queueOf();
+    for (const i of ids) expect(q.get(i)).toBe("hold");
+    expect((await cardUpdates(bot, id)).at(-1)).toContain("2 of 2 now on hold");
+  });
+
+  it("releases in batches with a pause, with progress on the card, and returns every ID", async () => {
+    const ids = await idsIn("deferred", "throttle.lab.test", 5);
+    await labExec(relay, ["postsuper", "-h", "-", "deferred"], `${ids.join("\n")}\n`);
+    const id = await request(
+      bot,
+      `release relay-act2 ${ids.join(" ")} --ticket INC-202 --batch 2 --pause 1s`,
+    );
+    const r = await bot.store.approvals.get(id);
+    expect(r?.command).toBe("postsuper -H - hold  (5 queue IDs on stdin, 2 per run in 3 runs, 1s apart)");
+    const t0 = Date.now();
+    expect(await press(bot, id, "UCAROL")).toBe("Request done.");
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2_000);
+    const q = await queueOf();
+    for (const i of ids) expect(q.get(i)).not.toBe("hold");
+    const updates = await cardUpdates(bot, id);
+    expect(updates.some((u) => u.includes("*Progress*: run 1 of 3 · 2 of 5 IDs sent"))).toBe(true);
+    expect(updates.some((u) => u.includes("*Progress*: run 2 of 3 · 4 of 5 IDs sent"))).toBe(true);
+    expect(updates.at(-1)).toContain("5 of 5 out of hold");
+    const exec = (await bot.store.audit.list({ ticket: "INC-202", limit: 10 })).find(
+      (e) => e.kind === "execute",
+    );
+    const out = (exec?.detail.result as { output: string[] }).output;
+    expect(out.filter((l) => /^postsuper: Released from hold: \d messages?$/.test(l))).toEqual([
+      "postsuper: Released from hold: 2 messages",
+      "postsuper: Released from hold: 2 messages",
+      "postsuper: Released from hold: 1 message",
+    ]);
+  });
+
+  it("reports an ID that left the queue after the request and never replaces it", async () => {
+    const ids = await idsIn("deferred", "dnsfail.lab.test", 3);
+    const id = await request(
+      bot,
+      `hold relay-act2 domain:dnsfail.lab.test ${ids.join(" ")} --ticket INC-203`,
+    );
+    const gone = ids[0] as string;
+    await labExec(relay, ["postsuper", "-d", "-", "deferred"], `${gone}\n`);
+    expect(await press(bot, id, "UBOB")).toBe("Request done.");
+    const q = await queueOf();
+    expect(q.has(gone)).toBe(false);
+    for (const i of ids.slice(1)) expect(q.get(i)).toBe("hold");
+    const last = (await cardUpdates(bot, id)).at(-1);
+    expect(last).toContain("2 of 2 now on hold");
+    expect(last).toContain(`\`${gone}\` left the queue since the request`);
+    // No other dnsfail message was taken in its place.
+    const held = [...q].filter(([, name]) => name === "hold").map(([i]) => i);
+    const dnsfailHeld = (await postqueueJson(relay)).filter(
+      (e) => held.includes(e.queue_id) && e.recipients.every((r) => r.address.endsWith("@dnsfail.lab.test")),
+    );
+    expect(dnsfailHeld.map((e) => e.queue_id).sort()).toEqual(ids.slice(1).sort());
+  });
+
+  it("refuses shell metacharacters, newlines and over-long text before anything runs; the queue is unchanged", async () => {
+    const before = await queueOf();
+    const pending = (await bot.store.approvals.pending()).length;
+    const audited = (await bot.store.audit.list({ limit: 1000 })).length;
+    for (const [text, says] of [
+      ["hold relay-act2 $(postsuper -d ALL) --ticket INC-204", "neither a queue ID nor a selector"],
+      ["hold relay-act2 domain:refused.lab.test --ticket INC-204;reboot", "is not a ticket reference"],
+      ['hold relay-act2 domain:refused.lab.test --ticket INC-204 --reason "`rm -rf /`"', "may not contain"],
+      ['delete relay-act2 "sender:a|b@x.tld" --ticket INC-204', "sender: takes an e-mail address"],
+      ["hold relay-act2 domain:refused.lab.test\n--ticket INC-204", "characters the bot does not accept"],
+      [`hold relay-act2 ${"domain:refused.lab.test ".repeat(60)}--ticket INC-204`, "too long"],
+      ["delete relay-act2 ALL --ticket INC-204", "never for delete"],
+    ] as const)
+      expect(await slash(bot, text)).toContain(says);
+    expect((await bot.store.approvals.pending()).length).toBe(pending);
+    expect((await bot.store.audit.list({ limit: 1000 })).length).toBe(audited);
+    expect(await queueOf()).toEqual(before);
+  });
+
+  it("two bot replicas on one store, pressed at once by two approvers, run the request once", async () => {
+    const replica = await startBot({
+      config: config(),
+      apiUrl: slack.apiUrl,
+      store: openSqliteStore(join(dir, "a.sqlite")),
+    });
+    try {
+      const ids = await idsIn("deferred", "refused.lab.test", 2);
+      const id = await request(bot, `requeue relay-act2 ${ids.join(" ")} --ticket INC-207`);
+      const answers = await Promise.all([press(bot, id, "UBOB"), press(replica, id, "UCAROL")]);
+      expect(answers.filter((a) => a === "Request done.")).toHaveLength(1);
+      expect(
+        answers.filter((a) => a.startsWith("Someone acted on that request first") || a.includes("already")),
+      ).toHaveLength(1);
+      const trail = await bot.store.audit.list({ ticket: "INC-207", limit: 50 });
+      expect(trail.filter((e) => e.kind === "execute")).toHaveLength(1);
+      expect(trail.filter((e) => e.kind === "approve")).toHaveLength(1);
+      const result = trail.find((e) => e.kind === "execute")?.detail.result as { summary: string[] };
+      expect(result.summary).toEqual(["deferred: Requeued: 2 messages"]);
+    } finally {
+      await replica.stop();
+      await replica.store.close();
+    }
+  });
+
+  it("deletes nothing when the archive cannot be written", async () => {
+    const ids = await idsIn("hold", "hold.lab.test", 2);
+    const id = await request(bot, `delete relay-act2 ${ids.join(" ")} --ticket INC-205`);
+    // The ticket's archive folder cannot be created: a file already has its name.
+    mkdirSync(join(dir, "archive", "relay-act2"), { recursive: true });
+    writeFileSync(join(dir, "archive", "relay-act2", "INC-205"), "in the way\n");
+    expect(await press(bot, id, "UBOB")).toMatch(
+      /^Request failed: archiving [0-9A-F]+ failed .*nothing was deleted$/,
+    );
+    const q = await queueOf();
+    for (const i of ids) expect(q.get(i)).toBe("hold");
+    expect((await bot.store.approvals.get(id))?.status).toBe("failed");
+    expect((await cardUpdates(bot, id)).at(-1)).toContain("nothing was deleted");
+  });
+
+  it("through the relay-side gate with sudo -n: archives whole, then deletes only the frozen IDs", async () => {
+    const ids = await idsIn("hold", "hold.lab.test", 3);
+    const id = await request(
+      gated,
+      `delete relay-gated ${ids.join(" ")} --ticket INC-206 --reason "confirmed junk"`,
+    );
+    const r = await gated.store.approvals.get(id);
+    expect(r?.command.split("\n")).toEqual([
+      "sudo -n postcat -q <ID>  → archive/relay-gated/INC-206/<ID>-<arrival>.postcat  (each of 3 messages, fsynced, before anything is deleted)",
+      "sudo -n postsuper -d - hold  (3 queue IDs on stdin)",
+    ]);
+    expect(await press(gated, id, "UBOB")).toBe("Request done.");
+    const q = await queueOf();
+    for (const i of ids) expect(q.has(i)).toBe(false);
+    expect([...q.values()].filter((n) => n === "hold").length).toBeGreaterThan(0);
+    const folder = join(dir, "archive-gate", "relay-gated", "INC-206");
+    const files = readdirSync(folder).sort();
+    expect(files.map((f) => f.split("-")[0]).sort()).toEqual([...ids].sort());
+    for (const f of files) {
+      const text = readFileSync(join(folder, f), "utf8");
+      expect(text).toMatch(/^\*\*\* ENVELOPE RECORDS hold\//);
+      expect(text).toContain("*** MESSAGE FILE END");
+      expect(text).toContain("This message was injected by the mailq-bot relay lab.");
+    }
+    const exec = (await gated.store.audit.list({ ticket: "INC-206", limit: 10 })).find(
+      (e) => e.kind === "execute",
+    );
+    const result = exec?.detail.result as {
+      archived: { envelope: Record<string, string> }[];
+      summary: string[];
+    };
+    expect(result.summary).toEqual(["hold: Deleted: 3 messages"]);
+    expect(result.archived.map((a) => a.envelope.recipient)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/@hold\.lab\.test$/)]),
+    );
+    expect(result.archived.every((a) => a.envelope.subject?.startsWith("hold #"))).toBe(true);
+    const gateLog = readFileSync(relay.gateLogPath, "utf8");
+    expect(gateLog).toMatch(/ALLOWED.*3 queue IDs.*postsuper -d - hold/);
+  });
+});
