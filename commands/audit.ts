@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { auditText } from "../src/cards/audit.js";
 import { defineSubcommand } from "../src/slack/subcommand.js";
 
 export const audit = defineSubcommand<{ filter?: string }>({
@@ -18,10 +19,6 @@ export const audit = defineSubcommand<{ filter?: string }>({
       limit: 15,
       ...(a.filter === undefined ? {} : isRelay ? { relay: a.filter } : { ticket: a.filter }),
     });
-    const lines = entries.map(
-      (e) =>
-        `• ${new Date(e.atMs).toISOString().slice(0, 19)}Z *${e.kind}* by <@${e.actor}>${e.relay ? ` on ${e.relay}` : ""}${e.ticket ? ` ticket ${e.ticket}` : ""}${e.requestId ? ` (request ${e.requestId.slice(0, 8)})` : ""}`,
-    );
-    await ctx.whisper(lines.length ? lines.join("\n") : "No audit entries match.");
+    await ctx.whisper(auditText(entries, a.filter));
   },
 });

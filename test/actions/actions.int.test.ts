@@ -245,6 +245,27 @@ describe("acting on a lab relay, beyond the basics", () => {
     expect(dnsfailHeld.map((e) => e.queue_id).sort()).toEqual(ids.slice(1).sort());
   });
 
+  it("/mailq audit <ticket> shows the trail of that ticket to the asker", async () => {
+    const r = await postSigned(
+      bot.url,
+      slashCommandBody({
+        text: "audit INC-203",
+        user_id: "UDAVE",
+        response_url: slack.responseUrl("audit-203"),
+      }),
+      { secret: SIGNING_SECRET },
+    );
+    expect(JSON.parse(r.text).text).toBe("Reading the audit trail…");
+    const said = await slack.waitFor("response_url", (c) => c.body.response_url_id === "audit-203");
+    expect(said.body.response_type).toBe("ephemeral");
+    const text = String(said.body.text);
+    expect(text).toContain("*Audit of INC-203*");
+    expect(text).toMatch(
+      /\*execute\* by <@UBOB> on relay-act2 ticket INC-203 .* hold 2 of 2 now on hold · 1 skipped/,
+    );
+    expect(text).toMatch(/\*request\* by <@UALICE> .* → 3 IDs/);
+  });
+
   it("refuses shell metacharacters, newlines and over-long text before anything runs; the queue is unchanged", async () => {
     const before = await queueOf();
     const pending = (await bot.store.approvals.pending()).length;
