@@ -214,7 +214,7 @@ describe("acting on a lab relay, beyond the basics", () => {
     const exec = (await bot.store.audit.list({ ticket: "INC-202", limit: 10 })).find(
       (e) => e.kind === "execute",
     );
-    const out = (exec?.detail.result as { output: string[] }).output;
+    const out = (exec?.detail.result as { output: string[] } | undefined)?.output ?? [];
     expect(out.filter((l) => /^postsuper: Released from hold: \d messages?$/.test(l))).toEqual([
       "postsuper: Released from hold: 2 messages",
       "postsuper: Released from hold: 2 messages",
