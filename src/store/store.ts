@@ -63,9 +63,16 @@ export interface WatchRepo {
   ): Promise<boolean>;
   /**
    * Claims update number `seq` of a watch; true for exactly one caller across processes.
-   * Records what was posted so a restart neither repeats nor skips an update.
+   * Records what was posted so a restart neither repeats nor skips an update: a claim never
+   * posted (its process died) can be taken over once it is `staleAfterMs` old, by one caller.
    */
-  claimUpdate(watchId: string, seq: number, dueMs: number, claimedAtMs: number): Promise<boolean>;
+  claimUpdate(
+    watchId: string,
+    seq: number,
+    dueMs: number,
+    claimedAtMs: number,
+    staleAfterMs?: number,
+  ): Promise<boolean>;
   recordPosted(watchId: string, seq: number, messageTs: string | null): Promise<void>;
 }
 

@@ -199,7 +199,9 @@ export class WatchScheduler {
   private async update(w: Watch): Promise<void> {
     const seq = w.updates + 1;
     const now = this.d.nowMs();
-    if (!(await this.d.store.watches.claimUpdate(w.id, seq, w.nextDueMs, now))) return;
+    // A claim whose process died before posting is taken over once it is older than any run.
+    const staleAfterMs = this.d.config.probes.listingTimeout + this.d.config.probes.timeout + 60_000;
+    if (!(await this.d.store.watches.claimUpdate(w.id, seq, w.nextDueMs, now, staleAfterMs))) return;
     const snaps = await this.d.collect(this.relaysOf(w));
     const progress = await recordSnapshots(this.d.store, snaps, now);
     const relays: RelayProgress[] = [];

@@ -195,6 +195,18 @@ export function storeContract(name: string, open: () => Promise<Store>, o: Contr
         await a.watches.recordPosted(w.id, 1, "1700000001.000200");
         expect(await b.watches.claimUpdate(w.id, 1, 61_000, 300_000)).toBe(false);
       });
+
+      it("claimUpdate: a claim never posted (its process died) is taken over once stale, by one caller", async () => {
+        const [a, b] = [await store(), await store()];
+        const w = await a.watches.create(newWatch());
+        expect(await a.watches.claimUpdate(w.id, 1, 61_000, 61_000, 60_000)).toBe(true);
+        expect(await b.watches.claimUpdate(w.id, 1, 61_000, 61_000 + 59_999, 60_000)).toBe(false);
+        expect(
+          await winners(10, (i) => (i % 2 ? a : b).watches.claimUpdate(w.id, 1, 61_000, 121_000, 60_000)),
+        ).toBe(1);
+        await b.watches.recordPosted(w.id, 1, "1700000001.000300");
+        expect(await a.watches.claimUpdate(w.id, 1, 61_000, 10_000_000, 60_000)).toBe(false);
+      });
     });
 
     describe("approvals", () => {

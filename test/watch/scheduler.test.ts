@@ -165,6 +165,30 @@ describe("the watch scheduler (injected clock)", () => {
     ]);
   });
 
+  it("posts an update whose claimer died before posting it, once the claim is stale", async () => {
+    const c = clock(T0);
+    const store = openSqliteStore(":memory:");
+    const slack = recordingSlack(c);
+    const s = scheduler(store, c, slack, () => 500);
+    const w = await s.startWatch({
+      relay: "relay-a",
+      channelId: "C1",
+      userId: "UALICE",
+      intervalMs: 15 * MIN,
+    });
+    c.set(T0 + 15 * MIN);
+    // another process claimed update 1 and died before posting it
+    expect(await store.watches.claimUpdate(w.id, 1, w.nextDueMs, c.now())).toBe(true);
+    c.set(T0 + 16 * MIN);
+    await s.tick();
+    expect(updates(slack.log)).toHaveLength(0);
+    c.set(T0 + 27 * MIN);
+    await s.tick();
+    expect(updates(slack.log).map((u) => u.text.split(":")[0])).toEqual(["Progress update 1"]);
+    await s.tick();
+    expect(updates(slack.log)).toHaveLength(1);
+  });
+
   it("stops by itself once the queue stayed under watch.drainedBelow for two updates, and says so", async () => {
     const c = clock(T0);
     const store = openSqliteStore(":memory:");

@@ -93,13 +93,27 @@ class Watches implements WatchRepo {
     );
     return r.rowCount === 1;
   }
-  async claimUpdate(watchId: string, seq: number, dueMs: number, claimedAtMs: number): Promise<boolean> {
+  async claimUpdate(
+    watchId: string,
+    seq: number,
+    dueMs: number,
+    claimedAtMs: number,
+    staleAfterMs = Number.POSITIVE_INFINITY,
+  ): Promise<boolean> {
     const r = await this.db.query(
       `INSERT INTO watch_updates (watch_id, seq, due_ms, claimed_at_ms) VALUES ($1, $2, $3, $4)
        ON CONFLICT (watch_id, seq) DO NOTHING`,
       [watchId, seq, dueMs, claimedAtMs],
     );
-    return r.rowCount === 1;
+    if (r.rowCount === 1) return true;
+    if (!Number.isFinite(staleAfterMs)) return false;
+    // The row lock makes PostgreSQL re-check the WHERE: one taker wins.
+    const t = await this.db.query(
+      `UPDATE watch_updates SET claimed_at_ms = $1
+       WHERE watch_id = $2 AND seq = $3 AND posted = 0 AND claimed_at_ms <= $4`,
+      [claimedAtMs, watchId, seq, claimedAtMs - staleAfterMs],
+    );
+    return t.rowCount === 1;
   }
   async recordPosted(watchId: string, seq: number, messageTs: string | null): Promise<void> {
     await this.db.query(

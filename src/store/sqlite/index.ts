@@ -82,13 +82,26 @@ class Watches implements WatchRepo {
       .run({ ...patch, id, expectedVersion });
     return r.changes === 1;
   }
-  async claimUpdate(watchId: string, seq: number, dueMs: number, claimedAtMs: number): Promise<boolean> {
+  async claimUpdate(
+    watchId: string,
+    seq: number,
+    dueMs: number,
+    claimedAtMs: number,
+    staleAfterMs = Number.POSITIVE_INFINITY,
+  ): Promise<boolean> {
     const r = this.db
       .prepare(
         "INSERT OR IGNORE INTO watch_updates (watch_id, seq, due_ms, claimed_at_ms) VALUES (?, ?, ?, ?)",
       )
       .run(watchId, seq, dueMs, claimedAtMs);
-    return r.changes === 1;
+    if (r.changes === 1) return true;
+    if (!Number.isFinite(staleAfterMs)) return false;
+    const t = this.db
+      .prepare(
+        "UPDATE watch_updates SET claimed_at_ms = ? WHERE watch_id = ? AND seq = ? AND posted = 0 AND claimed_at_ms <= ?",
+      )
+      .run(claimedAtMs, watchId, seq, claimedAtMs - staleAfterMs);
+    return t.changes === 1;
   }
   async recordPosted(watchId: string, seq: number, messageTs: string | null): Promise<void> {
     this.db
