@@ -5,6 +5,7 @@ import { promisify } from "node:util";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { main } from "../../src/cli.js";
+import { shellQuote, withCommandPath } from "../../src/relay/runner.js";
 import { fillStandardScenario, type LabRelay, postqueueJson, startRelay } from "../lab/lab.js";
 
 const lab = inject("lab");
@@ -140,6 +141,20 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     const released = await ssh("sudo -n postsuper -H - hold", `${ids.join("\n")}\n`);
     expect(released.stderr).toMatch(/Released from hold: 3 messages/);
     expect(gateLog()).toMatch(/ALLOWED: 3 queue IDs: postsuper -H - hold/);
+  });
+
+  it("lets requeue, retry and inspect through, exactly as the bot sends them", async () => {
+    const asBot = (argv: string[]) => shellQuote(withCommandPath(["sudo", "-n", ...argv]));
+    const [id] = (await postqueueJson(relay))
+      .filter((e) => e.queue_name === "deferred")
+      .map((e) => e.queue_id);
+    const requeued = await ssh(asBot(["postsuper", "-r", "-", "deferred"]), `${id}\n`);
+    expect(requeued.stderr).toMatch(/Requeued: 1 message/);
+    const retried = await ssh(shellQuote(withCommandPath(["postqueue", "-i", String(id)])));
+    expect(retried.code).toBe(0);
+    const inspected = await ssh(asBot(["postcat", "-q", String(id)]));
+    expect(inspected.stdout).toContain("*** ENVELOPE RECORDS");
+    expect(gateLog()).toMatch(new RegExp(`ALLOWED: probe: postcat -q ${id}`));
   });
 
   it("and sudoers alone refuses what the gate would: a bypass gets nothing more", async () => {
