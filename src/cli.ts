@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { subcommands } from "../commands/index.js";
 import { statusText } from "./cards/text.js";
+import { triageText } from "./cards/triage.js";
 import { type Config, loadConfig, parseSlackEnv } from "./config.js";
 import { describeError, isMailqError } from "./errors.js";
 import { createLogger, parseLevel } from "./log/logger.js";
@@ -248,17 +249,9 @@ export async function main(io: CliIo): Promise<number> {
       try {
         const reports = await Promise.all(relays.map((r) => triageRelay(r, pool, config, io.nowMs)));
         if (v.json === true) io.stdout(`${JSON.stringify({ relays: reports }, null, 2)}\n`);
-        else
-          for (const t of reports) {
-            io.stdout(`== triage of ${t.relay}\n`);
-            for (const f of t.findings) {
-              io.stdout(`   [${f.class}] ${Math.round(f.share * 100)}%  ${f.title}\n`);
-              for (const e of f.evidence.slice(0, 4)) io.stdout(`        ${e}\n`);
-              io.stdout(`     -> ${f.recommendation}\n`);
-            }
-            for (const e of t.probeErrors) io.stdout(`   ! ${e}\n`);
-          }
-        return reports.every((t) => !t.findings.some((f) => f.title === "The relay did not answer")) ? 0 : 1;
+        else io.stdout(triageText(reports));
+        // 1 when a relay did not answer: its findings are unknown, not empty.
+        return reports.every((t) => t.ok) ? 0 : 1;
       } finally {
         await pool.closeAll();
       }

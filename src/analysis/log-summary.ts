@@ -1,5 +1,4 @@
 import { type Deferral, parseDeferral, parseLogLine } from "../parsers/maillog.js";
-import { classifyWarning, isIntake, isRemoval, type WarningKind } from "../parsers/maillog-warnings.js";
 import type { ReasonRow } from "./queue-summary.js";
 import { classifyReason, normaliseReason } from "./reasons.js";
 
@@ -11,13 +10,6 @@ export interface LogSummary {
   windowMinutes: number;
   newestMs: number | null;
   reasons: ReasonRow[];
-  /** Postfix's alarms in the lines read: count and the latest few lines of each kind. */
-  warnings: { kind: WarningKind; count: number; examples: string[] }[];
-  /** Messages that entered delivery and that left the queue, in the lines read. */
-  intake: number;
-  removed: number;
-  /** Minutes the lines read cover. */
-  spanMinutes: number;
 }
 
 /**
@@ -29,10 +21,6 @@ export class LogAccumulator {
   private readonly perMinute = new Map<number, Map<string, number>>();
   private readonly normalised = new Map<string, string>();
   private newest: number | null = null;
-  private oldest: number | null = null;
-  private readonly warnings = new Map<WarningKind, { count: number; examples: string[] }>();
-  private intake = 0;
-  private removed = 0;
 
   constructor(
     private readonly source: string,
@@ -45,17 +33,6 @@ export class LogAccumulator {
     const line = parseLogLine(text, this.referenceMs);
     if (!line) return undefined;
     if (this.newest === null || line.timeMs > this.newest) this.newest = line.timeMs;
-    if (this.oldest === null || line.timeMs < this.oldest) this.oldest = line.timeMs;
-    const w = classifyWarning(line);
-    if (w) {
-      const e = this.warnings.get(w) ?? { count: 0, examples: [] };
-      e.count++;
-      e.examples.push(text.slice(0, 400));
-      if (e.examples.length > 3) e.examples.shift();
-      this.warnings.set(w, e);
-    }
-    if (isIntake(line)) this.intake++;
-    else if (isRemoval(line)) this.removed++;
     const d = parseDeferral(line);
     if (!d) return undefined;
     let key = this.normalised.get(d.reason);
@@ -106,10 +83,6 @@ export class LogAccumulator {
       windowMinutes: this.windowMinutes,
       newestMs: this.newest,
       reasons,
-      warnings: [...this.warnings].map(([kind, v]) => ({ kind, count: v.count, examples: [...v.examples] })),
-      intake: this.intake,
-      removed: this.removed,
-      spanMinutes: this.newest !== null && this.oldest !== null ? (this.newest - this.oldest) / 60_000 : 0,
     };
   }
 }

@@ -1,49 +1,14 @@
-import type { DnsProbe, TcpProbe } from "../relay/triage-probes.js";
+import type { DestinationFacts, LogFacts, WarningSummary } from "../parsers/maillog-warnings.js";
 import type { ReasonClass } from "./reasons.js";
 import type { RelaySnapshot } from "./snapshot.js";
 
-export type FindingClass = Exclude<ReasonClass, "other"> | "corruption" | "other";
+/**
+ * Checklist A of the seed ("first 10 minutes") as a pure function: a status snapshot, the
+ * facts read from the mail log and the DNS/TCP probes in; findings, each with its class,
+ * evidence, share of the queue and the safe lever, out. No I/O here.
+ */
 
-export interface Finding {
-  class: FindingClass;
-  /** The part of the queue (recipients) this explains, 0–1; 1 for what stops the whole queue. */
-  share: number;
-  title: string;
-  evidence: string[];
-  recommendation: string;
-}
-
-export interface Flow {
-  intakePerMinute: number;
-  removedPerMinute: number;
-  growing: boolean;
-}
-
-export interface Triage {
-  relay: string;
-  findings: Finding[];
-  flow: Flow | null;
-}
-
-/** What the seed says to do, per cause: the safe lever, and what not to do. */
-const LEVER: Record<FindingClass, string> = {
-  dns: "Do not flush: DNS lookups fail, and a flush only multiplies failing lookups. Fix the resolver (resolv.conf, the upstream, a local cache) first, then requeue gently.",
-  network:
-    "Do not flush or delete: the relay cannot connect. Check the firewall and egress for outbound port 25 (or use an approved relayhost on 587), test one message with postqueue -i, then requeue.",
-  "remote-throttling":
-    "Do not hammer: the remote side asks to back off. Lower the per-destination concurrency for it, respect the 4xx backoff and let the queue drain on its own.",
-  "local-service":
-    "A local service (milter, policy or content filter) is failing: restore it. Do not delete queued mail because a filter died.",
-  storage: "Free space or inodes safely (logs, caches) or grow the spool's filesystem. Never rm queue files.",
-  tls: "TLS to the destination fails: check the TLS policy and certificates for it before retrying; do not disable verification globally.",
-  config:
-    "Postfix's own configuration or processes are at fault: fix that (master.cf, main.cf, the log says why) before touching the queue.",
-  corruption:
-    "Queue files look corrupt: preserve the spool, check the filesystem, then requeue (postsuper -r). Do not run cleanup scripts.",
-  other: "Read the evidence lines; hold suspicious mail rather than deleting it.",
-};
-
-const ORDER: FindingClass[] = [
+export const FINDING_CLASSES = [
   "config",
   "storage",
   "local-service",
@@ -51,154 +16,587 @@ const ORDER: FindingClass[] = [
   "dns",
   "network",
   "remote-throttling",
-  "tls",
-  "other",
-];
+] as const;
+export type FindingClass = (typeof FINDING_CLASSES)[number];
 
-function pct(x: number): string {
-  return `${Math.round(x * 100)}%`;
+export interface Finding {
+  class: FindingClass;
+  /**
+   * The share of the queue's recipients this explains (0–1). 1 for what stops the whole relay
+   * (no qmgr, a full spool, a milter that tempfails every message): scope says which.
+   */
+  share: number;
+  scope: "queue" | "relay";
+  title: string;
+  /** The lines behind it: queue reasons with their counts, log lines verbatim, probe results. */
+  evidence: string[];
+  /** The safe next lever, and what not to do, as the seed says. */
+  recommendation: string;
+  /** Destinations it concerns, most recipients first. */
+  destinations: { domain: string; recipients: number }[];
+  /** A queued message it concerns (from the log), for "inspect a sample". */
+  sampleQueueId?: string;
 }
 
-/** Findings, largest share first, from a snapshot and the probes triage ran. Pure. */
-export function triage(s: RelaySnapshot, dns: DnsProbe[], tcp: TcpProbe[]): Triage {
-  const out: Finding[] = [];
-  if (!s.ok) {
-    out.push({
-      class: "network",
-      share: 1,
-      title: "The relay did not answer",
-      evidence: [s.error ?? "no answer"],
-      recommendation: "Reach the relay first (SSH, host key, the bot's key); nothing else can be judged.",
-    });
-    return { relay: s.relay, findings: out, flow: null };
+export interface DnsProbe {
+  name: string;
+  resolver: string | null;
+  /** NOERROR, NXDOMAIN, SERVFAIL, … or TIMEOUT. */
+  status: string;
+  queryMs: number | null;
+  /** MX exchanges in the answer. */
+  exchanges: string[];
+  output: string;
+}
+
+export interface TcpProbe {
+  host: string;
+  port: number;
+  /** The destination whose deferrals named this host. */
+  domain: string;
+  ok: boolean;
+  output: string;
+}
+
+export interface Intake {
+  windowMinutes: number;
+  newMessages: number;
+  removed: number;
+  growing: boolean;
+  verdict: string;
+  recommendation: string | null;
+}
+
+export interface Check {
+  step: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface RelayTriage {
+  relay: string;
+  ok: boolean;
+  error?: string;
+  takenAt: string;
+  queue: {
+    messages: number;
+    recipients: number;
+    active: number;
+    deferred: number;
+    hold: number;
+    incoming: number;
+    maildrop: number;
+  };
+  findings: Finding[];
+  /** Deferral reasons no rule explains, with their counts: read them yourself. */
+  unexplained: { reason: string; recipients: number }[];
+  intake: Intake | null;
+  /** Checklist A, step by step, as run. */
+  checklist: Check[];
+  /** The concurrency and process limits in force (postconf). */
+  settings: Record<string, string>;
+  probeErrors: string[];
+}
+
+export interface TriageInput {
+  snapshot: RelaySnapshot;
+  log: LogFacts | null;
+  dns: DnsProbe[];
+  tcp: TcpProbe[];
+  /** Probe failures of triage's own probes, each naming the relay and the probe. */
+  probeErrors?: string[];
+}
+
+/** The seed's decisions, per class: the safe lever and what not to do. */
+export const LEVERS: Record<FindingClass, string> = {
+  dns: "Do not flush: DNS lookups fail, and a flush only multiplies failing lookups. Fix the resolver (its upstream, the network path, a local cache) first, then requeue gradually.",
+  network:
+    "Do not flush or delete: the relay cannot connect. Escalate to network/firewall (egress on port 25, routing); if outbound 25 is blocked by policy, use an approved relayhost. Then test one message (postqueue -i ID) before requeueing.",
+  "remote-throttling":
+    "Do not flush: the remote side is asking you to back off. Lower the per-destination concurrency for it (smtp_destination_concurrency_limit, or a transport of its own) and let the backoff drain it.",
+  "local-service":
+    "The milter is down: restore it; do not delete. Start the milter/policy/content-filter service (or disable it only if policy allows), then replay one message to confirm.",
+  storage:
+    "Free space or inodes safely (logs, caches) or grow the spool's filesystem. Do not run cleanup scripts that rm queue files.",
+  config:
+    "Fix Postfix's own configuration first (master.cf, main.cf; the log says why) before touching the queue contents. Do not restart repeatedly.",
+  corruption:
+    "Stop the urge to clean up: preserve the spool, check the filesystem's health, and only once storage is stable requeue (postsuper -r). Do not delete queue files.",
+};
+
+const TITLES: Record<FindingClass, string> = {
+  dns: "DNS lookups fail for failing destinations",
+  network: "The relay cannot connect to failing destinations",
+  "remote-throttling": "Remote sites throttle or greylist (4xx)",
+  "local-service": "A local milter, policy or content-filter service fails",
+  storage: "Deliveries fail for lack of space",
+  config: "Configuration errors defer mail",
+  corruption: "Postfix reports corrupt queue files",
+};
+
+/** Reason classes onto finding classes: TLS failures are a network path problem in the seed. */
+function findingClassOf(c: ReasonClass): FindingClass | null {
+  if (c === "other") return null;
+  if (c === "tls") return "network";
+  return c;
+}
+
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const IPV6 = /^(?=.*:)[0-9A-Fa-f:.]{2,45}$/;
+/** A DNS name as dig and nc may get it: labels of letters, digits and inner hyphens; never a leading "-". */
+export const HOST_RE =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+export const isIp = (s: string) => IPV4.test(s) || (IPV6.test(s) && !s.includes(":::"));
+export const isHostName = (s: string) => HOST_RE.test(s) && !/^[\d.]+$/.test(s);
+
+/** `host[ip]:port`, `host[ip]`, `[ip]:port` (as in `relay=` and in reasons) → the address and port. */
+export function parseNextHop(s: string): { host: string; port: number | null } | null {
+  const m = /^([^\s[\]]*)\[([^\]]+)\](?::(\d{1,5}))?$/.exec(s.trim());
+  if (!m) return null;
+  // Postfix writes the address it used in the brackets; anything else is not a next hop.
+  const host = (m[2] ?? "").replace(/^ipv6:/i, "");
+  if (!isIp(host)) return null;
+  const port = m[3] === undefined ? null : Number(m[3]);
+  if (port !== null && (port < 1 || port > 65535)) return null;
+  return { host, port };
+}
+
+export interface ProbePlan {
+  /** Names to `dig MX`: destinations whose deferrals are DNS failures (from the reasons or the log). */
+  dns: { name: string; domain: string }[];
+  /** Where to `nc -vz`: the next hops the relay's own deferrals name, port included. */
+  tcp: { host: string; port: number; domain: string }[];
+  /** Destinations that failed to connect but named no address: MX lookup, then port 25. */
+  mxFallback: string[];
+}
+
+const MAX_DNS = 5;
+const MAX_TCP = 5;
+
+/**
+ * What triage may probe: only names and addresses the relay's own deferral reasons and log
+ * lines name, validated as host names or IP addresses. Nothing typed by a person gets here.
+ */
+export function probePlan(s: RelaySnapshot, log: LogFacts | null): ProbePlan {
+  const dns = new Map<string, string>();
+  const tcp = new Map<string, { host: string; port: number; domain: string }>();
+  const fallback = new Set<string>();
+  const addTcp = (host: string, port: number, domain: string) => {
+    if (tcp.size < MAX_TCP && !tcp.has(`${host}:${port}`)) tcp.set(`${host}:${port}`, { host, port, domain });
+  };
+  for (const r of s.topReasons) {
+    const cls = findingClassOf(r.class);
+    const n = /name service error for name=(\S+?)\.? type=(?:MX|A|AAAA)\b/i.exec(r.reason);
+    if (cls === "dns" && n?.[1] && isHostName(n[1]) && dns.size < MAX_DNS) dns.set(n[1].toLowerCase(), n[1]);
+    const c = /connect to (\S+?\[[^\]]+\](?::\d{1,5})?)/i.exec(r.reason);
+    const hop = c?.[1] ? parseNextHop(c[1]) : null;
+    if (cls === "network" && hop) addTcp(hop.host, hop.port ?? 25, "");
   }
+  for (const d of log?.destinations ?? []) {
+    const cls = findingClassOf(d.mainClass);
+    if (cls === "dns" && isHostName(d.domain) && dns.size < MAX_DNS && !dns.has(d.domain))
+      dns.set(d.domain, d.domain);
+    if (cls !== "network" && cls !== "remote-throttling") continue;
+    const hop = d.nextHops.map(parseNextHop).find((h) => h !== null);
+    if (hop) addTcp(hop.host, hop.port ?? 25, d.domain);
+    else if (cls === "network" && isHostName(d.domain) && fallback.size < MAX_DNS) fallback.add(d.domain);
+  }
+  // Name the destination behind each address when the log knows it (same host and port).
+  for (const t of tcp.values())
+    if (!t.domain)
+      t.domain =
+        log?.destinations.find((d) =>
+          d.nextHops.some((h) => {
+            const n = parseNextHop(h);
+            return n?.host === t.host && (n.port ?? 25) === t.port;
+          }),
+        )?.domain ?? "";
+  return {
+    dns: [...dns].map(([domain, name]) => ({ name, domain })),
+    tcp: [...tcp.values()],
+    mxFallback: [...fallback],
+  };
+}
+
+/** nc targets from MX answers, for destinations whose deferrals named no address: port 25. */
+export function mxFallbackTargets(
+  plan: ProbePlan,
+  dns: DnsProbe[],
+): { host: string; port: number; domain: string }[] {
+  const out: { host: string; port: number; domain: string }[] = [];
+  for (const domain of plan.mxFallback) {
+    const mx = dns.find((p) => p.name.toLowerCase() === domain.toLowerCase())?.exchanges[0];
+    if (mx && isHostName(mx) && plan.tcp.length + out.length < MAX_TCP)
+      out.push({ host: mx.replace(/\.$/, ""), port: 25, domain });
+  }
+  return out;
+}
+
+interface Draft {
+  cls: FindingClass;
+  recipients: number;
+  rows: string[];
+  domains: Map<string, number>;
+}
+
+function warningEvidence(ws: WarningSummary[], kinds: string[]): string[] {
+  return ws.filter((w) => kinds.includes(w.kind)).flatMap((w) => [`${w.count}× in the log:`, ...w.examples]);
+}
+
+function concurrencyLine(settings: Record<string, string>): string {
+  const keys = [
+    "smtp_destination_concurrency_limit",
+    "default_destination_concurrency_limit",
+    "default_process_limit",
+    "qmgr_message_active_limit",
+  ];
+  const bits = keys.filter((k) => settings[k] !== undefined).map((k) => `${k} = ${settings[k]}`);
+  return bits.length ? `Now: ${bits.join(", ")}.` : "";
+}
+
+/** Findings, largest share first, from what triage read. Pure. */
+export function triage(input: TriageInput): RelayTriage {
+  const s = input.snapshot;
+  const log = input.log;
+  const settings = s.postfix?.concurrency ?? {};
+  const base: RelayTriage = {
+    relay: s.relay,
+    ok: s.ok,
+    takenAt: s.takenAt,
+    queue: {
+      messages: s.messages,
+      recipients: s.recipients,
+      active: s.queues.active,
+      deferred: s.queues.deferred,
+      hold: s.queues.hold,
+      incoming: s.queues.incoming,
+      maildrop: s.queues.maildrop,
+    },
+    findings: [],
+    unexplained: [],
+    intake: null,
+    checklist: [],
+    settings,
+    probeErrors: [
+      ...s.probeErrors.map((p) => `${s.relay}: ${p.probe}: ${p.message}`),
+      ...(input.probeErrors ?? []),
+    ],
+  };
+  if (!s.ok) {
+    base.error = s.error ?? "the relay did not answer";
+    base.checklist.push({ step: "reach the relay", ok: false, detail: base.error });
+    return base;
+  }
+  const out: Finding[] = [];
+  const warnings = log?.warnings ?? [];
+  const warn = (k: string) => warnings.find((w) => w.kind === k);
+  const recipients = Math.max(1, s.recipients);
+  const queueOf = (domain: string) => s.topDomains.find((d) => d.domain === domain)?.count ?? 0;
+  const destOf = (domain: string): DestinationFacts | undefined =>
+    log?.destinations.find((d) => d.domain === domain);
+
+  // 1. Postfix itself: master and qmgr (seed task 16: no qmgr, no draining, whatever else is fixed).
   const sv = s.service;
+  const fatal = warningEvidence(warnings, ["fatal"]);
+  // master's "warning: process /usr/lib/postfix/sbin/qmgr pid N exit status 1" and qmgr's own fatal lines
+  const qmgrDied = (warn("fatal")?.examples ?? []).filter((l) =>
+    /\/qmgr\[\d+\]: (?:fatal|panic)|sbin\/qmgr pid/.test(l),
+  );
   if (sv && !sv.masterRunning)
     out.push({
       class: "config",
       share: 1,
-      title: "Postfix's master is not running",
-      evidence: [sv.statusMessage || "postfix status: not running"],
+      scope: "relay",
+      title: "Postfix's master is not running: nothing is delivered",
+      evidence: [`postfix status: ${sv.statusMessage || "not running"}`, ...fatal],
       recommendation:
-        "Start Postfix once, then read the log for why it stopped. Nothing is delivered meanwhile.",
+        "Start Postfix once, then read the log for why it stopped; fix that before touching the queue. Do not delete queued mail.",
+      destinations: [],
     });
   else if (sv && !sv.qmgrRunning)
     out.push({
       class: "config",
       share: 1,
+      scope: "relay",
       title: "qmgr is missing: the queue cannot drain",
-      evidence: [`master PID ${sv.masterPid ?? "?"} has no qmgr child`],
-      recommendation: `${LEVER.config} Check master.cf for the qmgr line.`,
+      evidence: [
+        `master PID ${sv.masterPid ?? "?"} is running with no qmgr child (ps -eo pid,ppid,etimes,comm,args)`,
+        ...fatal,
+      ],
+      recommendation:
+        "qmgr is missing: check master.cf (the qmgr line) and the log for errors, then postfix reload. The queue won't drain regardless of remote reachability; do not touch queue contents meanwhile.",
+      destinations: [],
+    });
+  else if (sv?.qmgrUptimeS !== undefined && sv.qmgrUptimeS < 60 && qmgrDied.length)
+    out.push({
+      class: "config",
+      share: 1,
+      scope: "relay",
+      title: "qmgr keeps respawning",
+      evidence: [`qmgr has been up ${sv.qmgrUptimeS} s`, ...qmgrDied],
+      recommendation:
+        "qmgr is crashing and being restarted: read the fatal lines, fix master.cf/main.cf, then reload once.",
+      destinations: [],
     });
 
+  // 2. Storage: df of the spool and Postfix's own space/write warnings (seed task 9).
   const d = s.disk;
-  const spaceWarnings = (s.log?.warnings ?? []).filter((w) => w.kind === "space" || w.kind === "write-error");
-  if (d?.warning || spaceWarnings.length) {
-    const ev = [
-      d?.bytes ? `${d.path}: ${d.bytes.usedPercent}% of bytes used` : "",
-      d?.inodes ? `${d.path}: ${d.inodes.usedPercent}% of inodes used` : "",
-      ...spaceWarnings.flatMap((w) => w.examples),
-    ].filter(Boolean);
+  const space = warningEvidence(warnings, ["space", "write-error"]);
+  if (d?.warning || space.length) {
     out.push({
       class: "storage",
       share: 1,
-      title: "The spool is short of space or inodes",
-      evidence: ev,
-      recommendation: LEVER.storage,
+      scope: "relay",
+      title:
+        d?.inodes && d.inodes.usedPercent >= (d.bytes?.usedPercent ?? 0) && d.warning
+          ? `The spool is out of inodes (${d.inodes.usedPercent}% used)`
+          : d?.warning
+            ? `The spool is nearly full (${d.bytes?.usedPercent ?? "?"}% of its space used)`
+            : "Postfix reports it cannot write queue files",
+      evidence: [
+        ...(d?.bytes
+          ? [
+              `df -P -k ${d.path}: ${d.bytes.usedPercent}% used, ${Math.round(d.bytes.available / 1024)} KiB free on ${d.bytes.filesystem} (${d.bytes.mountedOn})`,
+            ]
+          : []),
+        ...(d?.inodes
+          ? [`df -P -i ${d.path}: ${d.inodes.usedPercent}% of inodes used, ${d.inodes.available} free`]
+          : []),
+        ...space,
+      ],
+      recommendation: LEVERS.storage,
+      destinations: [],
     });
   }
 
-  const recipients = Math.max(
-    1,
-    s.topReasons.reduce((n, r) => n + r.count, 0),
-    s.recipients,
-  );
-  const byClass = new Map<FindingClass, { count: number; rows: string[] }>();
+  // 3. Deferral reasons in the queue, by class (seed tasks 4 and 10), with their destinations.
+  const drafts = new Map<FindingClass, Draft>();
+  const draft = (cls: FindingClass) => {
+    let x = drafts.get(cls);
+    if (!x) {
+      x = { cls, recipients: 0, rows: [], domains: new Map() };
+      drafts.set(cls, x);
+    }
+    return x;
+  };
   for (const r of s.topReasons) {
-    const e = byClass.get(r.class) ?? { count: 0, rows: [] };
-    e.count += r.count;
-    e.rows.push(`${r.count} recipients: ${r.reason}`);
-    byClass.set(r.class, e);
+    const cls = findingClassOf(r.class);
+    if (!cls) {
+      base.unexplained.push({ reason: r.reason, recipients: r.count });
+      continue;
+    }
+    const x = draft(cls);
+    x.recipients += r.count;
+    x.rows.push(`${plural(r.count, "recipient")} in the queue: ${r.reason}`);
   }
-  const milter = (s.log?.warnings ?? []).filter((w) => w.kind === "milter" || w.kind === "policy");
-  if (milter.length && !byClass.has("local-service")) byClass.set("local-service", { count: 0, rows: [] });
-  const corrupt = (s.log?.warnings ?? []).filter((w) => w.kind === "corruption");
+  for (const dom of s.topDomains) {
+    const f = destOf(dom.domain);
+    const cls = f ? findingClassOf(f.mainClass) : null;
+    if (cls && drafts.has(cls)) draft(cls).domains.set(dom.domain, dom.count);
+  }
+
+  // Milters and policy services (seed task 8): in the log even when nothing is queued.
+  const milterRejects = warn("milter-reject");
+  const milterDown = warningEvidence(warnings, ["milter", "policy"]);
+  if (milterRejects || milterDown.length || drafts.has("local-service")) {
+    const x = draft("local-service");
+    x.rows.push(...milterDown, ...warningEvidence(warnings, ["milter-reject"]));
+  }
+
+  for (const x of drafts.values()) {
+    const destinations = [...x.domains]
+      .map(([domain, n]) => ({ domain, recipients: n }))
+      .sort((a, b) => b.recipients - a.recipients);
+    let share = Math.min(1, x.recipients / recipients);
+    let scope: Finding["scope"] = "queue";
+    let title = TITLES[x.cls];
+    const evidence = [...x.rows];
+    let recommendation = LEVERS[x.cls];
+    const sampleLine = x.cls === "corruption" ? undefined : log?.sampleLineByClass[x.cls];
+    if (sampleLine && !evidence.includes(sampleLine)) evidence.push(sampleLine);
+    if (x.cls === "dns") {
+      const ps = input.dns;
+      evidence.push(...ps.map((p) => p.output));
+      const bad = ps.filter((p) => p.status !== "NOERROR" || p.exchanges.length === 0);
+      const slow = ps.filter((p) => (p.queryMs ?? 0) >= 1000);
+      if (ps.length && bad.length === 0 && slow.length === 0)
+        recommendation = `${recommendation} The resolver answers now (${ps.map((p) => `${p.name} in ${p.queryMs ?? "?"} ms`).join(", ")}): the failure may be intermittent; watch before requeueing.`;
+      else if (slow.length) title = "DNS lookups are slow or fail for failing destinations";
+    }
+    if (x.cls === "network" || x.cls === "remote-throttling") {
+      const probes = input.tcp.filter(
+        (p) => x.domains.has(p.domain) || (p.domain === "" && x.cls === "network"),
+      );
+      evidence.push(...probes.map((p) => p.output));
+      if (x.cls === "remote-throttling" && probes.some((p) => p.ok))
+        evidence.push("the host accepts TCP connections: it is the SMTP answer (4xx) that defers");
+      if (x.cls === "network" && probes.length && probes.every((p) => p.ok))
+        recommendation = `${recommendation} The probe connects now: the failure may be intermittent or on another path; test one message (postqueue -i) before any requeue.`;
+    }
+    if (x.cls === "local-service" && milterRejects) {
+      share = 1;
+      scope = "relay";
+      title = "The milter is down: new mail is refused with 4xx at intake";
+    } else if (x.cls === "local-service" && milterDown.length && x.recipients === 0) {
+      scope = "relay";
+      title = "A milter or policy service does not answer";
+    }
+    if (x.cls === "remote-throttling") {
+      const now = concurrencyLine(settings);
+      if (now) recommendation = `${recommendation} ${now}`;
+    }
+    // One destination dominating the queue (seed task 10, mistake 6): isolate it.
+    const top = s.topDomains[0];
+    if (top && s.topDomains.length > 1 && top.count / recipients >= 0.5 && x.domains.has(top.domain)) {
+      title = `${title}: ${top.domain} holds ${pct(top.count / recipients)} of the queue`;
+      recommendation = `One destination holds ${pct(top.count / recipients)} of the queue (${top.domain}): lower its concurrency or isolate it (a transport of its own) so the rest keeps flowing. ${recommendation}`;
+    }
+    const sample = destinations.map((dd) => destOf(dd.domain)?.sampleQueueId).find((id) => !!id);
+    out.push({
+      class: x.cls,
+      share,
+      scope,
+      title,
+      evidence,
+      recommendation,
+      destinations,
+      ...(sample ? { sampleQueueId: sample } : {}),
+    });
+  }
+
+  // 4. qmgr's congestion warning: one destination hogging the active queue.
+  const congestion = warn("congestion");
+  if (congestion) {
+    for (const dom of congestion.subjects.slice(0, 3)) {
+      const f = destOf(dom);
+      const cls = (f && findingClassOf(f.mainClass)) || "remote-throttling";
+      const ev = congestion.examples.filter((e) => e.includes(` ${dom} `));
+      const existing = out.find((o) => o.class === cls && o.destinations.some((x) => x.domain === dom));
+      const advice = `Lower ${dom}'s concurrency or isolate it with a transport of its own; do not raise qmgr_message_active_limit to hide it.`;
+      if (existing) {
+        existing.evidence.push(...ev);
+        if (!existing.recommendation.includes(advice)) existing.recommendation += ` ${advice}`;
+      } else
+        out.push({
+          class: cls,
+          share: Math.min(1, queueOf(dom) / recipients),
+          scope: "queue",
+          title: `Mail for ${dom} fills the active queue`,
+          evidence: ev,
+          recommendation: `${advice} ${concurrencyLine(settings)}`.trim(),
+          destinations: queueOf(dom) ? [{ domain: dom, recipients: queueOf(dom) }] : [],
+        });
+    }
+  }
+
+  // 5. Process limits reached: deliveries are slow or the limit is too low.
+  const limit = warn("process-limit");
+  if (limit)
+    out.push({
+      class: "config",
+      share: 0,
+      scope: "relay",
+      title: `${limit.subjects.map((x) => `"${x}"`).join(", ") || "A service"} has reached its process limit`,
+      evidence: warningEvidence(warnings, ["process-limit"]),
+      recommendation:
+        `Deliveries are slow (see the other findings) or the limit is low. Fix the slowness first; raise the process limit only if the host has headroom, and never while remote sites throttle. ${concurrencyLine(settings)}`.trim(),
+      destinations: [],
+    });
+
+  // 6. Corrupt queue files (seed mistake 5).
+  const corrupt = warningEvidence(warnings, ["corruption"]);
   if (corrupt.length)
     out.push({
       class: "corruption",
       share: 0,
+      scope: "relay",
       title: "Postfix reports corrupt queue files",
-      evidence: corrupt.flatMap((w) => w.examples),
-      recommendation: LEVER.corruption,
+      evidence: corrupt,
+      recommendation: LEVERS.corruption,
+      destinations: [],
     });
 
-  for (const [cls, e] of byClass) {
-    const evidence = [...e.rows];
-    if (cls === "dns") evidence.push(...dns.map((p) => p.output));
-    if (cls === "network") evidence.push(...tcp.filter((p) => !p.ok).map((p) => p.output));
-    if (cls === "local-service") evidence.push(...milter.flatMap((w) => w.examples));
-    let recommendation = LEVER[cls];
-    if (cls === "remote-throttling" && s.postfix?.concurrency) {
-      const c = s.postfix.concurrency;
-      recommendation += ` Now: smtp_destination_concurrency_limit = ${c.smtp_destination_concurrency_limit ?? "?"}, default_destination_concurrency_limit = ${c.default_destination_concurrency_limit ?? "?"}.`;
-    }
-    const title = {
-      dns: "DNS lookups fail for failing destinations",
-      network: "Connections to destinations fail",
-      "remote-throttling": "Remote sites throttle or greylist",
-      "local-service": "A local milter, policy or content-filter service fails",
-      storage: "Deliveries fail for lack of space",
-      tls: "TLS to destinations fails",
-      config: "Configuration errors defer mail",
-      corruption: "Corrupt queue files",
-      other: "Other deferral causes",
-    }[cls];
-    out.push({ class: cls, share: e.count / recipients, title, evidence, recommendation });
-  }
-
-  const top = s.topDomains[0];
-  if (top && top.count / recipients > 0.5 && s.topDomains.length > 1)
-    out.push({
-      class: out.filter((f) => f.share < 1).sort((a, b) => b.share - a.share)[0]?.class ?? "other",
-      share: top.count / recipients,
-      title: `One destination holds ${pct(top.count / recipients)} of the queue: ${top.domain}`,
-      evidence: [`${top.count} of ${recipients} recipients are at ${top.domain}`],
-      recommendation: `Lower ${top.domain}'s concurrency or isolate it with a transport map, so the rest of the mail keeps flowing.`,
-    });
-
-  let flow: Flow | null = null;
-  const span = s.log?.spanMinutes ?? 0;
-  if (s.log && span > 0) {
-    flow = {
-      intakePerMinute: s.log.intake / span,
-      removedPerMinute: s.log.removed / span,
-      growing: s.log.intake > s.log.removed * 1.5 && s.log.intake >= 10,
-    };
-    if (flow.growing)
-      out.push({
-        class: "other",
-        share: 0,
-        title: "Mail arrives faster than it leaves",
-        evidence: [
-          `${flow.intakePerMinute.toFixed(1)}/min in, ${flow.removedPerMinute.toFixed(1)}/min out over the last ${Math.round(span)} minutes of the log`,
-        ],
-        recommendation:
-          "Find the source of the intake (an app in a loop, a compromised account) and rate-limit or block it at the edge before recovering the queue.",
-      });
-  }
-  out.sort((a, b) => b.share - a.share || ORDER.indexOf(a.class) - ORDER.indexOf(b.class));
-  return { relay: s.relay, findings: out, flow };
+  out.sort(
+    (a, b) => b.share - a.share || FINDING_CLASSES.indexOf(a.class) - FINDING_CLASSES.indexOf(b.class),
+  );
+  base.findings = out;
+  base.intake = intake(s, log);
+  base.checklist = checklist(s, log, input);
+  return base;
 }
 
-/** The destinations triage may probe: only what the relay's own deferral reasons name. */
-export function probeTargets(s: RelaySnapshot): { dns: string[]; tcp: { host: string; port: number }[] } {
-  const dns = new Set<string>();
-  const tcp = new Map<string, { host: string; port: number }>();
-  for (const r of s.topReasons) {
-    const n = /name service error for name=(\S+) type=(?:MX|A|AAAA)/i.exec(r.reason);
-    if (n?.[1]) dns.add(n[1].replace(/\.$/, ""));
-    const c = /connect to [^\s[]+\[([^\]]+)\]:(\d+)/i.exec(r.reason);
-    if (c?.[1] && c[2]) tcp.set(`${c[1]}:${c[2]}`, { host: c[1], port: Number(c[2]) });
-  }
-  return { dns: [...dns].slice(0, 5), tcp: [...tcp.values()].slice(0, 5) };
+/**
+ * Intake against drain, from the log: new queue files (cleanup's message-id lines) against
+ * messages removed (qmgr's "removed") over the window the lines cover. One reading is enough,
+ * and the log says which way mail moves even when the queue size alone looks flat.
+ */
+function intake(s: RelaySnapshot, log: LogFacts | null): Intake | null {
+  if (!log || log.firstMs === null || log.lastMs === null) return null;
+  const minutes = Math.max((log.lastMs - log.firstMs) / 60_000, 1 / 60);
+  const growing = log.newMessages >= 10 && log.newMessages > log.removed * 1.5;
+  const rate = (n: number) => `${(n / minutes).toFixed(1)}/min`;
+  const verdict = `${log.newMessages} new, ${log.removed} removed in the last ${minutes < 1 ? `${Math.round(minutes * 60)} s` : `${Math.round(minutes)} min`} of the log (${rate(log.newMessages)} in, ${rate(log.removed)} out): ${growing ? "mail arrives faster than it leaves" : log.newMessages > log.removed ? "intake slightly ahead of drain" : "not growing"}`;
+  const topSender = s.topSenderDomains[0];
+  const flood =
+    topSender && s.messages > 0 && topSender.count / s.messages >= 0.5
+      ? ` ${topSender.domain} sent ${pct(topSender.count / s.messages)} of the queued messages: check it first.`
+      : "";
+  return {
+    windowMinutes: Math.round(minutes * 10) / 10,
+    newMessages: log.newMessages,
+    removed: log.removed,
+    growing,
+    verdict,
+    recommendation: growing
+      ? `If an internal source is flooding (an app in a loop, a compromised account), rate-limit or block it at the edge (4xx) before recovering the queue; avoid postfix stop as a first reflex.${flood}`
+      : null,
+  };
+}
+
+function checklist(s: RelaySnapshot, log: LogFacts | null, input: TriageInput): Check[] {
+  const q = s.queues;
+  const top = s.topReasons[0];
+  const c: Check[] = [
+    {
+      step: "queue size and top error",
+      ok: s.messages === 0,
+      detail: `${s.messages} messages, ${s.recipients} recipients${top ? `; top: ${top.count}× ${top.reason}` : ""}`,
+    },
+    {
+      step: "active vs deferred",
+      ok: true,
+      detail: `active ${q.active}, deferred ${q.deferred}, hold ${q.hold}, incoming ${q.incoming}, maildrop ${q.maildrop}${q.deferred > q.active * 10 && q.deferred > 0 ? ": mostly deferred, Postfix tried and backed off" : ""}`,
+    },
+  ];
+  const d = s.disk;
+  c.push({
+    step: "spool disk and inodes",
+    ok: d ? !d.warning : false,
+    detail: d
+      ? `${d.path}: ${d.bytes?.usedPercent ?? "?"}% of space, ${d.inodes?.usedPercent ?? "?"}% of inodes used`
+      : "not measured",
+  });
+  const sv = s.service;
+  c.push({
+    step: "master and qmgr",
+    ok: !!sv?.masterRunning && !!sv.qmgrRunning,
+    detail: sv
+      ? `master ${sv.masterRunning ? `PID ${sv.masterPid}` : "not running"}, qmgr ${sv.qmgrRunning ? `PID ${sv.qmgrPid} (up ${sv.qmgrUptimeS ?? "?"} s)` : "missing"}`
+      : "not measured",
+  });
+  for (const p of input.dns)
+    c.push({ step: "DNS", ok: p.status === "NOERROR" && (p.queryMs ?? 0) < 1000, detail: p.output });
+  for (const p of input.tcp) c.push({ step: "TCP", ok: p.ok, detail: p.output });
+  if (log)
+    c.push({
+      step: "milter, policy and Postfix warnings",
+      ok: log.warnings.length === 0,
+      detail: log.warnings.length
+        ? log.warnings.map((w) => `${w.kind} ×${w.count}`).join(", ")
+        : `none in ${log.linesRead} lines of ${log.source}`,
+    });
+  return c;
 }

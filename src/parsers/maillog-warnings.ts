@@ -1,48 +1,273 @@
-import type { LogLine } from "./maillog.js";
+import { classifyReason, normaliseReason, type ReasonClass } from "../analysis/reasons.js";
+import { type LogLine, parseDeferral, parseLogLine } from "./maillog.js";
 
 /** Postfix's own alarms: the lines that say why a queue cannot move, not where mail went. */
 export type WarningKind =
   | "milter"
+  | "milter-reject"
   | "policy"
   | "congestion"
   | "space"
   | "write-error"
   | "process-limit"
-  | "corruption";
+  | "corruption"
+  | "fatal";
 
+export const WARNING_KINDS: readonly WarningKind[] = [
+  "milter",
+  "milter-reject",
+  "policy",
+  "congestion",
+  "space",
+  "write-error",
+  "process-limit",
+  "corruption",
+  "fatal",
+];
+
+// Order matters: the first match wins. Each is a line Postfix 3.x really writes.
 const RULES: { kind: WarningKind; re: RegExp }[] = [
+  // smtpd/cleanup with milter_default_action = tempfail: "NOQUEUE: milter-reject: CONNECT from …: 451 4.7.1 Service unavailable"
+  { kind: "milter-reject", re: /\bmilter-reject: /i },
+  // "warning: connect to Milter service inet:127.0.0.1:8891: Connection refused", "warning: milter inet:…: …"
   {
     kind: "milter",
-    re: /\bmilter\b.*(?:connect to milter service|connection refused|timed out|unavailable|not responding)|milter-reject|: milter .* error/i,
+    re: /warning: (?:connect to Milter service|milter \S+: )|milter .*(?:timed out|not responding|unavailable)/i,
   },
+  // "warning: problem talking to server 127.0.0.1:10023: Connection refused" (check_policy_service)
   {
     kind: "policy",
-    re: /problem talking to (?:server|service)|policy (?:service|server) .* (?:unavailable|timeout|refused)/i,
+    re: /warning: problem talking to (?:server|service) |policy (?:service|server) \S* ?(?:unavailable|timeout|not responding)/i,
   },
-  { kind: "congestion", re: /mail for \S+ is using up \d+ of \d+ active queue entries/i },
+  // qmgr: "warning: mail for example.com is using up 20000 of 20000 active queue entries"
+  { kind: "congestion", re: /warning: mail for \S+ is using up \d+ of \d+ active queue entries/i },
   {
     kind: "space",
-    re: /not enough free space in mail queue|insufficient system storage|No space left on device/i,
+    re: /not enough free space in mail queue|insufficient system storage|no space left on device|disk quota exceeded/i,
   },
-  { kind: "write-error", re: /queue file write error/i },
+  {
+    kind: "write-error",
+    re: /queue file write error|too many open files|read-only file system|file too large/i,
+  },
+  // master: 'warning: service "smtp" (25) has reached its process limit "100": new clients may …'
   { kind: "process-limit", re: /has reached its process limit/i },
+  // qmgr/cleanup/postsuper on damaged queue files
   {
     kind: "corruption",
-    re: /corrupt(?:ed)? (?:queue )?file|unreadable queue file|bad record type|queue file is corrupt|saved corrupted/i,
+    re: /saved corrupted queue file|corrupt(?:ed)? (?:queue )?file|unreadable queue file|unexpected record type|bad record type|file has been truncated|message has no (?:content|envelope)/i,
+  },
+  // a daemon that cannot start: "fatal: …", or master seeing it die: "warning: process … pid N exit status 1"
+  {
+    kind: "fatal",
+    re: /^(?:fatal|panic): |warning: process \S+ pid \d+ (?:exit status [1-9]|killed by signal)/i,
   },
 ];
 
 /** The kind of alarm a log line raises, if any. */
 export function classifyWarning(line: LogLine): WarningKind | undefined {
   const m = line.message;
-  if (!/warning:|fatal:|panic:|error:|reject:|milter/i.test(m)) return undefined;
+  if (!/warning:|fatal:|panic:|milter-reject|insufficient system storage/i.test(m)) return undefined;
   for (const r of RULES) if (r.re.test(m)) return r.kind;
   return undefined;
 }
 
-/** qmgr's `from=<…>, size=…, nrcpt=… (queue active)`: a message entering delivery. */
-export const isIntake = (l: LogLine) =>
-  l.service === "qmgr" && /: from=<[^>]*>, size=\d+, nrcpt=\d+ \(queue active\)$/.test(l.message);
-/** qmgr's `ID: removed`: a message leaving the queue for good. */
-export const isRemoval = (l: LogLine) =>
-  l.service === "qmgr" && /^[0-9A-Za-z]{5,32}: removed$/.test(l.message);
+/** "mail for example.com is using up 20000 of 20000 active queue entries" → example.com */
+export function congestedDestination(message: string): string | undefined {
+  return /mail for (\S+) is using up \d+ of \d+ active queue entries/i.exec(message)?.[1];
+}
+
+export interface WarningSummary {
+  kind: WarningKind;
+  count: number;
+  /** The first line of each wording (up to 4) and the latest, verbatim. */
+  examples: string[];
+  /** What the lines name: the congested destination, the milter or the service. */
+  subjects: string[];
+}
+
+export interface DestinationFacts {
+  domain: string;
+  /** Deferral lines for recipients in this domain. */
+  deferrals: number;
+  /** Deferrals per reason class. */
+  classes: Partial<Record<ReasonClass, number>>;
+  /** The most frequent class. */
+  mainClass: ReasonClass;
+  /** host[ip]:port from the `relay=` field of its deferral lines: where Postfix really went. */
+  nextHops: string[];
+  /** A queue ID of a deferred message for it (the latest seen). */
+  sampleQueueId: string;
+  /** The latest deferral line, verbatim. */
+  sampleLine: string;
+}
+
+export interface LogFacts {
+  source: string;
+  linesRead: number;
+  /** Time of the first and last parsed line (ms); null when none parsed. */
+  firstMs: number | null;
+  lastMs: number | null;
+  warnings: WarningSummary[];
+  /** New queue files in the window: cleanup's `ID: message-id=` lines (one per message it writes). */
+  newMessages: number;
+  /** Messages that left the queue for good: qmgr's `ID: removed`. */
+  removed: number;
+  /** Final recipient outcomes in the window. */
+  sent: number;
+  bounced: number;
+  expired: number;
+  deferred: number;
+  destinations: DestinationFacts[];
+  /** The latest deferral line per reason class, verbatim. */
+  sampleLineByClass: Partial<Record<ReasonClass, string>>;
+}
+
+const MAX_DESTINATIONS = 5000;
+const MAX_EXAMPLES = 4;
+const MAX_LINE = 400;
+
+interface DestAcc {
+  deferrals: number;
+  classes: Map<ReasonClass, number>;
+  hops: Map<string, number>;
+  sampleQueueId: string;
+  sampleLine: string;
+}
+
+/**
+ * Reads a mail log a line at a time and keeps what triage needs: Postfix's alarms, how many
+ * messages came in and left, and per destination how and where deliveries are deferred.
+ * Memory is bounded by the number of destinations (capped), not by the log's length.
+ */
+export class LogFactsAccumulator {
+  private lines = 0;
+  private first: number | null = null;
+  private last: number | null = null;
+  private readonly warnings = new Map<
+    WarningKind,
+    { count: number; distinct: Map<string, string>; latest: string; subjects: Set<string> }
+  >();
+  private newMessages = 0;
+  private removed = 0;
+  private sent = 0;
+  private bounced = 0;
+  private expired = 0;
+  private deferred = 0;
+  private readonly dests = new Map<string, DestAcc>();
+  private readonly sampleByClass = new Map<ReasonClass, string>();
+  private readonly classCache = new Map<string, ReasonClass>();
+
+  constructor(
+    private readonly source: string,
+    private readonly referenceMs: number,
+  ) {}
+
+  addLine(text: string): void {
+    const line = parseLogLine(text, this.referenceMs);
+    if (!line) return;
+    this.lines++;
+    if (this.first === null || line.timeMs < this.first) this.first = line.timeMs;
+    if (this.last === null || line.timeMs > this.last) this.last = line.timeMs;
+    const verbatim = text.length > MAX_LINE ? `${text.slice(0, MAX_LINE - 1)}…` : text;
+    const kind = classifyWarning(line);
+    if (kind) {
+      const w = this.warnings.get(kind) ?? {
+        count: 0,
+        distinct: new Map<string, string>(),
+        latest: verbatim,
+        subjects: new Set<string>(),
+      };
+      w.count++;
+      w.latest = verbatim;
+      // The first line of each different wording (numbers and IDs aside), then the latest.
+      const sig = `${line.program} ${line.message.replace(/[0-9A-F]{6,}|\d+/g, "#")}`;
+      if (!w.distinct.has(sig) && w.distinct.size < MAX_EXAMPLES) w.distinct.set(sig, verbatim);
+      const subject = warningSubject(kind, line.message);
+      if (subject && w.subjects.size < 20) w.subjects.add(subject);
+      this.warnings.set(kind, w);
+      return;
+    }
+    const m = line.message;
+    if (line.service === "cleanup" && /^[0-9A-Za-z]{5,32}: (?:resent-)?message-id=/.test(m))
+      this.newMessages++;
+    else if (line.service === "qmgr" && /^[0-9A-Za-z]{5,32}: removed$/.test(m)) this.removed++;
+    else if (line.service === "qmgr" && /, status=expired, /.test(m)) this.expired++;
+    else if (/ status=sent /.test(m)) this.sent++;
+    else if (/ status=bounced /.test(m)) this.bounced++;
+    else {
+      const d = parseDeferral(line);
+      if (!d) return;
+      this.deferred++;
+      const domain = d.recipient.slice(d.recipient.lastIndexOf("@") + 1).toLowerCase() || "(none)";
+      let cls = this.classCache.get(d.reason);
+      if (cls === undefined) {
+        cls = classifyReason(normaliseReason(d.reason));
+        if (this.classCache.size > 20_000) this.classCache.clear();
+        this.classCache.set(d.reason, cls);
+      }
+      this.sampleByClass.set(cls, verbatim);
+      let acc = this.dests.get(domain);
+      if (!acc) {
+        if (this.dests.size >= MAX_DESTINATIONS) return;
+        acc = { deferrals: 0, classes: new Map(), hops: new Map(), sampleQueueId: "", sampleLine: "" };
+        this.dests.set(domain, acc);
+      }
+      acc.deferrals++;
+      acc.classes.set(cls, (acc.classes.get(cls) ?? 0) + 1);
+      // Where Postfix went: relay= when it got an answer; the reason names it when the connect failed.
+      const hop =
+        d.relay !== "none" ? d.relay : /connect to (\S+?\[[^\]]+\](?::\d{1,5})?)[:\s]/.exec(d.reason)?.[1];
+      if (hop && (acc.hops.has(hop) || acc.hops.size < 10)) acc.hops.set(hop, (acc.hops.get(hop) ?? 0) + 1);
+      acc.sampleQueueId = d.queueId;
+      acc.sampleLine = verbatim;
+    }
+  }
+
+  facts(topDestinations = 50): LogFacts {
+    const destinations = [...this.dests]
+      .map(([domain, a]): DestinationFacts => {
+        const classes = Object.fromEntries(a.classes) as Partial<Record<ReasonClass, number>>;
+        const mainClass = [...a.classes].sort((x, y) => y[1] - x[1])[0]?.[0] ?? "other";
+        return {
+          domain,
+          deferrals: a.deferrals,
+          classes,
+          mainClass,
+          nextHops: [...a.hops].sort((x, y) => y[1] - x[1]).map(([h]) => h),
+          sampleQueueId: a.sampleQueueId,
+          sampleLine: a.sampleLine,
+        };
+      })
+      .sort((x, y) => y.deferrals - x.deferrals || x.domain.localeCompare(y.domain))
+      .slice(0, topDestinations);
+    return {
+      source: this.source,
+      linesRead: this.lines,
+      firstMs: this.first,
+      lastMs: this.last,
+      warnings: WARNING_KINDS.flatMap((kind) => {
+        const w = this.warnings.get(kind);
+        if (!w) return [];
+        const examples = [...w.distinct.values()];
+        if (!examples.includes(w.latest)) examples.push(w.latest);
+        return [{ kind, count: w.count, examples, subjects: [...w.subjects] }];
+      }),
+      newMessages: this.newMessages,
+      removed: this.removed,
+      sent: this.sent,
+      bounced: this.bounced,
+      expired: this.expired,
+      deferred: this.deferred,
+      destinations,
+      sampleLineByClass: Object.fromEntries(this.sampleByClass) as Partial<Record<ReasonClass, string>>,
+    };
+  }
+}
+
+function warningSubject(kind: WarningKind, message: string): string | undefined {
+  if (kind === "congestion") return congestedDestination(message);
+  if (kind === "milter") return /(?:Milter service|milter) (\S+?):? /i.exec(message)?.[1];
+  if (kind === "policy") return /problem talking to (?:server|service) (\S+?):? /i.exec(message)?.[1];
+  if (kind === "process-limit") return /service "([^"]+)"/.exec(message)?.[1];
+  return undefined;
+}

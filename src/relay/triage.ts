@@ -1,42 +1,91 @@
-import { probeTargets, type Triage, triage } from "../analysis/triage.js";
+import {
+  type DnsProbe,
+  mxFallbackTargets,
+  probePlan,
+  type RelayTriage,
+  type TcpProbe,
+  triage,
+} from "../analysis/triage.js";
 import type { Config, RelayConfig } from "../config.js";
 import { describeError } from "../errors.js";
-import { collectOptions, collectRelay, type RunnerPool } from "./collect.js";
-import { type DnsProbe, digMx, type TcpProbe, tcpConnect } from "./triage-probes.js";
+import type { LogFacts } from "../parsers/maillog-warnings.js";
+import { collectOptions, collectRelayProgressive, type RunnerPool } from "./collect.js";
+import type { ProbeContext } from "./probes.js";
+import { digMx, logFacts, tcpConnect } from "./triage-probes.js";
 
-/** Checklist A on one relay, read-only: the status probes, then DNS and TCP probes of what fails. */
+/**
+ * Checklist A on one relay, read-only: the status probes (queue shape, reasons, disk, master
+ * and qmgr, concurrency, log), a second read of the log for Postfix's own warnings and the
+ * next hops, then dig and nc against only what the relay's deferrals named. Never throws.
+ */
 export async function triageRelay(
   relay: RelayConfig,
   pool: RunnerPool,
   config: Config,
   nowMs: () => number,
-): Promise<Triage & { probeErrors: string[] }> {
-  const snap = await collectRelay(relay, pool, {
+): Promise<RelayTriage> {
+  // Triage answers within the probe timeout. When the listing is slower (a huge queue, or a
+  // showq that cannot start on a full spool and leaves postqueue -j hanging), it judges from
+  // the directory counts and the part of the listing read by then, marked partial.
+  const progressive = await collectRelayProgressive(relay, pool, {
     ...collectOptions(config, nowMs),
-    firstAnswerMs: undefined,
+    firstAnswerMs: config.probes.timeout,
+    top: 50,
   });
+  void progressive.full?.catch(() => {});
+  const snapshot = progressive.first;
   const errors: string[] = [];
-  const dns: DnsProbe[] = [];
-  const tcp: TcpProbe[] = [];
-  if (snap.ok) {
+  const note = (e: unknown) => errors.push(`${relay.name}: ${describeError(e)}`);
+  if (!snapshot.ok) return triage({ snapshot, log: null, dns: [], tcp: [] });
+
+  let ctx: ProbeContext;
+  try {
     const runner = await pool.get(relay, config.probes.timeout);
-    const ctx = { runner, sudo: relay.sudo, deadlineMs: nowMs() + config.probes.timeout, nowMs };
-    const targets = probeTargets(snap);
-    const resolver = relay.kind === "ssh" ? relay.resolver : undefined;
-    await Promise.all([
-      ...targets.dns.map((n) =>
-        digMx(ctx, n, resolver).then(
-          (p) => void dns.push(p),
-          (e) => void errors.push(`${relay.name}: dig ${n}: ${describeError(e)}`),
-        ),
-      ),
-      ...targets.tcp.map((t) =>
-        tcpConnect(ctx, t.host, t.port).then(
-          (p) => void tcp.push(p),
-          (e) => void errors.push(`${relay.name}: nc ${t.host} ${t.port}: ${describeError(e)}`),
-        ),
-      ),
-    ]);
+    ctx = { runner, sudo: relay.sudo, deadlineMs: nowMs() + config.probes.timeout, nowMs };
+  } catch (e) {
+    note(e);
+    return triage({ snapshot, log: null, dns: [], tcp: [], probeErrors: errors });
   }
-  return { ...triage(snap, dns, tcp), probeErrors: [...errors, ...snap.probeErrors.map((p) => p.message)] };
+
+  let log: LogFacts | null = null;
+  const source = snapshot.log?.source;
+  if (source)
+    log = await logFacts(ctx, source, config.probes.logLines).catch((e) => {
+      note(e);
+      return null;
+    });
+  else
+    errors.push(
+      `${relay.name}: mail log (triage): the status probes found no mail log to read; warnings and intake are unknown`,
+    );
+
+  const plan = probePlan(snapshot, log);
+  const resolver = relay.kind === "ssh" ? relay.resolver : undefined;
+  const dig = (name: string) =>
+    digMx(ctx, name, resolver).then(
+      (p): DnsProbe | null => p,
+      (e) => {
+        note(e);
+        return null;
+      },
+    );
+  const nc = (t: { host: string; port: number; domain: string }) =>
+    tcpConnect(ctx, t.host, t.port, t.domain).then(
+      (p): TcpProbe | null => p,
+      (e) => {
+        note(e);
+        return null;
+      },
+    );
+  const dnsNames = [...new Set([...plan.dns.map((d) => d.name), ...plan.mxFallback])];
+  const [dnsAll, tcpFirst] = await Promise.all([
+    Promise.all(dnsNames.map(dig)),
+    Promise.all(plan.tcp.map(nc)),
+  ]);
+  const dnsDone = dnsAll.filter((p): p is DnsProbe => p !== null);
+  const tcpMore = await Promise.all(mxFallbackTargets(plan, dnsDone).map(nc));
+  const tcp = [...tcpFirst, ...tcpMore].filter((p): p is TcpProbe => p !== null);
+  // Only the DNS-failure names are DNS evidence; fallback lookups only served to find an MX.
+  const dnsEvidence = dnsDone.filter((p) => plan.dns.some((d) => d.name === p.name));
+  return triage({ snapshot, log, dns: dnsEvidence, tcp, probeErrors: errors });
 }

@@ -9,6 +9,7 @@ import type { WatchScheduler } from "../watch/scheduler.js";
 import * as approvalButtons from "./listeners/approval-buttons.js";
 import * as approvalModal from "./listeners/approval-modal.js";
 import * as mailqCommand from "./listeners/mailq-command.js";
+import * as triageActions from "./listeners/triage-actions.js";
 import type { Subcommand } from "./subcommand.js";
 
 export interface SlackAppOptions {
@@ -63,6 +64,7 @@ export function createSlackApp(o: SlackAppOptions): InstanceType<typeof App> {
       });
   mailqCommand.register(app, o);
   approvalButtons.register(app, o);
+  triageActions.register(app, o);
   approvalModal.register(app, o);
   return app;
 }

@@ -1,0 +1,132 @@
+import type { App } from "@slack/bolt";
+import { z } from "zod";
+import type { Card } from "../../cards/status.js";
+import { TRIAGE_ACTIONS } from "../../cards/triage.js";
+import type { Config } from "../../config.js";
+import { describeError } from "../../errors.js";
+import { QUEUE_ID_RE } from "../../parsers/postqueue.js";
+import type { RunnerPool } from "../../relay/collect.js";
+import type { Store } from "../../store/store.js";
+import type { WatchScheduler } from "../../watch/scheduler.js";
+import type { CommandContext, SlackClient, Subcommand } from "../subcommand.js";
+
+const valueSchema = (config: Config) =>
+  z
+    .string()
+    .max(500)
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "not JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z
+        .object({
+          relay: z
+            .string()
+            .refine((n) => config.relays.some((r) => r.name === n), { message: "unknown relay" }),
+          queueId: z.string().regex(QUEUE_ID_RE).optional(),
+        })
+        .strict(),
+    );
+
+const pressSchema = (config: Config) =>
+  z.object({
+    user: z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,}$/) }),
+    channel: z.object({ id: z.string().regex(/^[CGD][A-Z0-9]{2,}$/) }),
+    actions: z
+      .array(
+        z.object({
+          action_id: z.enum([TRIAGE_ACTIONS.status, TRIAGE_ACTIONS.inspect, TRIAGE_ACTIONS.watch]),
+          value: valueSchema(config),
+        }),
+      )
+      .length(1),
+  });
+
+export interface TriageActionDeps {
+  config: Config;
+  pool: RunnerPool;
+  store: Store;
+  watches?: WatchScheduler;
+  nowMs: () => number;
+  subcommands: Subcommand<never>[];
+}
+
+/**
+ * The buttons under a triage card. Each starts the natural next read-only step by running the
+ * same subcommand a person would type, with arguments that go through that subcommand's own
+ * schema: status of the relay, inspect the sample message (envelope, only for the presser),
+ * start a watch. None of them changes anything on a relay.
+ */
+export function register(app: App, deps: TriageActionDeps): void {
+  const ids = Object.values(TRIAGE_ACTIONS).join("|");
+  app.action(new RegExp(`^(?:${ids})$`), async ({ ack, body, client, logger }) => {
+    await ack();
+    const p = pressSchema(deps.config).safeParse(body);
+    if (!p.success) {
+      logger.warn(
+        `ignored a malformed triage button press: ${p.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join(", ")}`,
+      );
+      return;
+    }
+    const { user, channel, actions } = p.data;
+    const press = actions[0] as (typeof actions)[number];
+    const { relay, queueId } = press.value;
+    const whisper = async (text: string) => {
+      await client.chat.postEphemeral({ channel: channel.id, user: user.id, text }).catch(() => {});
+    };
+    const ctx: CommandContext = {
+      config: deps.config,
+      pool: deps.pool,
+      store: deps.store,
+      ...(deps.watches ? { watches: deps.watches } : {}),
+      client: client as unknown as SlackClient,
+      nowMs: deps.nowMs,
+      userId: user.id,
+      channelId: channel.id,
+      async post(card: Card) {
+        const r = await client.chat.postMessage({
+          channel: channel.id,
+          text: card.text,
+          blocks: card.blocks as never,
+        });
+        return r.ts;
+      },
+      whisper,
+    };
+    const words =
+      press.action_id === TRIAGE_ACTIONS.status
+        ? ["status", relay]
+        : press.action_id === TRIAGE_ACTIONS.inspect
+          ? ["inspect", relay, queueId ?? ""]
+          : ["watch", "start", relay];
+    const [name, ...args] = words as [string, ...string[]];
+    const sub = deps.subcommands.find((s) => s.name === name);
+    if (!sub) {
+      await whisper(
+        name === "watch"
+          ? `Watches are not available in this bot yet; run \`/mailq status ${relay}\` again in 15 minutes to compare.`
+          : `\`/mailq ${name}\` is not available in this bot; the sample message is ${queueId ?? "unknown"} on ${relay}.`,
+      );
+      return;
+    }
+    const parsed = sub.schema(deps.config).safeParse(args);
+    if (!parsed.success) {
+      await whisper(
+        `That button could not start \`/mailq ${words.join(" ")}\`: ${parsed.error.issues[0]?.message ?? "invalid"}`,
+      );
+      return;
+    }
+    await whisper(sub.ackText(parsed.data as never, deps.config));
+    try {
+      await sub.run(parsed.data as never, ctx);
+    } catch (e) {
+      logger.error(`triage button ${press.action_id} on ${relay} failed: ${describeError(e)}`);
+      await whisper(`\`/mailq ${words.join(" ")}\` failed on ${relay}: ${describeError(e)}`);
+    }
+  });
+}
