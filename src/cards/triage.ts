@@ -102,11 +102,12 @@ export function triageCard(reports: RelayTriage[]): Card {
         `*Triage of ${esc(t.relay)}* (read-only): ${n ? `${n} finding${n === 1 ? "" : "s"}, largest first` : "nothing wrong found"}\n${queueLine(t)}`,
       ),
     );
-    // room: header, intake/checks context, errors context, buttons
+    // header and buttons always; findings, then the facts and probe problems, in what is left
+    const middle: Block[] = [];
     const room = Math.max(1, perRelayBudget - 4);
-    for (const [k, f] of t.findings.slice(0, room).entries()) mine.push(section(findingText(f, k)));
+    for (const [k, f] of t.findings.slice(0, room).entries()) middle.push(section(findingText(f, k)));
     if (n > room)
-      mine.push(context(`…and ${n - room} more findings: \`mailq-bot triage --relay ${t.relay}\``));
+      middle.push(context(`…and ${n - room} more findings: \`mailq-bot triage --relay ${t.relay}\``));
     const facts: string[] = [];
     if (t.intake) facts.push(`intake vs drain: ${t.intake.verdict}`);
     if (t.intake?.recommendation) facts.push(`➡️ ${t.intake.recommendation}`);
@@ -121,10 +122,9 @@ export function triageCard(reports: RelayTriage[]): Card {
     facts.push(
       `checklist A: ${t.checklist.length} checks${failedChecks.length ? `, failing: ${[...new Set(failedChecks)].join(", ")}` : ", all fine"}`,
     );
-    mine.push(context(esc(facts.join("\n"))));
-    if (t.probeErrors.length) mine.push(context(esc(`probe problems: ${t.probeErrors.join("; ")}`)));
-    mine.push(buttons(t, i));
-    blocks.push(...mine.slice(0, perRelayBudget));
+    middle.push(context(esc(facts.join("\n"))));
+    if (t.probeErrors.length) middle.push(context(esc(`probe problems: ${t.probeErrors.join("; ")}`)));
+    blocks.push(...mine, ...middle.slice(0, Math.max(1, perRelayBudget - 2)), buttons(t, i));
   });
   const text = reports
     .map((t) =>
