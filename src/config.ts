@@ -24,7 +24,10 @@ const relaySchema = z
     /** The resolver triage asks (dig @resolver); the relay's own when unset. */
     resolver: z
       .string()
-      .regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]{2,39})$/, "an IP address")
+      .regex(
+        /^(?:(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)|(?=.*:)[0-9A-Fa-f:.]{2,45})$/,
+        "an IPv4 or IPv6 address (the resolver dig asks, e.g. 127.0.0.1)",
+      )
       .optional(),
   })
   .strict();
