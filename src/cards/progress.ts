@@ -4,45 +4,57 @@ import { QUEUE_NAMES } from "../parsers/postqueue.js";
 import type { Watch } from "../store/store.js";
 import { formatDuration } from "../util/duration.js";
 import type { DepthPoint } from "./chart.js";
-import { esc, num, truncate } from "./format.js";
+import { esc, num, SLACK_LIMITS, truncate } from "./format.js";
 import { type Block, type Card, headline, progressLine } from "./status.js";
 
 const section = (text: string): Block => ({
   type: "section",
-  text: { type: "mrkdwn", text: truncate(text, 3000) },
+  text: { type: "mrkdwn", text: truncate(text, SLACK_LIMITS.sectionText) },
 });
 const context = (text: string): Block => ({
   type: "context",
-  elements: [{ type: "mrkdwn", text: truncate(text, 3000) }],
+  elements: [{ type: "mrkdwn", text: truncate(text, SLACK_LIMITS.sectionText) }],
 });
 
 export interface RelayProgress {
   snapshot: RelaySnapshot;
+  /** Against the snapshot at the last update and the incident's first; none when the relay failed. */
   progress: Progress | undefined;
   /** Depth at the watch's start and at its last update, when known. */
   atStart: number | null;
   atLast: number | null;
+  /** Depth per queue since the watch's start, oldest first (the chart and the sparkline). */
   series: DepthPoint[];
+}
+
+/** Relays shown in full in one update; the rest get a line each. */
+const MAX_RELAYS = 20;
+const MAX_CAUSES = 5;
+
+const depthOf = (p: DepthPoint) => QUEUE_NAMES.reduce((n, q) => n + p.queues[q], 0);
+const orDash = (n: number | null) => (n === null ? "–" : num(n));
+
+/** The depth sparkline since the start, or "" with fewer than two points. */
+export function depthSparkline(series: DepthPoint[]): string {
+  return series.length > 1 ? sparkline(series.map(depthOf)) : "";
 }
 
 function relayLines(r: RelayProgress): string {
   const s = r.snapshot;
   if (!s.ok)
-    return `🔴 *${esc(s.relay)}*: not answering — ${esc(s.error ?? "unknown error")}. The watch goes on.`;
-  const depth = `*${esc(s.relay)}*: ${num(s.messages)} now · ${r.atLast === null ? "–" : num(r.atLast)} at the last update · ${r.atStart === null ? "–" : num(r.atStart)} at the start`;
-  const spark =
-    r.series.length > 1
-      ? `\n\`${sparkline(r.series.map((p) => QUEUE_NAMES.reduce((n, q) => n + p.queues[q], 0)))}\` total depth since the start`
-      : "";
-  const line = r.progress ? `\n${esc(progressLine(r.progress))}` : "";
-  const causes = (r.progress?.reasons ?? [])
-    .slice(0, 5)
-    .map(
-      (c) =>
-        `• ${num(c.now)} ${trendMark(c.trend)} (was ${num(c.before)}) \`${c.class}\` ${esc(truncate(c.reason, 200))}`,
-    )
-    .join("\n");
-  return `${depth}${spark}${line}${causes ? `\n${causes}` : ""}`;
+    return `🔴 *${esc(s.relay)}*: not answering — ${esc(s.error ?? "unknown error")}. The watch goes on; the next update tries again.`;
+  const depth = `*${esc(s.relay)}*: ${num(s.messages)} now · ${orDash(r.atLast)} at the last update · ${orDash(r.atStart)} at the start`;
+  const spark = depthSparkline(r.series);
+  const lines = [depth];
+  if (spark) lines.push(`\`${spark}\` total depth since the start`);
+  if (r.progress) lines.push(esc(progressLine(r.progress)));
+  if (r.progress?.newCauses.length)
+    lines.push(`🆕 *new cause*: ${esc(truncate(r.progress.newCauses.join("; "), 600))}`);
+  for (const c of (r.progress?.reasons ?? []).slice(0, MAX_CAUSES))
+    lines.push(
+      `• ${num(c.now)} ${trendMark(c.trend)} (was ${num(c.before)}) \`${c.class}\` ${esc(truncate(c.reason, 200))}`,
+    );
+  return lines.join("\n");
 }
 
 /** The update posted in the watch's thread every interval. */
@@ -50,25 +62,66 @@ export function progressCard(w: Watch, seq: number, relays: RelayProgress[], now
   const blocks: Block[] = [
     section(`*Progress update ${seq}* · ${formatDuration(nowMs - w.startedAtMs)} into the watch`),
   ];
-  for (const r of relays.slice(0, 20)) blocks.push(section(relayLines(r)));
+  for (const r of relays.slice(0, MAX_RELAYS)) blocks.push(section(relayLines(r)));
+  const rest = relays.slice(MAX_RELAYS);
+  if (rest.length)
+    blocks.push(
+      section(
+        `*${rest.length} more relays*\n${rest.map((r) => `• ${esc(headline(r.snapshot))}`).join("\n")}`,
+      ),
+    );
   blocks.push(
     context("Chart colours: deferred orange · active blue · hold red · incoming green · maildrop purple"),
   );
   return {
-    text: `Progress update ${seq}: ${relays.map((r) => headline(r.snapshot)).join("; ")}`,
-    blocks: blocks.slice(0, 50),
+    text: truncate(`Progress update ${seq}: ${relays.map((r) => headline(r.snapshot)).join("; ")}`, 3000),
+    blocks: blocks.slice(0, SLACK_LIMITS.blocks),
   };
 }
 
 /** The watch's first message, kept current with chat.update. */
-export function watchHeaderCard(w: Watch, relays: RelaySnapshot[], nowMs: number, ended?: string): Card {
+export function watchHeaderCard(
+  w: Pick<Watch, "relay" | "intervalMs" | "createdBy" | "startedAtMs" | "updates" | "nextDueMs">,
+  relays: RelaySnapshot[],
+  nowMs: number,
+  ended?: string,
+): Card {
   const who = w.relay ?? "every relay";
   const state = ended
-    ? `⏹ Watch of *${esc(who)}* ended: ${esc(ended)}`
-    : `👀 Watching *${esc(who)}* every ${formatDuration(w.intervalMs)} (started by <@${w.createdBy}>, ${formatDuration(nowMs - w.startedAtMs)} ago); updates in this thread.`;
+    ? `⏹ Watch of *${esc(who)}* ended after ${w.updates} update(s): ${esc(ended)}`
+    : `👀 Watching *${esc(who)}* every ${formatDuration(w.intervalMs)} (started by <@${w.createdBy}>, ${formatDuration(nowMs - w.startedAtMs)} ago); updates in this thread.\n${w.updates} update(s) so far · next <!date^${Math.floor(w.nextDueMs / 1000)}^{time}|${new Date(w.nextDueMs).toISOString()}>`;
   const lines = relays.map((s) => `• ${esc(headline(s))}`).join("\n");
   return {
-    text: `${ended ? "Watch ended" : "Watching"} ${who}: ${relays.map(headline).join("; ")}`,
-    blocks: [section(state), ...(lines ? [section(truncate(lines, 3000))] : [])],
+    text: truncate(`${ended ? "Watch ended" : "Watching"} ${who}: ${relays.map(headline).join("; ")}`, 3000),
+    blocks: [section(state), ...(lines ? [section(lines)] : [])],
   };
+}
+
+/** The same update for the terminal (`mailq-bot watch`). */
+export function progressText(
+  o: { seq: number; nowMs: number; everyMs: number; startedAtMs: number },
+  relays: RelayProgress[],
+): string {
+  const out = [
+    `-- update ${o.seq} at ${new Date(o.nowMs).toISOString()}, ${formatDuration(o.nowMs - o.startedAtMs)} into the watch (every ${formatDuration(o.everyMs)}; Ctrl-C stops)`,
+  ];
+  for (const r of relays) {
+    out.push(`== ${headline(r.snapshot)}`);
+    if (!r.snapshot.ok) {
+      out.push("   the watch goes on; the next update tries again", "");
+      continue;
+    }
+    const spark = depthSparkline(r.series);
+    out.push(
+      `   depth ${num(r.snapshot.messages)} now · ${orDash(r.atLast)} at the last update · ${orDash(r.atStart)} at the start${spark ? `   ${spark}` : ""}`,
+    );
+    if (r.progress) out.push(`   ${progressLine(r.progress)}`);
+    for (const c of r.progress?.newCauses ?? []) out.push(`   NEW CAUSE: ${c}`);
+    for (const c of (r.progress?.reasons ?? []).slice(0, MAX_CAUSES))
+      out.push(
+        `     ${String(c.now).padStart(7)} ${trendMark(c.trend)} (was ${c.before})  ${c.class.padEnd(17)} ${c.reason}`,
+      );
+    out.push("");
+  }
+  return out.join("\n");
 }

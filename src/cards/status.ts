@@ -1,4 +1,5 @@
 import { type Progress, trendMark } from "../analysis/delta.js";
+import type { QueueCounts } from "../analysis/queue-summary.js";
 import { shortCause } from "../analysis/reasons.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
@@ -22,18 +23,25 @@ export interface StatusCardOptions {
 
 const signed = (n: number) => (n > 0 ? `+${num(n)}` : n < 0 ? `−${num(-n)}` : "±0");
 
+/** Deferred, active and hold always; maildrop and incoming only when they moved. */
+function queueChanges(q: QueueCounts): string {
+  return (["deferred", "active", "hold", "incoming", "maildrop"] as const)
+    .filter((n) => n === "deferred" || n === "active" || n === "hold" || q[n] !== 0)
+    .map((n) => `${n} ${signed(q[n])}`)
+    .join(", ");
+}
+
 /** One line: how the queue moved, how fast it drains, when it empties and when mail starts to bounce. */
 export function progressLine(p: Progress): string {
   const bits: string[] = [];
-  if (p.sinceLast) {
-    const q = p.sinceLast.queues;
+  if (p.sinceLast)
     bits.push(
-      `since last (${formatDuration(p.sinceLast.minutes * 60_000)} ago): total ${signed(p.sinceLast.messages)}, deferred ${signed(q.deferred)}, active ${signed(q.active)}, hold ${signed(q.hold)}`,
+      `since last (${formatDuration(p.sinceLast.minutes * 60_000)} ago): total ${signed(p.sinceLast.messages)}, ${queueChanges(p.sinceLast.queues)}`,
     );
-  } else bits.push("first snapshot of this relay");
+  else bits.push("first snapshot of this relay");
   if (p.sinceStart)
     bits.push(
-      `since the incident began (${formatDuration(p.sinceStart.minutes * 60_000)}): ${signed(p.sinceStart.messages)}`,
+      `since the incident began (${formatDuration(p.sinceStart.minutes * 60_000)} ago): total ${signed(p.sinceStart.messages)}, ${queueChanges(p.sinceStart.queues)}`,
     );
   if (p.drainPerMinute !== null)
     bits.push(

@@ -1,4 +1,11 @@
-import type { ApprovalRequest, ApprovalStatus, AuditEntry, StoredSnapshot, Watch } from "./store.js";
+import type {
+  ApprovalRequest,
+  ApprovalStatus,
+  AuditEntry,
+  StoredSnapshot,
+  Watch,
+  WatchUpdate,
+} from "./store.js";
 
 /** A database row as both drivers return it: column name → value. */
 export type Row = Record<string, unknown>;
@@ -33,6 +40,16 @@ export function toWatch(r: Row): Watch {
     status: r.status as Watch["status"],
     stopReason: (r.stop_reason as string | null) ?? null,
     version: r.version as number,
+  };
+}
+
+export function toWatchUpdate(r: Row): WatchUpdate {
+  return {
+    seq: r.seq as number,
+    dueMs: r.due_ms as number,
+    claimedAtMs: r.claimed_at_ms as number,
+    posted: Number(r.posted) === 1,
+    messageTs: (r.message_ts as string | null) ?? null,
   };
 }
 

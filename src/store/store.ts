@@ -51,6 +51,15 @@ export interface Watch {
   version: number;
 }
 
+/** One claimed update of a watch, as `claimUpdate` and `recordPosted` left it. */
+export interface WatchUpdate {
+  seq: number;
+  dueMs: number;
+  claimedAtMs: number;
+  posted: boolean;
+  messageTs: string | null;
+}
+
 export interface WatchRepo {
   create(w: Omit<Watch, "version" | "updates" | "drainedStreak" | "status" | "stopReason">): Promise<Watch>;
   get(id: string): Promise<Watch | undefined>;
@@ -74,6 +83,8 @@ export interface WatchRepo {
     staleAfterMs?: number,
   ): Promise<boolean>;
   recordPosted(watchId: string, seq: number, messageTs: string | null): Promise<void>;
+  /** The watch's claimed updates, oldest first: when each ran and whether it was posted. */
+  updateLog(watchId: string): Promise<WatchUpdate[]>;
 }
 
 export type ApprovalStatus =

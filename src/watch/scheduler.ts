@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { type DepthPoint, depthChart } from "../cards/chart.js";
-import { progressCard, type RelayProgress, watchHeaderCard } from "../cards/progress.js";
+import { progressCard, watchHeaderCard } from "../cards/progress.js";
 import type { Card } from "../cards/status.js";
 import type { Config, RelayConfig } from "../config.js";
 import type { Store, Watch } from "../store/store.js";
-import { recordSnapshots } from "./record.js";
+import { formatDuration } from "../util/duration.js";
+import { followRelays, recordSnapshots } from "./record.js";
 
 /** The slice of Slack the watches use. */
 export interface WatchSlack {
@@ -140,18 +141,26 @@ export class WatchScheduler {
   /** Stops the channel's watches (of one relay, or all); returns those stopped. */
   async stopWatches(o: { channelId: string; relay: string | null | "*"; userId: string }): Promise<Watch[]> {
     const stopped: Watch[] = [];
-    for (const w of await this.d.store.watches.active()) {
-      if (w.channelId !== o.channelId || (o.relay !== "*" && w.relay !== o.relay)) continue;
-      if (await this.end(w, "stopped", `stopped by <@${o.userId}>`)) stopped.push(w);
-      await this.d.store.audit.append({
-        atMs: this.d.nowMs(),
-        kind: "watch-stop",
-        actor: o.userId,
-        relay: w.relay,
-        ticket: null,
-        requestId: w.id,
-        detail: { channelId: w.channelId },
-      });
+    for (const found of await this.d.store.watches.active()) {
+      if (found.channelId !== o.channelId || (o.relay !== "*" && found.relay !== o.relay)) continue;
+      // An update may move the watch on between reading and stopping it: read again and retry.
+      let w: Watch | undefined = found;
+      for (let i = 0; i < 5 && w?.status === "active"; i++) {
+        if (await this.end(w, "stopped", `stopped by <@${o.userId}>`)) {
+          stopped.push(w);
+          await this.d.store.audit.append({
+            atMs: this.d.nowMs(),
+            kind: "watch-stop",
+            actor: o.userId,
+            relay: w.relay,
+            ticket: null,
+            requestId: w.id,
+            detail: { channelId: w.channelId, updates: w.updates },
+          });
+          break;
+        }
+        w = await this.d.store.watches.get(found.id);
+      }
     }
     return stopped;
   }
@@ -201,24 +210,40 @@ export class WatchScheduler {
     const now = this.d.nowMs();
     // A claim whose process died before posting is taken over once it is older than any run.
     const staleAfterMs = this.d.config.probes.listingTimeout + this.d.config.probes.timeout + 60_000;
-    if (!(await this.d.store.watches.claimUpdate(w.id, seq, w.nextDueMs, now, staleAfterMs))) return;
-    const snaps = await this.d.collect(this.relaysOf(w));
-    const progress = await recordSnapshots(this.d.store, snaps, now);
-    const relays: RelayProgress[] = [];
-    for (const s of snaps) {
-      const history = (await this.d.store.snapshots.since(s.relay, w.startedAtMs)).map((h) => h.snapshot);
-      const series: DepthPoint[] = history.map((h) => ({ atMs: Date.parse(h.takenAt), queues: h.queues }));
-      relays.push({
-        snapshot: s,
-        progress: progress.get(s.relay),
-        atStart: history[0] ? total(history[0]) : null,
-        atLast: history.length >= 2 ? total(history[history.length - 2] as RelaySnapshot) : null,
-        series,
-      });
+    if (!(await this.d.store.watches.claimUpdate(w.id, seq, w.nextDueMs, now, staleAfterMs))) {
+      // Posted by a process that stopped before moving the watch on: move it on, post nothing again.
+      const log = await this.d.store.watches.updateLog(w.id);
+      if (log.some((u) => u.seq === seq && u.posted))
+        await this.d.store.watches.update(w.id, w.version, {
+          updates: seq,
+          nextDueMs: nextDue(w, now),
+        });
+      return;
     }
+    const log = await this.d.store.watches.updateLog(w.id);
+    const lastUpdateAtMs = log.find((u) => u.seq === seq - 1)?.claimedAtMs ?? w.startedAtMs;
+    const snaps = await this.d.collect(this.relaysOf(w));
+    const relays = await followRelays(this.d.store, snaps, {
+      startedAtMs: w.startedAtMs,
+      lastUpdateAtMs,
+      nowMs: now,
+    });
     const thread = w.messageTs ?? undefined;
     const posted = await this.post(w.channelId, progressCard(w, seq, relays, now), thread);
     await this.d.store.watches.recordPosted(w.id, seq, posted ?? null);
+
+    const allOk = snaps.every((s) => s.ok);
+    const depth = snaps.reduce((n, s) => n + total(s), 0);
+    const drainedStreak = allOk && depth < this.d.config.watch.drainedBelow ? w.drainedStreak + 1 : 0;
+    const nextDueMs = nextDue(w, now);
+    // The watch moves on before the extras below: a crash during them costs a chart, not a repeat.
+    const updated = await this.d.store.watches.update(w.id, w.version, {
+      updates: seq,
+      nextDueMs,
+      drainedStreak,
+    });
+    // Stopped meanwhile (the header now says so): nothing more to add.
+    if (!updated) return;
     if (thread) {
       const points =
         relays.length === 1 ? (relays[0]?.series ?? []) : mergeSeries(relays.map((r) => r.series));
@@ -233,23 +258,11 @@ export class WatchScheduler {
           ),
         )
         .catch((e) => this.d.onError?.(e));
-      await this.pacer.run(w.channelId, () =>
-        this.d.slack.update(w.channelId, thread, watchHeaderCard(w, snaps, now)),
-      );
+      const state = { ...w, updates: seq, nextDueMs };
+      await this.pacer
+        .run(w.channelId, () => this.d.slack.update(w.channelId, thread, watchHeaderCard(state, snaps, now)))
+        .catch((e) => this.d.onError?.(e));
     }
-
-    const allOk = snaps.every((s) => s.ok);
-    const depth = snaps.reduce((n, s) => n + total(s), 0);
-    const drainedStreak = allOk && depth < this.d.config.watch.drainedBelow ? w.drainedStreak + 1 : 0;
-    // Keep the cadence; after a long outage, resume from now rather than burst.
-    let nextDueMs = w.nextDueMs + w.intervalMs;
-    if (nextDueMs <= now) nextDueMs = now + w.intervalMs;
-    const updated = await this.d.store.watches.update(w.id, w.version, {
-      updates: seq,
-      nextDueMs,
-      drainedStreak,
-    });
-    if (!updated) return;
     const fresh = (await this.d.store.watches.get(w.id)) as Watch;
     if (drainedStreak >= 2)
       await this.end(
@@ -262,10 +275,16 @@ export class WatchScheduler {
       await this.end(
         fresh,
         "expired",
-        `it ran for its maximum of ${Math.round(this.d.config.watch.maxDuration / 60_000)} minutes`,
+        `it ran for its maximum of ${formatDuration(this.d.config.watch.maxDuration)}`,
         snaps,
       );
   }
+}
+
+/** The next due time keeps the cadence; after a long outage it resumes from now rather than burst. */
+function nextDue(w: Pick<Watch, "nextDueMs" | "intervalMs">, nowMs: number): number {
+  const next = w.nextDueMs + w.intervalMs;
+  return next <= nowMs ? nowMs + w.intervalMs : next;
 }
 
 /** Several relays' series summed per queue at each relay's sample times (nearest earlier). */

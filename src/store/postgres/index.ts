@@ -1,6 +1,6 @@
 import pg from "pg";
 import type { RelaySnapshot } from "../../analysis/snapshot.js";
-import { type Row, toApproval, toAudit, toSnapshot, toWatch, WATCH_COLUMNS } from "../rows.js";
+import { type Row, toApproval, toAudit, toSnapshot, toWatch, toWatchUpdate, WATCH_COLUMNS } from "../rows.js";
 import type {
   ApprovalRepo,
   ApprovalRequest,
@@ -14,6 +14,7 @@ import type {
   StoredSnapshot,
   Watch,
   WatchRepo,
+  WatchUpdate,
 } from "../store.js";
 import { POSTGRES_SCHEMA, SCHEMA_LOCK_KEY } from "./schema.js";
 
@@ -120,6 +121,10 @@ class Watches implements WatchRepo {
       "UPDATE watch_updates SET posted = 1, message_ts = $1 WHERE watch_id = $2 AND seq = $3",
       [messageTs, watchId, seq],
     );
+  }
+  async updateLog(watchId: string): Promise<WatchUpdate[]> {
+    const r = await this.db.query("SELECT * FROM watch_updates WHERE watch_id = $1 ORDER BY seq", [watchId]);
+    return r.rows.map(toWatchUpdate);
   }
 }
 

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { RelaySnapshot } from "../../analysis/snapshot.js";
-import { type Row, toApproval, toAudit, toSnapshot, toWatch, WATCH_COLUMNS } from "../rows.js";
+import { type Row, toApproval, toAudit, toSnapshot, toWatch, toWatchUpdate, WATCH_COLUMNS } from "../rows.js";
 import type {
   ApprovalRepo,
   ApprovalRequest,
@@ -16,6 +16,7 @@ import type {
   StoredSnapshot,
   Watch,
   WatchRepo,
+  WatchUpdate,
 } from "../store.js";
 import { SQLITE_SCHEMA } from "./schema.js";
 
@@ -107,6 +108,11 @@ class Watches implements WatchRepo {
     this.db
       .prepare("UPDATE watch_updates SET posted = 1, message_ts = ? WHERE watch_id = ? AND seq = ?")
       .run(messageTs, watchId, seq);
+  }
+  async updateLog(watchId: string): Promise<WatchUpdate[]> {
+    return (
+      this.db.prepare("SELECT * FROM watch_updates WHERE watch_id = ? ORDER BY seq").all(watchId) as Row[]
+    ).map(toWatchUpdate);
   }
 }
 
