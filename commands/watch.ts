@@ -63,6 +63,13 @@ export const watch = defineSubcommand<WatchArgs>({
       return;
     }
     if (a.op === "start") {
+      const running = (await w.list()).find((x) => x.channelId === ctx.channelId && x.relay === a.relay);
+      if (running) {
+        await ctx.whisper(
+          `A watch of ${a.relay ?? "every relay"} already runs in this channel (started by <@${running.createdBy}>, every ${formatDuration(running.intervalMs)}, ${running.updates} update(s) so far); stop it first with \`/mailq watch stop${a.relay ? ` ${a.relay}` : ""}\` to start another.`,
+        );
+        return;
+      }
       await w.startWatch({
         relay: a.relay,
         channelId: ctx.channelId,
@@ -76,7 +83,7 @@ export const watch = defineSubcommand<WatchArgs>({
       await ctx.whisper(
         stopped.length
           ? `Stopped ${stopped.length} watch(es).`
-          : "No watch of that kind runs in this channel.",
+          : `No watch of ${a.relay === "*" ? "any relay" : a.relay} runs in this channel; \`/mailq watch list\` shows the running ones.`,
       );
       return;
     }

@@ -25,8 +25,9 @@ import { startExpirySweeper } from "./slack/approvals.js";
 import { createWatchScheduler } from "./slack/watches.js";
 import { startLeadership } from "./store/leader.js";
 import { openStore } from "./store/open.js";
-import { formatDuration, parseDuration } from "./util/duration.js";
+import { parseDuration } from "./util/duration.js";
 import { recordSnapshots } from "./watch/record.js";
+import { abortableSleep, watchInTerminal } from "./watch/terminal.js";
 
 const USAGE = `mailq-bot — see and safely recover a stuck Postfix queue
 
@@ -34,7 +35,8 @@ Usage:
   mailq-bot status [--relay NAME] [--config FILE] [--json] [--wait-full]
                                                              read-only snapshot of the queue(s); on a huge
                                                              queue a partial answer comes first
-  mailq-bot watch  [--relay NAME] [--every 15m] [--config FILE]  progress every interval until Ctrl-C
+  mailq-bot watch  [--relay NAME] [--every 15m] [--config FILE]  progress every interval until Ctrl-C,
+                                                             or until the queue drains (watch.drainedBelow)
   mailq-bot audit  --json [--config FILE]                     the audit trail as JSON lines, oldest first
   mailq-bot triage [--relay NAME] [--json] [--config FILE]    the first-ten-minutes checklist, read-only
   mailq-bot serve  [--config FILE]                           run the Slack app (/mailq)
@@ -86,7 +88,7 @@ async function status(
   }
 }
 
-/** Prints progress every interval until interrupted: the terminal's watch. */
+/** Prints progress every interval until interrupted, drained or out of time: the terminal's watch. */
 async function watchCli(
   config: Config,
   o: { relay?: string; everyMs: number },
@@ -97,25 +99,16 @@ async function watchCli(
   const pool = new RunnerPool(io.env, config.probes.compression);
   const store = await openStore(config, io.env);
   try {
-    for (let n = 0; !signal.aborted; n++) {
-      const snaps = await collectAll(relays, pool, collectOptions(config, io.nowMs));
-      const progress = await recordSnapshots(store, snaps, io.nowMs());
-      io.stdout(
-        `-- update ${n} at ${new Date(io.nowMs()).toISOString()} (every ${formatDuration(o.everyMs)}; Ctrl-C stops)\n`,
-      );
-      io.stdout(statusText(snaps, io.nowMs(), 5, progress));
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, o.everyMs);
-        signal.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(t);
-            resolve();
-          },
-          { once: true },
-        );
-      });
-    }
+    await watchInTerminal({
+      store,
+      collect: () => collectAll(relays, pool, collectOptions(config, io.nowMs)),
+      watch: config.watch,
+      everyMs: o.everyMs,
+      nowMs: io.nowMs,
+      sleep: abortableSleep,
+      signal,
+      write: io.stdout,
+    });
     return 0;
   } finally {
     await pool.closeAll();
