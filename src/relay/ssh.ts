@@ -152,21 +152,33 @@ export class SshRunner implements CommandRunner {
         const out = new CappedText(max);
         const errText = new CappedText(max);
         let timedOut = false;
+        let done = false;
         let code: number | null = null;
+        const finish = () => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          resolve({ code, stdout: out.toString(), stderr: errText.toString(), timedOut });
+        };
+        // The deadline is the caller's: answer when it passes, whether or not the far end closes.
         const timer = setTimeout(() => {
           timedOut = true;
-          channel.signal("KILL");
-          channel.close();
+          try {
+            channel.signal("KILL");
+            channel.close();
+          } catch {}
+          finish();
         }, opts.timeoutMs);
-        channel.on("data", (c: Buffer) => (opts.onStdout ? opts.onStdout(c) : out.push(c)));
+        channel.on("data", (c: Buffer) => {
+          if (done) return;
+          if (opts.onStdout) opts.onStdout(c);
+          else out.push(c);
+        });
         channel.stderr.on("data", (c: Buffer) => errText.push(c));
         channel.on("exit", (c: number | null) => {
           code = c;
         });
-        channel.on("close", () => {
-          clearTimeout(timer);
-          resolve({ code, stdout: out.toString(), stderr: errText.toString(), timedOut });
-        });
+        channel.on("close", finish);
         channel.end(opts.stdin ?? "");
       });
     });

@@ -264,3 +264,23 @@ describe("mailq-bot watch (terminal)", () => {
     expect(out).toMatch(/since last \(\d+s ago\): total ±0/);
   });
 });
+
+describe("the SSH runner's deadline", () => {
+  it("answers when the deadline passes, marked timed out, even if the command runs on", async () => {
+    const { SshRunner } = await import("../../src/relay/ssh.js");
+    const runner = await SshRunner.connect(
+      { kind: "ssh", sudo: false, ...relayEntry(relayA) } as never,
+      5000,
+    );
+    try {
+      const started = Date.now();
+      const r = await runner.run(["sh", "-c", "trap '' TERM HUP; sleep 30"], { timeoutMs: 700 });
+      expect(r.timedOut).toBe(true);
+      expect(Date.now() - started).toBeLessThan(2500);
+      // the connection is still good for the next command
+      expect((await runner.run(["echo", "ok"], { timeoutMs: 5000 })).stdout.trim()).toBe("ok");
+    } finally {
+      await runner.close();
+    }
+  });
+});
