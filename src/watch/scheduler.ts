@@ -4,6 +4,7 @@ import { type DepthPoint, depthChart } from "../cards/chart.js";
 import { progressCard, watchHeaderCard } from "../cards/progress.js";
 import type { Card } from "../cards/status.js";
 import type { Config, RelayConfig } from "../config.js";
+import { MailqError } from "../errors.js";
 import type { Store, Watch } from "../store/store.js";
 import { formatDuration } from "../util/duration.js";
 import { followRelays, recordSnapshots } from "./record.js";
@@ -53,6 +54,10 @@ class Pacer {
 }
 
 const total = (s: RelaySnapshot) => s.messages;
+
+/** Slack errors after which nothing can be posted in the channel until someone acts. */
+const NOT_POSTABLE = new Set(["not_in_channel", "channel_not_found", "is_archived"]);
+const slackErrorCode = (e: unknown) => (e as { data?: { error?: string } } | undefined)?.data?.error;
 
 /**
  * Watches live in the store: when each is due, how many updates went out, whether it ended.
@@ -124,7 +129,18 @@ export class WatchScheduler {
       stopReason: null,
       version: 0,
     };
-    const ts = await this.post(o.channelId, watchHeaderCard(draft, snaps, now));
+    let ts: string | undefined;
+    try {
+      ts = await this.post(o.channelId, watchHeaderCard(draft, snaps, now));
+    } catch (e) {
+      const code = slackErrorCode(e);
+      if (code === undefined || !NOT_POSTABLE.has(code)) throw e;
+      throw new MailqError(
+        "SLACK_API",
+        `The bot cannot post in <#${o.channelId}> (${code}), so a watch there could not post its updates; no watch was started`,
+        { hint: "Invite the bot to the channel (/invite @mailq-bot) and start the watch again" },
+      );
+    }
     const w = await this.d.store.watches.create({ ...draft, messageTs: ts ?? null });
     await this.d.store.audit.append({
       atMs: now,
@@ -188,10 +204,11 @@ export class WatchScheduler {
     status: Watch["status"],
     reason: string,
     last?: RelaySnapshot[],
+    o: { quiet?: boolean } = {},
   ): Promise<boolean> {
     const ok = await this.d.store.watches.update(w.id, w.version, { status, stopReason: reason });
     if (!ok) return false;
-    if (w.messageTs) {
+    if (w.messageTs && !o.quiet) {
       const snaps = last ?? [];
       await this.pacer.run(w.channelId, () =>
         this.d.slack.update(
@@ -229,7 +246,26 @@ export class WatchScheduler {
       nowMs: now,
     });
     const thread = w.messageTs ?? undefined;
-    const posted = await this.post(w.channelId, progressCard(w, seq, relays, now), thread);
+    let posted: string | undefined;
+    try {
+      posted = await this.post(w.channelId, progressCard(w, seq, relays, now), thread);
+    } catch (e) {
+      const code = slackErrorCode(e);
+      if (code === undefined || !NOT_POSTABLE.has(code)) throw e;
+      // Removed from the channel, or it was archived: no update can ever go out there.
+      const reason = `the bot can no longer post in the channel (${code})`;
+      if (await this.end(w, "stopped", reason, undefined, { quiet: true }))
+        await this.d.store.audit.append({
+          atMs: now,
+          kind: "watch-stop",
+          actor: "mailq-bot",
+          relay: w.relay,
+          ticket: null,
+          requestId: w.id,
+          detail: { channelId: w.channelId, updates: w.updates, reason },
+        });
+      return;
+    }
     await this.d.store.watches.recordPosted(w.id, seq, posted ?? null);
 
     const allOk = snaps.every((s) => s.ok);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { describeError } from "../../src/errors.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store, WatchRepo } from "../../src/store/store.js";
 import { recordSnapshots } from "../../src/watch/record.js";
@@ -204,5 +205,87 @@ describe("the watch's first message", () => {
     const last = slack.log.filter((p) => p.kind === "update").at(-1);
     expect(last?.text).toMatch(/^Watch ended relay-a: relay-a: 4 deferred/);
     expect(last?.blocks).toContain("ended after 2 update(s): the queue stayed under 10 for two updates");
+  });
+});
+
+/** Slack's WebClient rejects with `data.error` set to Slack's error code. */
+const slackError = (code: string) =>
+  Object.assign(new Error(`An API error occurred: ${code}`), { data: { ok: false, error: code } });
+
+describe("a channel the bot cannot post in", () => {
+  it.each(["not_in_channel", "channel_not_found", "is_archived"])(
+    "%s: the start is refused with what to do, and no watch is left behind",
+    async (code) => {
+      const c = clock();
+      const store = openSqliteStore(":memory:");
+      const slack = recordingSlack(c);
+      slack.post = async () => {
+        throw slackError(code);
+      };
+      const s = scheduler(store, c, slack, () => ({ deferred: 800 }));
+      const err = await start(s).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(describeError(err)).toBe(
+        `The bot cannot post in <#C1> (${code}), so a watch there could not post its updates; no watch was started. Invite the bot to the channel (/invite @mailq-bot) and start the watch again`,
+      );
+      expect(await store.watches.active()).toEqual([]);
+    },
+  );
+
+  it("the bot removed during a watch: it ends, says why in the store and the audit, and tries no more", async () => {
+    const c = clock();
+    const store = openSqliteStore(":memory:");
+    const slack = recordingSlack(c);
+    const s = scheduler(store, c, slack, () => ({ deferred: 800 }));
+    const w = await start(s);
+    let attempts = 0;
+    slack.post = async () => {
+      attempts++;
+      throw slackError("not_in_channel");
+    };
+    const errors: unknown[] = [];
+    for (const m of [15, 30]) {
+      c.set(T0 + m * MIN);
+      await s.tick().catch((e) => errors.push(e));
+    }
+    expect(errors).toEqual([]);
+    expect(attempts).toBe(1);
+    expect(await store.watches.get(w.id)).toMatchObject({
+      status: "stopped",
+      stopReason: "the bot can no longer post in the channel (not_in_channel)",
+    });
+    const audit = (await store.audit.list({ limit: 5 })).find((e) => e.kind === "watch-stop");
+    expect(audit).toMatchObject({ actor: "mailq-bot", requestId: w.id });
+  });
+
+  it("another Slack error is not taken for a lost channel: the watch stays and the update is retried", async () => {
+    const c = clock();
+    const store = openSqliteStore(":memory:");
+    const slack = recordingSlack(c);
+    const errors: unknown[] = [];
+    const s = new WatchScheduler({
+      store,
+      config,
+      collect: async () => [snapOf("relay-a", c.now(), { deferred: 800 })],
+      slack,
+      nowMs: c.now,
+      sleep: c.sleep,
+      onError: (e) => errors.push(e),
+    });
+    const w = await start(s);
+    const post = slack.post;
+    slack.post = async () => {
+      throw slackError("internal_error");
+    };
+    c.set(T0 + 15 * MIN);
+    await s.tick();
+    expect(errors.map((e) => (e as Error).message)).toEqual(["An API error occurred: internal_error"]);
+    expect((await store.watches.get(w.id))?.status).toBe("active");
+    // the claim goes stale after the longest probe run; then update 1 goes out, once
+    slack.post = post;
+    c.set(T0 + 15 * MIN + config.probes.listingTimeout + config.probes.timeout + 60_000);
+    await s.tick();
+    await s.tick();
+    expect(progressUpdates(slack.log).map((u) => u.text.split(":")[0])).toEqual(["Progress update 1"]);
   });
 });
