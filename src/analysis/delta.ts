@@ -52,8 +52,11 @@ function trend(now: number, before: number | undefined): Trend {
 }
 
 /**
- * The first snapshot of the current incident: walking back from the newest, the earliest of
- * the unbroken run of snapshots with mail in the queue. `history` is oldest first.
+ * The first snapshot of the current incident. An incident is the latest unbroken run of stored
+ * snapshots of a relay with mail in its queue: walking back from the newest, the earliest one
+ * before a snapshot with an empty queue (or the oldest kept, 7 days back). Only complete,
+ * answered snapshots are stored, so a relay that failed to answer neither starts nor ends one.
+ * A watch also shows the depth at its own start, which may be later. `history` is oldest first.
  */
 export function incidentStart(history: RelaySnapshot[]): RelaySnapshot | undefined {
   let start: RelaySnapshot | undefined;
