@@ -118,6 +118,8 @@ export class SshRunner implements CommandRunner {
     } finally {
       clearTimeout(deadline);
     }
+    // A reset after connecting must not crash the bot: the pool sees the connection gone and reconnects.
+    runner.ssh.connection?.on("error", () => {});
     return runner;
   }
 
