@@ -128,7 +128,9 @@ function relayBlocks(s: RelaySnapshot, o: Required<StatusCardOptions>): Block[] 
   }
   const ctx = [healthLine(s)];
   if (!s.listing.complete)
-    ctx.push(`⏳ partial: ${num(s.listing.entriesRead)} messages listed before the deadline`);
+    ctx.push(
+      `⏳ partial: ${num(s.listing.entriesRead)} messages listed so far; counts from the queue directories`,
+    );
   if (s.probeErrors.length)
     ctx.push(`probe problems: ${s.probeErrors.map((e) => truncate(e.message, 200)).join("; ")}`);
   blocks.push({ type: "context", elements: ctx.filter(Boolean).map((t) => mrkdwn(esc(t))) });

@@ -157,13 +157,6 @@ export async function collectRelayProgressive(
 
   const settings = await postconf;
   const qdir = settings?.queueDirectory;
-  const files = qdir
-    ? Promise.all(
-        QUEUE_NAMES.map((q) =>
-          soft(probes.queueFiles(ctx, qdir, q), `find ${q}`).then((n) => [q, n ?? null] as const),
-        ),
-      )
-    : Promise.resolve(undefined);
   const dfB = qdir ? soft(probes.dfBytes(ctx, qdir), "df -P") : undefined;
   const dfI = qdir ? soft(probes.dfInodes(ctx, qdir), "df -i") : undefined;
   const pidFile = qdir ? soft(probes.masterPid(ctx, qdir), "master.pid") : undefined;
@@ -171,48 +164,69 @@ export async function collectRelayProgressive(
     ? soft(probes.maillog(ctx, settings.maillogFile, opts.logLines), "mail log")
     : undefined;
 
-  const [st, pss, la, vm, fc, db, di, lg, pf] = await Promise.all([
-    status,
-    ps,
-    loadavg,
-    vmstat,
-    files,
-    dfB,
-    dfI,
-    log,
-    pidFile,
-  ]);
-  const statusParsed = st ? parsePostfixStatus(st.stderr + st.stdout, st.code ?? 1) : undefined;
-  const queueFiles = fc ? (Object.fromEntries(fc) as Record<QueueName, number | null>) : null;
-  const load = la ? parseLoadavg(la.stdout) : undefined;
-  const others: Partial<SnapshotParts> = {
-    queueFiles,
-    disk: qdir
-      ? diskReport(
-          qdir,
-          db ? (parseDfP(db.stdout, 1024) ?? null) : null,
-          di ? (parseDfP(di.stdout, 1) ?? null) : null,
-          opts.thresholds,
-        )
-      : null,
-    service: pss
-      ? serviceHealth(statusParsed, parsePs(pss.stdout), pf ? parsePidFile(pf.stdout) : undefined)
-      : null,
-    load: load ? { ...load, iowaitPercent: vm ? (parseVmstatIowait(vm.stdout) ?? null) : null } : null,
-    log: lg ? lg.summary(top) : null,
-    postfix: settings
-      ? {
-          version: settings.mailVersion,
-          maximalQueueLifetimeS: settings.maximalQueueLifetimeS ?? null,
-          concurrency: settings.concurrency,
-        }
-      : null,
+  // Counting the queue directories walks every queue file, competing with showq for the
+  // disk and CPU; it runs only when the listing cannot answer alone (partial, timed out or failed).
+  type Files = Record<QueueName, number | null> | null;
+  let counting: Promise<Files> | undefined;
+  const countFiles = (): Promise<Files> => {
+    if (!qdir) return Promise.resolve(null);
+    counting ??= (async () => {
+      const countCtx: ProbeContext = { ...ctx, deadlineMs: opts.nowMs() + opts.timeoutMs };
+      const fc = await Promise.all(
+        QUEUE_NAMES.map((q) =>
+          soft(probes.queueFiles(countCtx, qdir, q), `find ${q}`).then((n) => [q, n ?? null] as const),
+        ),
+      );
+      return Object.fromEntries(fc) as Record<QueueName, number | null>;
+    })();
+    return counting;
   };
 
-  const assemble = (l: { complete: boolean; error: string | undefined }): RelaySnapshot => {
+  const rest = (async (): Promise<Omit<Partial<SnapshotParts>, "queueFiles">> => {
+    const [st, pss, la, vm, db, di, lg, pf] = await Promise.all([
+      status,
+      ps,
+      loadavg,
+      vmstat,
+      dfB,
+      dfI,
+      log,
+      pidFile,
+    ]);
+    const statusParsed = st ? parsePostfixStatus(st.stderr + st.stdout, st.code ?? 1) : undefined;
+    const load = la ? parseLoadavg(la.stdout) : undefined;
+    return {
+      disk: qdir
+        ? diskReport(
+            qdir,
+            db ? (parseDfP(db.stdout, 1024) ?? null) : null,
+            di ? (parseDfP(di.stdout, 1) ?? null) : null,
+            opts.thresholds,
+          )
+        : null,
+      service: pss
+        ? serviceHealth(statusParsed, parsePs(pss.stdout), pf ? parsePidFile(pf.stdout) : undefined)
+        : null,
+      load: load ? { ...load, iowaitPercent: vm ? (parseVmstatIowait(vm.stdout) ?? null) : null } : null,
+      log: lg ? lg.summary(top) : null,
+      postfix: settings
+        ? {
+            version: settings.mailVersion,
+            maximalQueueLifetimeS: settings.maximalQueueLifetimeS ?? null,
+            concurrency: settings.concurrency,
+          }
+        : null,
+    };
+  })();
+
+  /** `partial`: the early answer, while the listing still runs. */
+  type Listing = { complete: boolean; error: string | undefined; partial?: boolean };
+  const assemble = async (l: Listing): Promise<RelaySnapshot> => {
+    const queueFiles = l.complete ? null : await countFiles();
+    const others = await rest;
     const probeErrors = [...errors];
     if (l.error !== undefined) probeErrors.push({ probe: "postqueue -j", message: l.error });
-    else if (!l.complete)
+    else if (!l.complete && !l.partial)
       probeErrors.push({
         probe: "postqueue -j",
         message:
@@ -221,6 +235,7 @@ export async function collectRelayProgressive(
     return buildSnapshot({
       ...base,
       ...others,
+      queueFiles,
       ...(l.error !== undefined
         ? {
             fatal: `the queue listing failed: ${l.error}. Check that Postfix is installed and the bot's user may run postqueue`,
@@ -232,19 +247,19 @@ export async function collectRelayProgressive(
     });
   };
 
-  if (!listingDone && opts.firstAnswerMs === undefined) {
+  if (opts.firstAnswerMs === undefined) {
     // No early answer asked for (status --wait-full): the first answer is the full one.
-    return { first: assemble(await listing), full: null };
+    return { first: await assemble(await listing), full: null };
   }
-  const firstAt = started + (opts.firstAnswerMs ?? Number.POSITIVE_INFINITY);
-  const waitMs = firstAt - opts.nowMs();
-  if (!listingDone && Number.isFinite(waitMs)) {
+  const waitMs = started + opts.firstAnswerMs - opts.nowMs();
+  if (!listingDone) {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([listing, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, waitMs))))]);
     clearTimeout(timer);
   }
-  if (listingDone) return { first: assemble(await listing), full: null };
-  return { first: assemble({ complete: false, error: undefined }), full: listing.then(assemble) };
+  if (listingDone) return { first: await assemble(await listing), full: null };
+  const first = await assemble({ complete: false, error: undefined, partial: true });
+  return { first, full: listing.then(assemble) };
 }
 
 /** The whole snapshot, waiting for the full listing (bounded by its deadline). */

@@ -48,8 +48,10 @@ beforeAll(async () => {
 });
 
 describe("the relay-side gate and sudoers (deploy/relay)", () => {
-  it("let the whole probe catalogue through: status works with nothing more", async () => {
+  /** `mailq-bot status --json` as the gate user; `firstAnswerAfter: "0s"` forces the partial answer that counts the queue directories. */
+  async function gatedStatus(args: string[], probes: Record<string, string> = {}) {
     const cfg = {
+      probes,
       relays: [
         {
           name: "gated",
@@ -68,7 +70,7 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     writeFileSync(join(dir, "mailq.yaml"), stringify(cfg));
     let out = "";
     const code = await main({
-      argv: ["status", "--json", "--config", join(dir, "mailq.yaml")],
+      argv: ["status", "--json", ...args, "--config", join(dir, "mailq.yaml")],
       env: process.env,
       cwd: dir,
       stdout: (s) => {
@@ -78,12 +80,23 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
       nowMs: Date.now,
     });
     expect(code).toBe(0);
-    const snap = JSON.parse(out).relays[0];
+    return JSON.parse(out).relays[0];
+  }
+
+  it("let the whole probe catalogue through: status works with nothing more", async () => {
+    const snap = await gatedStatus(["--wait-full"]);
     expect(snap.probeErrors).toEqual([]);
+    expect(snap.listing.complete).toBe(true);
     expect(snap.queues.hold).toBe(10);
-    expect(snap.queueFiles.deferred).toBe(snap.queues.deferred);
+    expect(snap.messages).toBe((await postqueueJson(relay)).length);
     expect(snap.service).toMatchObject({ masterRunning: true, qmgrRunning: true });
     expect(snap.log.deferrals).toBeGreaterThan(0);
+
+    const partial = await gatedStatus([], { firstAnswerAfter: "0s" });
+    expect(partial.probeErrors).toEqual([]);
+    expect(partial.listing.complete).toBe(false);
+    expect(partial.queueFiles.hold).toBe(10);
+    expect(partial.messages).toBe(snap.messages);
     expect(gateLog()).not.toContain("REFUSED");
   });
 

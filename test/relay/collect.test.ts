@@ -6,17 +6,36 @@ import type { CommandRunner, RunOptions } from "../../src/relay/runner.js";
 const LINE = (id: string) =>
   `{"queue_name": "deferred", "queue_id": "${id}", "arrival_time": 1700000000, "message_size": 900, "sender": "a@b.example", "recipients": [{"address": "u@refused.example", "delay_reason": "connect to x[1.2.3.4]:25: Connection refused"}]}\n`;
 
-/** Every probe answers at once except `postqueue -j`, which streams one line, then ends after `listingMs`. */
-function fakePool(listingMs: number): RunnerPool {
+/**
+ * Every probe answers at once except `postqueue -j`, which streams one line, then ends after
+ * `listingMs` (or fails). `find` prints one byte per file, as the real probe asks. `ran` records each command.
+ */
+function fakePool(listingMs: number, ran: string[] = [], listingCode = 0): RunnerPool {
   const runner: CommandRunner = {
     relay: "r",
     async run(argv: readonly string[], opts: RunOptions) {
       const cmd = argv.find((a) => !a.startsWith("PATH=") && a !== "env" && a !== "sudo" && a !== "-n");
+      ran.push(cmd ?? "");
+      if (cmd === "find") {
+        const dir = argv.find((a) => a.startsWith("/q/")) ?? "";
+        const files = dir.endsWith("/deferred") ? 7 : dir.endsWith("/hold") ? 2 : 0;
+        opts.onStdout?.(Buffer.from(".".repeat(files)));
+        return { code: 0, stdout: "", stderr: "", timedOut: false };
+      }
       if (cmd === "postqueue") {
         opts.onStdout?.(Buffer.from(LINE("ABCDE12345")));
-        await new Promise((r) => setTimeout(r, listingMs));
+        // Like the real runners: the caller's deadline ends the command.
+        await new Promise((r) => setTimeout(r, Math.min(listingMs, opts.timeoutMs)));
+        if (listingMs > opts.timeoutMs) return { code: null, stdout: "", stderr: "", timedOut: true };
         opts.onStdout?.(Buffer.from(LINE("ABCDE12346")));
-        return { code: 0, stdout: "", stderr: "", timedOut: false };
+        return listingCode === 0
+          ? { code: 0, stdout: "", stderr: "", timedOut: false }
+          : {
+              code: listingCode,
+              stdout: "",
+              stderr: "postqueue: fatal: Connection refused",
+              timedOut: false,
+            };
       }
       if (cmd === "postconf")
         return {
@@ -41,18 +60,59 @@ const opts = {
 };
 
 describe("collectRelayProgressive", () => {
-  it("without firstAnswerMs (status --wait-full) waits for the whole listing: one complete answer", async () => {
-    const p = await collectRelayProgressive(relay, fakePool(150), opts);
+  it("without firstAnswerMs (status --wait-full) waits for the whole listing: one complete answer, no directory walk", async () => {
+    const ran: string[] = [];
+    const p = await collectRelayProgressive(relay, fakePool(150, ran), opts);
     expect(p.full).toBeNull();
     expect(p.first.listing).toEqual({ complete: true, entriesRead: 2, parseErrors: 0 });
     expect(p.first.probeErrors).toEqual([]);
+    expect(p.first.queueFiles).toBeNull();
+    expect(ran).not.toContain("find");
   });
 
-  it("with firstAnswerMs answers early with the part read so far, marked partial, and the full one later", async () => {
-    const p = await collectRelayProgressive(relay, fakePool(300), { ...opts, firstAnswerMs: 50 });
+  it("a listing done before the first-answer point needs no directory walk either", async () => {
+    const ran: string[] = [];
+    const p = await collectRelayProgressive(relay, fakePool(20, ran), { ...opts, firstAnswerMs: 2000 });
+    expect(p.full).toBeNull();
+    expect(p.first.listing.complete).toBe(true);
+    expect(ran).not.toContain("find");
+  });
+
+  it("with firstAnswerMs answers early with the directory counts and the part read so far, marked partial, and the full one later", async () => {
+    const ran: string[] = [];
+    const p = await collectRelayProgressive(relay, fakePool(300, ran), { ...opts, firstAnswerMs: 50 });
     expect(p.first.listing).toEqual({ complete: false, entriesRead: 1, parseErrors: 0 });
+    expect(p.first.queueFiles).toEqual({ maildrop: 0, incoming: 0, active: 0, deferred: 7, hold: 2 });
+    expect(p.first.queues.deferred).toBe(7);
+    expect(p.first.messages).toBe(9);
+    expect(p.first.probeErrors).toEqual([]);
+    expect(ran.filter((c) => c === "find")).toHaveLength(5);
     expect(p.full).not.toBeNull();
     const full = await p.full;
     expect(full?.listing).toEqual({ complete: true, entriesRead: 2, parseErrors: 0 });
+    expect(full?.queues.deferred).toBe(2);
+    expect(full?.queueFiles).toBeNull();
+  });
+
+  it("a listing cut by its deadline falls back to the directory counts and says so", async () => {
+    const ran: string[] = [];
+    const p = await collectRelayProgressive(relay, fakePool(1000, ran), {
+      ...opts,
+      timeoutMs: 200,
+      listingTimeoutMs: 200,
+    });
+    expect(p.first.listing.complete).toBe(false);
+    expect(p.first.queues).toMatchObject({ deferred: 7, hold: 2 });
+    expect(p.first.probeErrors.map((e) => e.message)).toContain(
+      "postqueue -j did not finish before the listing deadline; counts are from the queue directories",
+    );
+  });
+
+  it("a failed listing is fatal, named, and still counts the directories", async () => {
+    const ran: string[] = [];
+    const p = await collectRelayProgressive(relay, fakePool(0, ran, 69), opts);
+    expect(p.first.ok).toBe(false);
+    expect(p.first.error).toMatch(/the queue listing failed: .*Connection refused/);
+    expect(p.first.queueFiles).toMatchObject({ deferred: 7, hold: 2 });
   });
 });
