@@ -2,8 +2,6 @@ import { z } from "zod";
 import type { Config } from "../config.js";
 import { formatIssues } from "../config.js";
 import { MailqError } from "../errors.js";
-import { openPostgresStore } from "./postgres/index.js";
-import { openSqliteStore } from "./sqlite/index.js";
 import type { Store } from "./store.js";
 
 const POSTGRES_URL = "a postgres://user:password@host:port/database URL";
@@ -28,5 +26,7 @@ export function parseStoreEnv(env: NodeJS.ProcessEnv): { databaseUrl?: string } 
 /** PostgreSQL (shared by every replica) when MAILQ_DATABASE_URL is set, else SQLite at store.path. */
 export async function openStore(config: Config, env: NodeJS.ProcessEnv): Promise<Store> {
   const { databaseUrl } = parseStoreEnv(env);
-  return databaseUrl ? openPostgresStore(databaseUrl) : openSqliteStore(config.store.path);
+  // Each driver loads only when chosen.
+  if (databaseUrl) return (await import("./postgres/index.js")).openPostgresStore(databaseUrl);
+  return (await import("./sqlite/index.js")).openSqliteStore(config.store.path);
 }

@@ -1,0 +1,97 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { subcommands } from "../commands/index.js";
+import type { CliIo } from "./cli.js";
+import { type Config, parseSlackEnv } from "./config.js";
+import { describeError } from "./errors.js";
+import { createLogger, parseLevel } from "./log/logger.js";
+import { observabilityRoutes, parseMetricsEnv, startObservabilityServer, VERSION } from "./metrics/http.js";
+import { MeteredRunnerPool, mailqMetrics, registerRelays } from "./metrics/mailq.js";
+import { createSlackApp } from "./slack/app.js";
+import { startExpirySweeper } from "./slack/approvals.js";
+import { createWatchScheduler } from "./slack/watches.js";
+import { startLeadership } from "./store/leader.js";
+import { openStore } from "./store/open.js";
+
+/** `mailq-bot serve`: the Slack app, the watch scheduler under a lease, approvals' expiry, /metrics. */
+export async function serve(config: Config, io: CliIo): Promise<number> {
+  const startedAtMs = io.nowMs();
+  const env = parseSlackEnv(io.env);
+  const metricsEnv = env.SLACK_APP_TOKEN ? parseMetricsEnv(io.env) : undefined;
+  const logger = createLogger({
+    level: parseLevel(io.env.LOG_LEVEL),
+    write: io.stderr,
+    nowMs: io.nowMs,
+    fields: { service: "mailq-bot", pid: process.pid },
+  });
+  const pool = new MeteredRunnerPool(mailqMetrics, io.env, config.probes.compression);
+  registerRelays(mailqMetrics, config);
+  const store = await openStore(config, io.env);
+  // One replica runs the watch schedules; another takes over within the lease's TTL.
+  const leadership = startLeadership({
+    leases: store.leases,
+    name: "watch-scheduler",
+    holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    ttlMs: 30_000,
+    onError: (e) => logger.log("warn", "watch lease", { error: describeError(e) }),
+  });
+  const watches = createWatchScheduler({
+    config,
+    env,
+    store,
+    pool,
+    nowMs: io.nowMs,
+    isLeader: () => leadership.isLeader(),
+    onError: (e) => logger.log("error", "watch update failed", { error: describeError(e) }),
+  });
+  const app = createSlackApp({
+    config,
+    env,
+    pool,
+    store,
+    nowMs: io.nowMs,
+    subcommands,
+    logger,
+    startedAtMs,
+    watches,
+  });
+  await app.start(env.PORT);
+  watches.start();
+  // Pending approval requests past their expiry lose their buttons, pressed or not.
+  const expiry = startExpirySweeper(
+    { config, pool, store, nowMs: io.nowMs, client: app.client as never },
+    { onError: (e) => logger.log("warn", "approval expiry sweep failed", { error: describeError(e) }) },
+  );
+  // Socket Mode has no HTTP server: /metrics and /healthz get their own port.
+  const observability = metricsEnv
+    ? await startObservabilityServer(
+        observabilityRoutes({ store, metrics: mailqMetrics, logger, startedAtMs, nowMs: io.nowMs }),
+        { port: metricsEnv.METRICS_PORT, host: metricsEnv.METRICS_HOST },
+      )
+    : undefined;
+  logger.log("info", "mailq-bot started", {
+    transport: env.SLACK_APP_TOKEN ? "socket-mode" : "http",
+    port: env.SLACK_APP_TOKEN ? undefined : env.PORT,
+    metrics: observability
+      ? `http://${metricsEnv?.METRICS_HOST}:${observability.port}/metrics`
+      : `http://:${env.PORT}/metrics`,
+    store: store.kind,
+    relays: config.relays.map((r) => r.name),
+    config: config.source,
+    version: VERSION,
+  });
+  const stop = async () => {
+    logger.log("info", "mailq-bot stopping");
+    expiry.stop();
+    await watches.stop();
+    await leadership.stop();
+    await app.stop().catch(() => {});
+    await observability?.close();
+    await pool.closeAll();
+    await store.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return new Promise(() => {});
+}
