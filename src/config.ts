@@ -78,6 +78,16 @@ const settingsShape = {
       interval: durationSchema.prefault("15m"),
       drainedBelow: z.number().int().min(0).default(10),
       maxDuration: durationSchema.prefault("24h"),
+      /**
+       * With several replicas, one holds the scheduler lease; when it dies another takes over
+       * after at most this. Kept under the 1-minute minimum interval so no update is skipped.
+       */
+      leaseTtl: durationSchema
+        .refine(
+          (ms) => ms >= 1000 && ms <= 50_000,
+          "between 1s and 50s (under the 1m minimum watch interval)",
+        )
+        .prefault("30s"),
     })
     .strict()
     .prefault({}),

@@ -32,7 +32,9 @@ export async function serve(config: Config, io: CliIo): Promise<number> {
     leases: store.leases,
     name: "watch-scheduler",
     holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-    ttlMs: 30_000,
+    ttlMs: config.watch.leaseTtl,
+    onChange: (leading) =>
+      logger.log("info", leading ? "watch scheduler lease taken" : "watch scheduler lease lost"),
     onError: (e) => logger.log("warn", "watch lease", { error: describeError(e) }),
   });
   const watches = createWatchScheduler({

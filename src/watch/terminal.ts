@@ -11,7 +11,7 @@ export interface TerminalWatchDeps {
   store: Store;
   /** Runs the read-only probes of the watched relays. */
   collect: () => Promise<RelaySnapshot[]>;
-  watch: Config["watch"];
+  watch: Pick<Config["watch"], "drainedBelow" | "maxDuration">;
   everyMs: number;
   nowMs: () => number;
   /** Resolves after `ms`, or at once when `signal` aborts. */

@@ -1,0 +1,185 @@
+/**
+ * Two real `mailq-bot serve` processes (the CLI, as deployed) on one PostgreSQL database and one
+ * loopback Slack: one of them runs the watch schedules; each update is posted once; when that
+ * one is killed with SIGKILL (no clean release) the other takes over within one interval.
+ * Each replica has its own bot token, so every Web API call says which process made it.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { stringify } from "yaml";
+import { openPostgresStore } from "../../src/store/postgres/index.js";
+import "../db/types.js";
+import { type FakeSlack, type SlackCall, startFakeSlack } from "../helpers/slack.js";
+
+const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
+const INTERVAL_MS = 8000;
+/** The scheduler's own tick (src/watch/scheduler.ts): an update may go out this long after it is due. */
+const TICK_MS = 5000;
+
+interface LogLine {
+  msg: string;
+  level: string;
+  [k: string]: unknown;
+}
+interface Replica {
+  name: string;
+  token: string;
+  proc: ChildProcess;
+  log: LogLine[];
+}
+
+let slack: FakeSlack;
+let dbUrl: string;
+let dir: string;
+const replicas: Replica[] = [];
+
+/** A database of its own: these processes schedule every active watch they find. */
+beforeAll(async () => {
+  slack = await startFakeSlack();
+  const base = inject("postgresUrl");
+  const name = `mailq_serve_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: base.replace(/\/[^/]+$/, "/postgres") });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  dbUrl = base.replace(/\/[^/]+$/, `/${name}`);
+  dir = mkdtempSync(join(tmpdir(), "mailq-serve-"));
+  writeFileSync(
+    join(dir, "mailq.yaml"),
+    stringify({
+      // A relay on a closed loopback port: each update reports it unreachable, and nothing leaves the machine.
+      relays: [
+        {
+          name: "relay-down",
+          host: "127.0.0.1",
+          port: 1,
+          username: "mailq",
+          privateKeyPath: join(dir, "no-key"),
+          hostKeyFingerprint: `SHA256:${"A".repeat(43)}`,
+        },
+      ],
+      watch: { leaseTtl: "2s" },
+      store: { path: join(dir, "unused.sqlite") },
+      archive: { path: join(dir, "archive") },
+    }),
+  );
+});
+
+afterAll(async () => {
+  for (const r of replicas)
+    if (r.proc.exitCode === null && r.proc.signalCode === null) r.proc.kill("SIGKILL");
+  await slack?.close();
+});
+
+function serve(name: string): Replica {
+  const token = `xoxb-replica-${name}`;
+  const proc = spawn(
+    process.execPath,
+    ["--import", "tsx", CLI, "serve", "--config", join(dir, "mailq.yaml")],
+    {
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: dir,
+        MAILQ_DATABASE_URL: dbUrl,
+        SLACK_BOT_TOKEN: token,
+        SLACK_SIGNING_SECRET: "replica-signing-secret-0123456789",
+        SLACK_API_URL: slack.apiUrl,
+        PORT: "0",
+        LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  const r: Replica = { name, token, proc, log: [] };
+  createInterface({ input: proc.stderr as NodeJS.ReadableStream }).on("line", (l) => {
+    try {
+      r.log.push(JSON.parse(l));
+    } catch {
+      r.log.push({ msg: l, level: "raw" });
+    }
+  });
+  replicas.push(r);
+  return r;
+}
+
+async function until<T>(f: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${what}; logs: ${JSON.stringify(replicas.map((r) => [r.name, r.log.map((l) => l.msg)]))}`,
+      );
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const leading = (r: Replica) =>
+  r.log.filter((l) => /^watch scheduler lease (taken|lost)$/.test(l.msg)).at(-1)?.msg ===
+  "watch scheduler lease taken";
+const byToken = (c: SlackCall) => replicas.find((r) => c.headers.authorization === `Bearer ${r.token}`)?.name;
+
+describe("two mailq-bot serve processes on one PostgreSQL database", () => {
+  it("post each watch update once; after a SIGKILL of the scheduling one, the other posts the next update on time", async () => {
+    const [a, b] = [serve("a"), serve("b")];
+    await until(() => a.log.some((l) => l.msg === "mailq-bot started"), 30_000, "replica a to start");
+    await until(() => b.log.some((l) => l.msg === "mailq-bot started"), 30_000, "replica b to start");
+    expect(a.log.find((l) => l.msg === "mailq-bot started")).toMatchObject({ store: "postgres" });
+    const leader = await until(() => [a, b].find(leading), 10_000, "a leader");
+    const survivor = leader === a ? b : a;
+    expect(leading(survivor)).toBe(false);
+
+    // The watch as `/mailq watch` leaves it (the command's minimum is 1m; 8 s keeps the test short).
+    const store = await openPostgresStore(dbUrl, { max: 1 });
+    const startedAtMs = Date.now();
+    const headerTs = "1700000000.000100";
+    const watchId = `w-${randomBytes(4).toString("hex")}`;
+    await store.watches.create({
+      id: watchId,
+      relay: "relay-down",
+      channelId: "CINCIDENT",
+      messageTs: headerTs,
+      createdBy: "UALICE",
+      intervalMs: INTERVAL_MS,
+      startedAtMs,
+      nextDueMs: startedAtMs + INTERVAL_MS,
+    });
+    const updates = () => slack.callsTo("chat.postMessage").filter((c) => c.body.thread_ts === headerTs);
+
+    const first = await until(() => updates()[0], INTERVAL_MS + TICK_MS + 5000, "update 1");
+    expect(byToken(first)).toBe(leader.name);
+    expect(first.atMs).toBeGreaterThanOrEqual(startedAtMs + INTERVAL_MS);
+    expect(String(first.body.text)).toMatch(/relay-down/);
+
+    leader.proc.kill("SIGKILL");
+    const second = await until(() => updates()[1], 2 * INTERVAL_MS + TICK_MS, "update 2");
+    expect(byToken(second)).toBe(survivor.name);
+    // Within one interval of when it was due, although the leader died without giving up its lease.
+    expect(second.atMs - (startedAtMs + 2 * INTERVAL_MS)).toBeLessThan(INTERVAL_MS);
+    expect(leading(survivor)).toBe(true);
+
+    // Nothing posted twice: a little after update 2, still exactly two updates, one per number.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(updates()).toHaveLength(2);
+    expect((await store.watches.updateLog(watchId)).map((u) => [u.seq, u.posted, u.messageTs])).toEqual([
+      [1, true, expect.any(String)],
+      [2, true, expect.any(String)],
+    ]);
+    await store.close();
+
+    survivor.proc.kill("SIGTERM");
+    await until(
+      () => survivor.proc.exitCode !== null || undefined,
+      10_000,
+      "the survivor to stop on SIGTERM",
+    );
+    expect(survivor.proc.exitCode).toBe(0);
+  });
+});
