@@ -158,7 +158,8 @@ function overflowSections(snaps: RelaySnapshot[], room: number): Block[] {
 
 /** One card for every relay asked about; stays within Slack's limits whatever the queue or relay count. */
 export function statusCard(snapshots: RelaySnapshot[], opts: StatusCardOptions): Card {
-  const o = { top: 5, progress: new Map<string, Progress>(), ...opts };
+  // `progress: undefined` (a partial first answer has none yet) must not hide the default.
+  const o = { ...opts, top: opts.top ?? 5, progress: opts.progress ?? new Map<string, Progress>() };
   const blocks: Block[] = [];
   const overflow: RelaySnapshot[] = [];
   for (const s of snapshots) {

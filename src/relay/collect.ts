@@ -147,6 +147,21 @@ export async function collectRelayProgressive(
   void listing.then(() => {
     listingDone = true;
   });
+  // Whether the listing finished by the first-answer point, judged at that point (from the start,
+  // not after the other probes), so the early answer comes when configured.
+  const doneByFirstAnswer =
+    opts.firstAnswerMs === undefined
+      ? undefined
+      : new Promise<boolean>((resolve) => {
+          const timer = setTimeout(
+            () => resolve(listingDone),
+            Math.max(0, started + (opts.firstAnswerMs ?? 0) - opts.nowMs()),
+          );
+          void listing.then(() => {
+            clearTimeout(timer);
+            resolve(true);
+          });
+        });
   const postconf = soft(probes.postconf(ctx), "postconf").then((r) =>
     r ? postfixSettings(parsePostconf(r.stdout)) : undefined,
   );
@@ -247,17 +262,9 @@ export async function collectRelayProgressive(
     });
   };
 
-  if (opts.firstAnswerMs === undefined) {
-    // No early answer asked for (status --wait-full): the first answer is the full one.
+  // Without a first-answer point (status --wait-full), the first answer is the full one.
+  if (doneByFirstAnswer === undefined || (await doneByFirstAnswer))
     return { first: await assemble(await listing), full: null };
-  }
-  const waitMs = started + opts.firstAnswerMs - opts.nowMs();
-  if (!listingDone) {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([listing, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, waitMs))))]);
-    clearTimeout(timer);
-  }
-  if (listingDone) return { first: await assemble(await listing), full: null };
   const first = await assemble({ complete: false, error: undefined, partial: true });
   return { first, full: listing.then(assemble) };
 }

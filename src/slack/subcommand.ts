@@ -48,3 +48,53 @@ export interface Subcommand<A = unknown> {
 export function defineSubcommand<A>(s: Subcommand<A>): Subcommand<A> {
   return s;
 }
+
+/** Slack errors after which the bot cannot post in a channel until someone invites it (or unarchives). */
+export const NOT_POSTABLE = new Set(["not_in_channel", "channel_not_found", "is_archived"]);
+export const slackErrorCode = (e: unknown): string | undefined =>
+  (e as { data?: { error?: string } } | undefined)?.data?.error;
+
+/** What a listener knows about one request: who, where, and how to answer them. */
+export interface RequestSlack {
+  client: SlackClient;
+  userId: string;
+  channelId: string;
+  whisper(text: string): Promise<void>;
+  /** Posts for everyone through the request's response_url, where the bot is not in the channel. */
+  postViaResponseUrl?(card: Card): Promise<void>;
+  openModal?(view: Record<string, unknown>): Promise<void>;
+}
+
+/** The context every subcommand runs in, whether typed as `/mailq …` or started by a button. */
+export function commandContext(
+  deps: Pick<CommandContext, "config" | "pool" | "store" | "watches" | "nowMs">,
+  req: RequestSlack,
+): CommandContext {
+  return {
+    config: deps.config,
+    pool: deps.pool,
+    store: deps.store,
+    ...(deps.watches ? { watches: deps.watches } : {}),
+    client: req.client,
+    nowMs: deps.nowMs,
+    userId: req.userId,
+    channelId: req.channelId,
+    async post(card: Card) {
+      try {
+        const r = await req.client.chat.postMessage({
+          channel: req.channelId,
+          text: card.text,
+          blocks: card.blocks,
+        });
+        return r.ts;
+      } catch (e) {
+        const code = slackErrorCode(e);
+        if (!req.postViaResponseUrl || code === undefined || !NOT_POSTABLE.has(code)) throw e;
+        await req.postViaResponseUrl(card);
+        return undefined;
+      }
+    },
+    whisper: req.whisper,
+    ...(req.openModal ? { openModal: req.openModal } : {}),
+  };
+}

@@ -5,6 +5,7 @@ import { progressCard, watchHeaderCard } from "../cards/progress.js";
 import type { Card } from "../cards/status.js";
 import type { Config, RelayConfig } from "../config.js";
 import { MailqError } from "../errors.js";
+import { NOT_POSTABLE, slackErrorCode } from "../slack/subcommand.js";
 import type { Store, Watch } from "../store/store.js";
 import { formatDuration } from "../util/duration.js";
 import { followRelays, recordSnapshots } from "./record.js";
@@ -54,10 +55,6 @@ class Pacer {
 }
 
 const total = (s: RelaySnapshot) => s.messages;
-
-/** Slack errors after which nothing can be posted in the channel until someone acts. */
-const NOT_POSTABLE = new Set(["not_in_channel", "channel_not_found", "is_archived"]);
-const slackErrorCode = (e: unknown) => (e as { data?: { error?: string } } | undefined)?.data?.error;
 
 /**
  * Watches live in the store: when each is due, how many updates went out, whether it ended.

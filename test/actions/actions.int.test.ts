@@ -185,6 +185,12 @@ describe("acting on a lab relay, beyond the basics", () => {
     const r = await bot.store.approvals.get(id);
     expect(r).toMatchObject({ ticket: "INC-201", reason: "loop suspected", requester: "UALICE" });
     expect(r?.frozen.map((f) => f.queueId).sort()).toEqual([...ids].sort());
+    // The form's outcome reaches the requester after the request exists; wait for it so the
+    // presses below read their own answers.
+    await slack.waitFor(
+      "chat.postEphemeral",
+      (c) => c.body.user === "UALICE" && String(c.body.text).startsWith("Request posted for approval"),
+    );
 
     expect(await press(bot, id, "UALICE")).toContain("your own request");
     expect(await press(bot, id, "UBOB")).toBe("Request done.");

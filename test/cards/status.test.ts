@@ -50,6 +50,22 @@ function sectionTexts(blocks: Record<string, unknown>[]): string[] {
 }
 
 describe("statusCard", () => {
+  it("renders a partial first answer (no progress yet) with the directory counts and the partial mark", () => {
+    const acc = new QueueAccumulator(NOW / 1000);
+    const s = buildSnapshot({
+      relay: "relay-big",
+      takenAtMs: NOW,
+      queue: acc.summary(),
+      listingComplete: false,
+      queueFiles: { maildrop: 0, incoming: 3, active: 100, deferred: 999_000, hold: 897 },
+      probeErrors: [],
+    });
+    const card = statusCard([s], { nowMs: NOW, progress: undefined });
+    const texts = sectionTexts(card.blocks as Record<string, unknown>[]).join("\n");
+    expect(texts).toContain("relay-big: 999,000 deferred");
+    expect(texts).toContain("⏳ partial: 0 messages listed so far; counts from the queue directories");
+  });
+
   it("puts the headline first: deferred count and the top cause with its count", () => {
     const s = snapshot("relay-a", 50);
     expect(headline(s)).toMatch(

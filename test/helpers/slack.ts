@@ -8,6 +8,8 @@ export interface SlackCall {
   body: Record<string, unknown>;
   headers: IncomingMessage["headers"];
   atMs: number;
+  /** What the fake answered (e.g. chat.postMessage's ts). */
+  response?: unknown;
 }
 
 export type MethodHandler = (
@@ -101,6 +103,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     } else {
       body = { ok: true };
     }
+    call.response = body;
     res.writeHead(status, { "content-type": "application/json", ...headers });
     res.end(JSON.stringify(body));
     for (const w of [...waiters]) {

@@ -91,4 +91,48 @@ describe("/mailq status in Slack against the lab relay", () => {
     );
     expect(String(resp.body.text)).toMatch(/^relay-a: \d+ deferred/);
   });
+
+  it("posts a partial card at the first-answer point, then updates that same card in place when the listing is done", async () => {
+    const config = parseConfig(
+      {
+        probes: { timeout: "5s", firstAnswerAfter: "0s" },
+        relays: [
+          {
+            name: "relay-a",
+            host: relayA.host,
+            port: relayA.port,
+            username: relayA.username,
+            privateKeyPath: relayA.privateKeyPath,
+            hostKeyFingerprint: relayA.hostKeyFingerprint,
+          },
+        ],
+      },
+      "test",
+      "/tmp",
+    );
+    const early = await startBot({ config, apiUrl: slack.apiUrl });
+    try {
+      const body = slashCommandBody({
+        text: "status relay-a",
+        response_url: slack.responseUrl("status-partial"),
+        channel_id: "CINCPART",
+      });
+      expect((await postSigned(early.url, body, { secret: SIGNING_SECRET })).status).toBe(200);
+      const post = await slack.waitFor("chat.postMessage", (c) => c.body.channel === "CINCPART", 20_000);
+      expect(JSON.stringify(post.body.blocks)).toContain("⏳ partial:");
+      const ts = (post.response as { ts?: string }).ts;
+      expect(ts).toMatch(/^\d+\.\d+$/);
+      const update = await slack.waitFor(
+        "chat.update",
+        (c) => c.body.channel === "CINCPART" && c.body.ts === ts,
+        20_000,
+      );
+      expect(String(update.body.text)).toMatch(/^relay-a: \d+ deferred/m);
+      expect(JSON.stringify(update.body.blocks)).not.toContain("⏳ partial:");
+      // One card in the channel: the update replaced it rather than posting another.
+      expect(slack.callsTo("chat.postMessage").filter((c) => c.body.channel === "CINCPART")).toHaveLength(1);
+    } finally {
+      await early.stop();
+    }
+  });
 });

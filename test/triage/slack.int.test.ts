@@ -51,7 +51,7 @@ afterAll(async () => {
 
 type Block = { type: string; text?: { text: string }; elements?: { action_id: string; value: string }[] };
 
-async function press(actionId: string, value: string): Promise<number> {
+async function press(actionId: string, value: string, channel = "CINCIDENT"): Promise<number> {
   const n = slack.calls.length;
   const r = await postSigned(
     bot.url,
@@ -62,9 +62,9 @@ async function press(actionId: string, value: string): Promise<number> {
       api_app_id: "AMAILQ",
       token: "unused",
       trigger_id: "1.2.3",
-      container: { type: "message", channel_id: "CINCIDENT", message_ts: "1.1" },
-      channel: { id: "CINCIDENT", name: "incident" },
-      response_url: slack.responseUrl("press"),
+      container: { type: "message", channel_id: channel, message_ts: "1.1" },
+      channel: { id: channel, name: "incident" },
+      response_url: slack.responseUrl(`press-${channel}`),
       actions: [{ type: "button", action_id: actionId, block_id: "mailq_triage_next_0", value }],
     }),
     { secret: SIGNING_SECRET },
@@ -124,6 +124,22 @@ describe("/mailq triage in Slack, against a lab relay", () => {
     const n = await press(TRIAGE_ACTIONS.status, b?.value ?? "");
     const card = await slack.waitFor("chat.postMessage", since(n), 30_000);
     expect(String(card.body.text)).toMatch(/triage-slack: 8 deferred/);
+  }, 60_000);
+
+  it("'Status' where the bot is not in the channel posts through the press's response URL", async () => {
+    slack.on("chat.postMessage", (c) =>
+      c.body.channel === "CPRIVATE" ? { body: { ok: false, error: "not_in_channel" } } : undefined,
+    );
+    const b = buttons.find((x) => x.action_id === TRIAGE_ACTIONS.status);
+    const n = await press(TRIAGE_ACTIONS.status, b?.value ?? "", "CPRIVATE");
+    const resp = await slack.waitFor(
+      "response_url",
+      (c) =>
+        since(n)(c) && c.body.response_url_id === "press-CPRIVATE" && c.body.response_type === "in_channel",
+      30_000,
+    );
+    expect(String(resp.body.text)).toMatch(/triage-slack: 8 deferred/);
+    expect(resp.body.replace_original).toBe(false);
   }, 60_000);
 
   it("'Inspect' shows the sample message's envelope to the presser only", async () => {

@@ -1,6 +1,5 @@
 import type { App } from "@slack/bolt";
 import { z } from "zod";
-import type { Card } from "../../cards/status.js";
 import { TRIAGE_ACTIONS } from "../../cards/triage.js";
 import type { Config } from "../../config.js";
 import { describeError } from "../../errors.js";
@@ -8,7 +7,7 @@ import { QUEUE_ID_RE } from "../../parsers/postqueue.js";
 import type { RunnerPool } from "../../relay/collect.js";
 import type { Store } from "../../store/store.js";
 import type { WatchScheduler } from "../../watch/scheduler.js";
-import type { CommandContext, SlackClient, Subcommand } from "../subcommand.js";
+import { commandContext, type SlackClient, type Subcommand } from "../subcommand.js";
 
 const valueSchema = (config: Config) =>
   z
@@ -64,7 +63,7 @@ export interface TriageActionDeps {
  */
 export function register(app: App, deps: TriageActionDeps): void {
   const ids = Object.values(TRIAGE_ACTIONS).join("|");
-  app.action(new RegExp(`^(?:${ids})$`), async ({ ack, body, client, logger }) => {
+  app.action(new RegExp(`^(?:${ids})$`), async ({ ack, body, client, logger, respond }) => {
     await ack();
     const p = pressSchema(deps.config).safeParse(body);
     if (!p.success) {
@@ -79,25 +78,21 @@ export function register(app: App, deps: TriageActionDeps): void {
     const whisper = async (text: string) => {
       await client.chat.postEphemeral({ channel: channel.id, user: user.id, text }).catch(() => {});
     };
-    const ctx: CommandContext = {
-      config: deps.config,
-      pool: deps.pool,
-      store: deps.store,
-      ...(deps.watches ? { watches: deps.watches } : {}),
+    const ctx = commandContext(deps, {
       client: client as unknown as SlackClient,
-      nowMs: deps.nowMs,
       userId: user.id,
       channelId: channel.id,
-      async post(card: Card) {
-        const r = await client.chat.postMessage({
-          channel: channel.id,
+      whisper,
+      // As for `/mailq`: where the bot is not in the channel, the press's response URL still posts.
+      postViaResponseUrl: async (card) => {
+        await respond({
+          response_type: "in_channel",
+          replace_original: false,
           text: card.text,
           blocks: card.blocks as never,
         });
-        return r.ts;
       },
-      whisper,
-    };
+    });
     const words =
       press.action_id === TRIAGE_ACTIONS.status
         ? ["status", relay]
