@@ -41,7 +41,7 @@ const settingsShape = {
       /** The full queue listing may run this long on a huge queue. */
       listingTimeout: durationSchema.prefault("10m"),
       /** Answer with directory counts and a partial listing after this, then update. */
-      firstAnswerAfter: durationSchema.prefault("8s"),
+      firstAnswerAfter: durationSchema.prefault("5s"),
       /** zlib on the SSH channel: helps on a slow link; off by default (no gain on fast links, and ssh2 has crashed closing a compressed channel). */
       compression: z.boolean().default(false),
       logLines: z.number().int().min(100).max(1_000_000).default(20_000),
