@@ -28,7 +28,7 @@ const REPS = Number(process.env.BENCH_REPS ?? 5);
 const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 1_000_000);
 const PARSER_LINES = Number(process.env.BENCH_PARSER_LINES ?? 1_000_000);
 const CLI = join(REPO, "bench/.build/src/cli.js");
-const SERIES = (process.env.BENCH_SERIES ?? "floorSsh,floorLocal,qshape,bot,botFirst").split(",");
+const SERIES = (process.env.BENCH_SERIES ?? "floorSsh,floorLocal,qshape,bot,botFirst,botRoot").split(",");
 
 export interface Series {
   name: string;
@@ -58,7 +58,7 @@ export interface BenchResults {
   parser: { series: Series; result: Record<string, unknown> } | null;
 }
 
-function sshArgv(relay: LabRelay, knownHosts: string, command: string): string[] {
+function sshArgv(relay: LabRelay, knownHosts: string, command: string, user = "root"): string[] {
   return [
     "ssh",
     "-q",
@@ -72,7 +72,7 @@ function sshArgv(relay: LabRelay, knownHosts: string, command: string): string[]
     "BatchMode=yes",
     "-p",
     String(relay.port),
-    `root@${relay.host}`,
+    `${user}@${relay.host}`,
     command,
   ];
 }
@@ -147,8 +147,9 @@ async function main(): Promise<void> {
   process.once("SIGTERM", onSignal);
   try {
     const relay = lab.relays[0] as LabRelay;
-    const cfg = lab.mailqConfigPath;
-    const botArgv = (extra: string[]) => [
+    // The bot as deployed (deploy/RUNBOOK.md): the gate user, its forced command and sudo.
+    const cfg = join(root, "mailq-gate.yaml");
+    const botArgv = (extra: string[], config = cfg) => [
       "node",
       CLI,
       "status",
@@ -156,7 +157,7 @@ async function main(): Promise<void> {
       "--relay",
       relay.name,
       "--config",
-      cfg,
+      config,
       ...extra,
     ];
     r.instanceSettings = await tuneForFill(relay);
@@ -186,7 +187,7 @@ async function main(): Promise<void> {
     const series: Record<string, Series> = {
       floorSsh: {
         name: "postqueue -j > /dev/null over SSH",
-        what: "OpenSSH client → relay sshd → postqueue (floor)",
+        what: "OpenSSH client → relay sshd → postqueue, as the lab's unprivileged user (floor)",
         runs: [],
       },
       floorLocal: {
@@ -201,22 +202,32 @@ async function main(): Promise<void> {
       },
       bot: {
         name: "mailq-bot status --json --wait-full",
-        what: "the bot's own process (node, built JS), over SSH, all probes, full listing",
+        what: "the bot's own process (node, built JS), over SSH as deployed (gate user: forced command + sudo), all probes, full listing",
+        runs: [],
+      },
+      botRoot: {
+        name: "as root: mailq-bot status --json --wait-full",
+        what: "the same, logged in as root: root's shell here sources a .bashrc running pyenv init (≈0.1 s CPU per SSH command)",
         runs: [],
       },
       botFirst: {
         name: "mailq-bot status --json (first answer)",
-        what: "the bot's own process until its first answer (probes.firstAnswerAfter 8 s)",
+        what: "the bot's own process until its first answer (probes.firstAnswerAfter, 5 s by default)",
         runs: [],
       },
     };
     const env = { ...process.env, MAIL_CONFIG: relay.configDir };
     const allRunners: [keyof typeof series, () => Promise<Measured>][] = [
-      ["floorSsh", () => timed(sshArgv(relay, lab.knownHostsPath, "postqueue -j > /dev/null"))],
+      [
+        "floorSsh",
+        () =>
+          timed(sshArgv(relay, lab.knownHostsPath, "/usr/sbin/postqueue -j > /dev/null", relay.sudoUsername)),
+      ],
       ["floorLocal", () => timed(["sh", "-c", "postqueue -j > /dev/null"], { env })],
       ["qshape", () => timed(["/usr/sbin/qshape", "-c", relay.configDir, "deferred"], { env })],
       ["bot", () => timed(botArgv(["--wait-full"]), { keepStdout: true })],
       ["botFirst", () => timed(botArgv([]), { keepStdout: true })],
+      ["botRoot", () => timed(botArgv(["--wait-full"], lab.mailqConfigPath))],
     ];
     const runners = allRunners.filter(([k]) => SERIES.includes(k));
     log("warm-up run of each (not counted)");
