@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 import { subcommands } from "../commands/index.js";
 import type { CliIo } from "./cli.js";
@@ -57,7 +58,10 @@ export async function serve(config: Config, io: CliIo): Promise<number> {
     startedAtMs,
     watches,
   });
-  await app.start(env.PORT);
+  const started = await app.start(env.PORT);
+  // The port really listened on (PORT=0 lets the system choose); Socket Mode listens on none.
+  const address = (started as { address?: () => unknown } | undefined)?.address?.();
+  const port = address && typeof address === "object" ? (address as AddressInfo).port : env.PORT;
   watches.start();
   // Pending approval requests past their expiry lose their buttons, pressed or not.
   const expiry = startExpirySweeper(
@@ -73,7 +77,7 @@ export async function serve(config: Config, io: CliIo): Promise<number> {
     : undefined;
   logger.log("info", "mailq-bot started", {
     transport: env.SLACK_APP_TOKEN ? "socket-mode" : "http",
-    port: env.SLACK_APP_TOKEN ? undefined : env.PORT,
+    port: env.SLACK_APP_TOKEN ? undefined : port,
     metrics: observability
       ? `http://${metricsEnv?.METRICS_HOST}:${observability.port}/metrics`
       : `http://:${env.PORT}/metrics`,
