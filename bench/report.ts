@@ -49,7 +49,7 @@ export function writeResults(r: BenchResults, ctx: Ctx): string {
   out.push(`- CPU: ${mc.cpu}, ${mc.cores} cores; memory ${mc.memoryGb} GB`);
   out.push(`- ${mc.os}, kernel ${mc.kernel}; Node ${mc.node}; Postfix ${mc.postfix}`);
   out.push(
-    "- Shared: other engineers ran tests on the same 2 cores during the run; the load average before each run is in the tables.",
+    "- The load average before each run is in the tables: anything else running on the machine shows there.",
   );
   out.push("");
   out.push("## How the queue was built");
