@@ -105,6 +105,8 @@ export interface TriageInput {
   tcp: TcpProbe[];
   /** Probe failures of triage's own probes, each naming the relay and the probe. */
   probeErrors?: string[];
+  /** Files in the queue's corrupt/ directory; null or absent when not counted. */
+  corruptFiles?: number | null;
 }
 
 /** The seed's decisions, per class: the safe lever and what not to do. */
@@ -508,6 +510,11 @@ export function triage(input: TriageInput): RelayTriage {
 
   // 6. Corrupt queue files (seed mistake 5).
   const corrupt = warningEvidence(warnings, ["corruption"]);
+  const setAside = input.corruptFiles ?? 0;
+  if (setAside > 0)
+    corrupt.unshift(
+      `${setAside.toLocaleString("en-US")} file(s) in ${s.disk?.path ?? "the queue directory"}/corrupt: set aside by Postfix, never delivered`,
+    );
   if (corrupt.length)
     out.push({
       class: "corruption",

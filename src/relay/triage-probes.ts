@@ -16,6 +16,7 @@ export const TRIAGE_ARGV_SHAPES = [
   "dig +tries=1 +time=2 MX <host> [@<ip>]",
   "nc -vz -w 3 <host|ip> <port>",
   "tail -n <N> <maillog_file> | journalctl --no-pager -q -o short-iso -n <N> _COMM=…",
+  "find <queue_directory>/corrupt -type f -printf .",
 ] as const;
 
 function remaining(ctx: ProbeContext, probe: string): number {
@@ -165,4 +166,19 @@ export async function logFacts(ctx: ProbeContext, source: string, lines: number)
   split.end();
   if (r.timedOut || r.code !== 0) throw new ProbeFailure(probe, why(`${probe}: ${argv.join(" ")}`, r));
   return acc.facts();
+}
+
+/** Files Postfix set aside in corrupt/: counted (one byte each), never read. */
+export async function corruptFiles(ctx: ProbeContext, queueDirectory: string): Promise<number> {
+  const probe = "find corrupt";
+  const argv = asRoot(ctx, ["find", `${queueDirectory}/corrupt`, "-type", "f", "-printf", "."]);
+  let n = 0;
+  const r = await ctx.runner.run(argv, {
+    timeoutMs: remaining(ctx, probe),
+    onStdout: (c) => {
+      n += c.length;
+    },
+  });
+  if (r.timedOut || r.code !== 0) throw new ProbeFailure(probe, why(`${probe}: ${argv.join(" ")}`, r));
+  return n;
 }

@@ -11,7 +11,7 @@ import { describeError } from "../errors.js";
 import type { LogFacts } from "../parsers/maillog-warnings.js";
 import { collectOptions, collectRelayProgressive, type RunnerPool } from "./collect.js";
 import type { ProbeContext } from "./probes.js";
-import { digMx, logFacts, tcpConnect } from "./triage-probes.js";
+import { corruptFiles, digMx, logFacts, tcpConnect } from "./triage-probes.js";
 
 /**
  * Checklist A on one relay, read-only: the status probes (queue shape, reasons, disk, master
@@ -47,6 +47,13 @@ export async function triageRelay(
     return triage({ snapshot, log: null, dns: [], tcp: [], probeErrors: errors });
   }
 
+  const qdir = snapshot.disk?.path;
+  const corrupt = qdir
+    ? corruptFiles(ctx, qdir).catch((e) => {
+        note(e);
+        return null;
+      })
+    : Promise.resolve(null);
   let log: LogFacts | null = null;
   const source = snapshot.log?.source;
   if (source)
@@ -59,6 +66,7 @@ export async function triageRelay(
       `${relay.name}: mail log (triage): the status probes found no mail log to read; warnings and intake are unknown`,
     );
 
+  const corrupted = await corrupt;
   const plan = probePlan(snapshot, log);
   const resolver = relay.kind === "ssh" ? relay.resolver : undefined;
   const dig = (name: string) =>
@@ -87,5 +95,5 @@ export async function triageRelay(
   const tcp = [...tcpFirst, ...tcpMore].filter((p): p is TcpProbe => p !== null);
   // Only the DNS-failure names are DNS evidence; fallback lookups only served to find an MX.
   const dnsEvidence = dnsDone.filter((p) => plan.dns.some((d) => d.name === p.name));
-  return triage({ snapshot, log, dns: dnsEvidence, tcp, probeErrors: errors });
+  return triage({ snapshot, log, dns: dnsEvidence, tcp, probeErrors: errors, corruptFiles: corrupted });
 }

@@ -267,6 +267,29 @@ describe("findings", () => {
     expect(f?.recommendation).toMatch(lever);
   });
 
+  it.each([
+    [0, false],
+    [3, true],
+  ])("%i file(s) in corrupt/ → a corruption finding: %s", (n, found) => {
+    const t = triage({
+      snapshot: relayA({
+        disk: diskReport("/var/spool/postfix", null, null, { diskPercent: 90, inodePercent: 90 }),
+      }),
+      log: facts("maillog.txt", RELAY_A),
+      dns,
+      tcp,
+      corruptFiles: n,
+    });
+    const f = t.findings.find((x) => x.class === "corruption");
+    expect(f !== undefined).toBe(found);
+    if (found) {
+      expect(f?.evidence[0]).toBe(
+        "3 file(s) in /var/spool/postfix/corrupt: set aside by Postfix, never delivered",
+      );
+      expect(f?.recommendation).toMatch(/Do not delete queue files/);
+    }
+  });
+
   it("intake against drain: the standard scenario's burst counts as growing", () => {
     const t = triage({ snapshot: relayA(), log: facts("maillog.txt", RELAY_A), dns, tcp });
     expect(t.intake).toMatchObject({ newMessages: 181, removed: 0, growing: true });

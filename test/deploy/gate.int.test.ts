@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { main } from "../../src/cli.js";
 import { shellQuote, withCommandPath } from "../../src/relay/runner.js";
+import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
 import { fillStandardScenario, type LabRelay, postqueueJson, startRelay } from "../lab/lab.js";
 
 const lab = inject("lab");
@@ -52,17 +53,7 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
   async function gatedStatus(args: string[], probes: Record<string, string> = {}) {
     const cfg = {
       probes,
-      relays: [
-        {
-          name: "gated",
-          host: relay.host,
-          port: relay.port,
-          username: relay.gateUsername,
-          privateKeyPath: relay.privateKeyPath,
-          hostKeyFingerprint: relay.hostKeyFingerprint,
-          sudo: true,
-        },
-      ],
+      relays: [labRelayEntry(relay, { name: "gated", ...asGate(relay) })],
     };
     const { writeFileSync, mkdtempSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
@@ -116,6 +107,8 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     ["postconf -e", () => "postconf -e relayhost=evil.example"],
     ["find elsewhere", () => "sudo -n find /etc -type f -printf ."],
     ["find with -exec", () => `sudo -n find ${q()}/hold -type f -exec rm {} ;`],
+    ["names in corrupt/", () => `sudo -n find ${q()}/corrupt -type f -print`],
+    ["another queue directory subdir", () => `sudo -n find ${q()}/etc -type f -printf .`],
     ["a path outside the queue", () => `sudo -n find ${q()}/../../etc -type f -printf .`],
     ["postcat of a path", () => "sudo -n postcat -q ../../etc/shadow"],
     ["another PATH", () => "env PATH=/tmp postqueue -j"],
@@ -156,6 +149,14 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     expect(gateLog()).toMatch(/ALLOWED: 3 queue IDs: postsuper -H - hold/);
   });
 
+  it("lets triage count corrupt/ (one byte per file, no names)", async () => {
+    const r = await ssh(
+      shellQuote(withCommandPath(["sudo", "-n", "find", `${q()}/corrupt`, "-type", "f", "-printf", "."])),
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\.*$/);
+  });
+
   it("lets requeue, retry and inspect through, exactly as the bot sends them", async () => {
     const asBot = (argv: string[]) => shellQuote(withCommandPath(["sudo", "-n", ...argv]));
     const [id] = (await postqueueJson(relay))
@@ -184,5 +185,8 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     expect(await asGateUser(["/usr/sbin/postsuper", "-h", "-", "deferred"])).toBe(0);
     expect(await asGateUser(["/usr/sbin/postfix", "status"])).toBe(0);
     expect(await asGateUser(["/usr/bin/find", `${q()}/hold`, "-type", "f", "-printf", "."])).toBe(0);
+    expect(await asGateUser(["/usr/bin/find", `${q()}/corrupt`, "-type", "f", "-printf", "."])).toBe(0);
+    expect(await asGateUser(["/usr/bin/find", `${q()}/corrupt`, "-type", "f", "-print"])).not.toBe(0);
+    expect(await asGateUser(["/usr/bin/find", `${q()}/etc`, "-type", "f", "-printf", "."])).not.toBe(0);
   });
 });

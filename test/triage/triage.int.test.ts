@@ -10,6 +10,7 @@ import { type Config, parseConfig } from "../../src/config.js";
 import { RunnerPool } from "../../src/relay/collect.js";
 import type { CommandRunner } from "../../src/relay/runner.js";
 import { triageRelay } from "../../src/relay/triage.js";
+import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
 import { fillStandardScenario, type LabRelay, labExec, sendMail, startRelay } from "../lab/lab.js";
 import {
   closedPort,
@@ -24,18 +25,8 @@ import {
 const lab = inject("lab");
 const CAPTURE = process.env.MAILQ_CAPTURE_TRIAGE_FIXTURES === "1";
 
-function relayEntry(r: LabRelay, as: "root" | "gate" = "root") {
-  return {
-    name: r.name,
-    host: r.host,
-    port: r.port,
-    username: as === "gate" ? r.gateUsername : r.username,
-    sudo: as === "gate",
-    privateKeyPath: r.privateKeyPath,
-    hostKeyFingerprint: r.hostKeyFingerprint,
-    resolver: "127.0.0.1",
-  };
-}
+const relayEntry = (r: LabRelay, as: "root" | "gate" = "root") =>
+  labRelayEntry(r, { resolver: "127.0.0.1", ...(as === "gate" ? asGate(r) : {}) });
 
 const configFor = (r: LabRelay, as: "root" | "gate" = "root", timeout = "20s"): Config =>
   parseConfig({ relays: [relayEntry(r, as)], probes: { timeout } }, "test", tmpdir());
@@ -101,7 +92,7 @@ function readOnlyAllowlist(r: LabRelay): RegExp[] {
     /^ps -eo pid,ppid,etimes,comm,args$/,
     /^cat \/proc\/loadavg$/,
     /^vmstat 1 2$/,
-    new RegExp(`^${sudo}find ${q}\\/(?:maildrop|incoming|active|deferred|hold) -type f -printf \\.$`),
+    new RegExp(`^${sudo}find ${q}\\/(?:maildrop|incoming|active|deferred|hold|corrupt) -type f -printf \\.$`),
     new RegExp(`^df -P -[ki] ${q}$`),
     new RegExp(`^${sudo}cat ${q}\\/pid\\/master\\.pid$`),
     new RegExp(`^${sudo}tail -n \\d+ ${log}$`),
@@ -199,6 +190,26 @@ describe("triage against real lab relays", () => {
     expect(logAfter.startsWith(logBefore)).toBe(true);
     for (const l of logAfter.slice(logBefore.length).split("\n").filter(Boolean))
       expect(l).toMatch(/^\S+ \S+ +\S+ \S+ postfix\/(?:postfix-script|master|showq|postqueue)\[\d+\]: /);
+  }, 60_000);
+
+  it("files Postfix set aside in corrupt/ are counted through the gate and become a corruption finding: preserve, do not delete", async () => {
+    const r = await startRelay(lab, "triage-corrupt");
+    await sendMail(r, { from: "app@shop.example.internal", to: ["a@refused.lab.test"] }, 3);
+    // What qmgr leaves after "saved corrupted queue file as corrupt/…": a file it will not touch again.
+    for (const id of ["4C0RRUPT01", "4C0RRUPT02"])
+      writeFileSync(join(r.queueDirectory, "corrupt", id), "not a queue file\n", { mode: 0o600 });
+    const before = tree(join(r.queueDirectory, "corrupt"));
+    const { t, argvs } = await triageRecorded(r, "gate");
+    const f = byClass(t, "corruption");
+    expect(f?.evidence[0]).toBe(
+      `2 file(s) in ${r.queueDirectory}/corrupt: set aside by Postfix, never delivered`,
+    );
+    expect(f?.recommendation).toMatch(/preserve the spool.*Do not delete queue files/);
+    expect(argvs.map((a) => a.join(" "))).toContain(
+      `sudo -n find ${r.queueDirectory}/corrupt -type f -printf .`,
+    );
+    expect(readFileSync(r.gateLogPath, "utf8")).not.toMatch(/REFUSED: .*corrupt/);
+    expect(tree(join(r.queueDirectory, "corrupt"))).toEqual(before);
   }, 60_000);
 
   it("lists everything on a mixed relay — qmgr gone, milter down, refused, throttled, DNS — largest first", async () => {
