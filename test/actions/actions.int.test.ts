@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
+import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
 import {
+  buttonPressBody,
   type FakeSlack,
   interactionBody,
   postSigned,
@@ -31,15 +33,7 @@ function config(o: { gate?: boolean } = {}) {
       access: { approvers: ["UBOB", "UCAROL"] },
       archive: { path: join(dir, o.gate ? "archive-gate" : "archive") },
       relays: [
-        {
-          name: o.gate ? "relay-gated" : "relay-act2",
-          host: relay.host,
-          port: relay.port,
-          username: o.gate ? relay.gateUsername : relay.username,
-          privateKeyPath: relay.privateKeyPath,
-          hostKeyFingerprint: relay.hostKeyFingerprint,
-          sudo: o.gate ?? false,
-        },
+        labRelayEntry(relay, o.gate ? { name: "relay-gated", ...asGate(relay) } : { name: "relay-act2" }),
       ],
     },
     "test",
@@ -112,19 +106,12 @@ async function press(b: RunningBot, id: string, user: string, action = "approve"
   const n = slack.calls.length;
   const r = await postSigned(
     b.url,
-    interactionBody({
-      type: "block_actions",
-      team: { id: "TLAB", domain: "lab" },
-      user: { id: user, username: user.toLowerCase(), team_id: "TLAB" },
-      api_app_id: "AMAILQ",
-      token: "unused",
-      trigger_id: "1.2.3",
-      container: { type: "message", channel_id: "CINCIDENT", message_ts: "1.1" },
-      channel: { id: "CINCIDENT", name: "incident" },
-      response_url: slack.responseUrl("press"),
-      actions: [
-        { type: "button", action_id: `mailq_${action}`, block_id: `mailq_approval:${id}`, value: id },
-      ],
+    buttonPressBody({
+      user: user,
+      actionId: `mailq_${action}`,
+      blockId: `mailq_approval:${id}`,
+      value: id,
+      responseUrl: slack.responseUrl("press"),
     }),
     { secret: SIGNING_SECRET },
   );

@@ -6,6 +6,7 @@ import { startExpirySweeper } from "../../src/slack/approvals.js";
 import type { ApprovalRequest } from "../../src/store/store.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
 import {
+  buttonPressBody,
   type FakeSlack,
   interactionBody,
   postSigned,
@@ -91,19 +92,12 @@ async function press(id: string, user: string, action: "approve" | "reject" | "c
   const n = slack.calls.length;
   const r = await postSigned(
     bot.url,
-    interactionBody({
-      type: "block_actions",
-      team: { id: "TLAB", domain: "lab" },
-      user: { id: user, username: "someone", name: "UBOB", team_id: "TLAB" },
-      api_app_id: "AMAILQ",
-      token: "unused",
-      trigger_id: "1.2.3",
-      container: { type: "message", channel_id: "CINCIDENT", message_ts: "1.1" },
-      channel: { id: "CINCIDENT", name: "incident" },
-      response_url: slack.responseUrl("press"),
-      actions: [
-        { type: "button", action_id: `mailq_${action}`, block_id: `mailq_approval:${id}`, value: id },
-      ],
+    buttonPressBody({
+      user: user,
+      actionId: `mailq_${action}`,
+      blockId: `mailq_approval:${id}`,
+      value: id,
+      responseUrl: slack.responseUrl("press"),
     }),
     { secret: SIGNING_SECRET },
   );

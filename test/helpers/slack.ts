@@ -207,3 +207,29 @@ export function slashCommandBody(fields: {
 export function interactionBody(payload: Record<string, unknown>): string {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
+
+/** A person pressing one button on a message in a channel, as Slack sends it. */
+export function buttonPressBody(o: {
+  user: string;
+  actionId: string;
+  blockId: string;
+  value: string;
+  responseUrl: string;
+  channel?: string;
+}): string {
+  const channel = o.channel ?? "CINCIDENT";
+  return interactionBody({
+    type: "block_actions",
+    team: { id: "TLAB", domain: "lab" },
+    user: { id: o.user, username: o.user.toLowerCase(), team_id: "TLAB" },
+    api_app_id: "AMAILQ",
+    token: "unused",
+    trigger_id: "1.2.3",
+    container: { type: "message", channel_id: channel, message_ts: "1.1" },
+    channel: { id: channel, name: "incident" },
+    response_url: o.responseUrl,
+    actions: [
+      { type: "button", action_id: o.actionId, block_id: o.blockId, value: o.value, action_ts: "1.2" },
+    ],
+  });
+}

@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
+import { labRelayEntry } from "../helpers/lab-relay.js";
 import {
+  buttonPressBody,
   type FakeSlack,
-  interactionBody,
   postSigned,
   slashCommandBody,
   startFakeSlack,
@@ -29,16 +30,7 @@ function config() {
       probes: { timeout: "15s" },
       access: { approvers: ["UBOB", "UCAROL"] },
       archive: { path: join(dir, "archive") },
-      relays: [
-        {
-          name: "relay-act",
-          host: relay.host,
-          port: relay.port,
-          username: relay.username,
-          privateKeyPath: relay.privateKeyPath,
-          hostKeyFingerprint: relay.hostKeyFingerprint,
-        },
-      ],
+      relays: [labRelayEntry(relay, { name: "relay-act" })],
     },
     "test",
     dir,
@@ -85,25 +77,12 @@ async function press(id: string, user: string, action: "approve" | "reject" | "c
   const n = slack.callsTo("chat.postEphemeral").length;
   const r = await postSigned(
     bot.url,
-    interactionBody({
-      type: "block_actions",
-      team: { id: "TLAB", domain: "lab" },
-      user: { id: user, username: user.toLowerCase(), team_id: "TLAB" },
-      api_app_id: "AMAILQ",
-      token: "unused",
-      trigger_id: "1.2.3",
-      container: { type: "message", channel_id: "CINCIDENT", message_ts: "1.1" },
-      channel: { id: "CINCIDENT", name: "incident" },
-      response_url: slack.responseUrl("press"),
-      actions: [
-        {
-          type: "button",
-          action_id: `mailq_${action}`,
-          block_id: `mailq_approval:${id}`,
-          value: id,
-          action_ts: "1.2",
-        },
-      ],
+    buttonPressBody({
+      user: user,
+      actionId: `mailq_${action}`,
+      blockId: `mailq_approval:${id}`,
+      value: id,
+      responseUrl: slack.responseUrl("press"),
     }),
     { secret: SIGNING_SECRET },
   );

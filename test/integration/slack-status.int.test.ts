@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
+import { labRelayEntry } from "../helpers/lab-relay.js";
 import { type FakeSlack, postSigned, slashCommandBody, startFakeSlack } from "../helpers/slack.js";
 import type { LabRelay } from "../lab/lab.js";
 
@@ -18,16 +19,11 @@ beforeAll(async () => {
   blackHole = createServer((socket) => holes.add(socket));
   await new Promise<void>((r) => blackHole.listen(0, "127.0.0.1", r));
   const slowPort = (blackHole.address() as AddressInfo).port;
-  const entry = (name: string, port: number) => ({
-    name,
-    host: relayA.host,
-    port,
-    username: relayA.username,
-    privateKeyPath: relayA.privateKeyPath,
-    hostKeyFingerprint: relayA.hostKeyFingerprint,
-  });
   const config = parseConfig(
-    { probes: { timeout: "5s" }, relays: [entry("relay-a", relayA.port), entry("relay-slow", slowPort)] },
+    {
+      probes: { timeout: "5s" },
+      relays: [labRelayEntry(relayA), labRelayEntry(relayA, { name: "relay-slow", port: slowPort })],
+    },
     "test",
     "/tmp",
   );
@@ -96,16 +92,7 @@ describe("/mailq status in Slack against the lab relay", () => {
     const config = parseConfig(
       {
         probes: { timeout: "5s", firstAnswerAfter: "0s" },
-        relays: [
-          {
-            name: "relay-a",
-            host: relayA.host,
-            port: relayA.port,
-            username: relayA.username,
-            privateKeyPath: relayA.privateKeyPath,
-            hostKeyFingerprint: relayA.hostKeyFingerprint,
-          },
-        ],
+        relays: [labRelayEntry(relayA)],
       },
       "test",
       "/tmp",

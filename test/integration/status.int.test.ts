@@ -5,6 +5,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { main } from "../../src/cli.js";
 import { addressDomain, parsePostqueueJsonLine, type QueueEntry } from "../../src/parsers/postqueue.js";
+import { labRelayEntry } from "../helpers/lab-relay.js";
 import { type LabRelay, labExec } from "../lab/lab.js";
 
 const lab = inject("lab");
@@ -24,17 +25,7 @@ async function postqueueTruth(relay: LabRelay): Promise<QueueEntry[]> {
     });
 }
 
-function relayEntry(r: LabRelay, extra: Record<string, unknown> = {}) {
-  return {
-    name: r.name,
-    host: r.host,
-    port: r.port,
-    username: r.username,
-    privateKeyPath: r.privateKeyPath,
-    hostKeyFingerprint: r.hostKeyFingerprint,
-    ...extra,
-  };
-}
+const relayEntry = labRelayEntry;
 
 async function runCli(args: string[], configObj: unknown, env: NodeJS.ProcessEnv = {}) {
   const { writeFileSync, mkdtempSync } = await import("node:fs");

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
+import { labRelayEntry } from "../helpers/lab-relay.js";
 import { type FakeSlack, postSigned, slashCommandBody, startFakeSlack } from "../helpers/slack.js";
 import {
   fillStandardScenario,
@@ -26,16 +27,7 @@ beforeAll(async () => {
     {
       probes: { timeout: "15s" },
       watch: { drainedBelow: 1 },
-      relays: [
-        {
-          name: "relay-watch",
-          host: relay.host,
-          port: relay.port,
-          username: relay.username,
-          privateKeyPath: relay.privateKeyPath,
-          hostKeyFingerprint: relay.hostKeyFingerprint,
-        },
-      ],
+      relays: [labRelayEntry(relay, { name: "relay-watch" })],
     },
     "test",
     "/tmp",

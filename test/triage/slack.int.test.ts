@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { TRIAGE_ACTIONS } from "../../src/cards/triage.js";
 import { parseConfig } from "../../src/config.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
+import { labRelayEntry } from "../helpers/lab-relay.js";
 import {
+  buttonPressBody,
   type FakeSlack,
-  interactionBody,
   postSigned,
   type SlackCall,
   slashCommandBody,
@@ -25,17 +26,7 @@ beforeAll(async () => {
   const config = parseConfig(
     {
       probes: { timeout: "10s" },
-      relays: [
-        {
-          name: relay.name,
-          host: relay.host,
-          port: relay.port,
-          username: relay.username,
-          privateKeyPath: relay.privateKeyPath,
-          hostKeyFingerprint: relay.hostKeyFingerprint,
-          resolver: "127.0.0.1",
-        },
-      ],
+      relays: [labRelayEntry(relay, { resolver: "127.0.0.1" })],
     },
     "test",
     "/tmp",
@@ -55,17 +46,13 @@ async function press(actionId: string, value: string, channel = "CINCIDENT"): Pr
   const n = slack.calls.length;
   const r = await postSigned(
     bot.url,
-    interactionBody({
-      type: "block_actions",
-      team: { id: "TLAB", domain: "lab" },
-      user: { id: "UALICE", username: "alice", team_id: "TLAB" },
-      api_app_id: "AMAILQ",
-      token: "unused",
-      trigger_id: "1.2.3",
-      container: { type: "message", channel_id: channel, message_ts: "1.1" },
-      channel: { id: channel, name: "incident" },
-      response_url: slack.responseUrl(`press-${channel}`),
-      actions: [{ type: "button", action_id: actionId, block_id: "mailq_triage_next_0", value }],
+    buttonPressBody({
+      user: "UALICE",
+      actionId,
+      blockId: "mailq_triage_next_0",
+      value,
+      channel,
+      responseUrl: slack.responseUrl(`press-${channel}`),
     }),
     { secret: SIGNING_SECRET },
   );

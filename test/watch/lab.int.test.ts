@@ -9,6 +9,7 @@ import { createWatchScheduler } from "../../src/slack/watches.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store, Watch } from "../../src/store/store.js";
 import type { WatchScheduler } from "../../src/watch/scheduler.js";
+import { labRelayEntry } from "../helpers/lab-relay.js";
 import { type FakeSlack, type SlackCall, startFakeSlack } from "../helpers/slack.js";
 import {
   fillStandardScenario,
@@ -127,16 +128,7 @@ beforeAll(async () => {
     {
       probes: { timeout: "10s" },
       watch: { drainedBelow: 1 },
-      relays: [
-        {
-          name: "relay-follow",
-          host: "127.0.0.1",
-          port: proxy.port(),
-          username: relay.username,
-          privateKeyPath: relay.privateKeyPath,
-          hostKeyFingerprint: relay.hostKeyFingerprint,
-        },
-      ],
+      relays: [labRelayEntry(relay, { name: "relay-follow", host: "127.0.0.1", port: proxy.port() })],
     },
     "test",
     dir,
