@@ -75,6 +75,10 @@ beforeAll(async () => {
       cpSync(join(REPO, src), to, { recursive: true });
     }
   }
+  // `npm ci` itself, checked offline: it refuses a package-lock.json out of step with package.json.
+  const ci = build.lines.find((x) => x.op === "RUN" && /^npm ci\b/.test(x.args));
+  expect(ci?.args).toBe("npm ci --no-audit --no-fund");
+  await run("sh", ["-c", `${ci?.args} --dry-run --offline`], { cwd: buildDir, timeout: 120_000 });
   cpSync(join(REPO, "node_modules"), join(buildDir, "node_modules"), {
     recursive: true,
     verbatimSymlinks: true,
