@@ -15,7 +15,19 @@ export interface ApprovalSlack {
 export interface FlowDeps extends ActionDeps {
   store: Store;
   slack: ApprovalSlack;
+  /** How long a running request's lease outlives its process; EXEC_LEASE_TTL_MS by default. */
+  execLeaseTtlMs?: number;
+  /** This process as a lease holder (tests give two "processes" their own). */
+  holder?: string;
 }
+
+/**
+ * The process running an approved request holds this lease and renews it; when the lease can be
+ * taken while the request still says "executing", that process died mid-run.
+ */
+export const EXEC_LEASE_TTL_MS = 60_000;
+const execLease = (id: string) => `approval-exec:${id}`;
+const PROCESS_HOLDER = `executor:${randomUUID()}`;
 
 /** Users are compared by ID, never by name; S… entries are user groups (usergroups.users.list). */
 export async function isAllowed(userId: string, list: string[], slack: ApprovalSlack): Promise<boolean> {
@@ -198,6 +210,12 @@ export async function decide(
     return refuse("You already approved this request; another approver is needed.");
   const approvers = [...r.approvers, userId];
   const enough = approvers.length >= d.config.approvals.required;
+  // One holder per press: a double click on the same replica must not share (and release) the lease.
+  const holder = `${d.holder ?? PROCESS_HOLDER}:${randomUUID().slice(0, 8)}`;
+  const ttl = d.execLeaseTtlMs ?? EXEC_LEASE_TTL_MS;
+  // The runner holds the lease from before "executing" is written until after the outcome is.
+  if (enough && !(await d.store.leases.acquire(execLease(r.id), holder, ttl, d.nowMs())))
+    return refuse("Someone acted on that request first.");
   // The one winner of this compare-and-set runs the request; double clicks, retries and other replicas lose.
   if (
     !(await d.store.approvals.transition(
@@ -206,8 +224,10 @@ export async function decide(
       r.version,
       enough ? { status: "executing", approvers } : { approvers },
     ))
-  )
+  ) {
+    if (enough) await d.store.leases.release(execLease(r.id), holder);
     return refuse("Someone acted on that request first.");
+  }
   await audit(d, r, { kind: "approve", actor: userId, detail: { approvers, enough } });
   if (!enough) {
     await refreshCard(d, r.id);
@@ -216,6 +236,19 @@ export async function decide(
       message: `Approval recorded; ${d.config.approvals.required - approvers.length} more approver(s) needed.`,
     };
   }
+  const keep = setInterval(
+    () => void d.store.leases.renew(execLease(r.id), holder, ttl, d.nowMs()).catch(() => {}),
+    Math.max(50, ttl / 3),
+  );
+  try {
+    return await run(r, approvers, userId, d);
+  } finally {
+    clearInterval(keep);
+    await d.store.leases.release(execLease(r.id), holder).catch(() => {});
+  }
+}
+
+async function run(r: ApprovalRequest, approvers: string[], userId: string, d: FlowDeps): Promise<Outcome> {
   const running = await refreshCard(d, r.id);
   const startedAtMs = d.nowMs();
   const result = await execute(running, d, async (partial) => {
@@ -252,4 +285,50 @@ export async function decide(
     ok: !result.error,
     message: result.error ? `Request failed: ${result.error}` : "Request done.",
   };
+}
+
+/**
+ * Requests left "executing" by a process that died mid-run (its lease lapsed): marked failed,
+ * said so on the card and in the audit trail, so nobody waits on "running…" forever.
+ */
+export async function failAbandoned(d: FlowDeps): Promise<number> {
+  const holder = `sweeper:${d.holder ?? PROCESS_HOLDER}`;
+  const ttl = d.execLeaseTtlMs ?? EXEC_LEASE_TTL_MS;
+  let n = 0;
+  for (const r of await d.store.approvals.executing()) {
+    if (!(await d.store.leases.acquire(execLease(r.id), holder, ttl, d.nowMs()))) continue;
+    try {
+      const result: ExecutionResult = {
+        outcomes: [],
+        skipped: [],
+        archived: [],
+        summary: [],
+        output: [],
+        progress: { runs: 0, of: 0, ids: 0, total: r.frozen.length },
+        startedAtMs: 0,
+        verification: "",
+        error: `interrupted: the bot stopped while running this request, so which of its ${r.frozen.length} queue ID(s) were changed is unknown. Check the queue (/mailq status ${r.relay})${r.action === "delete" ? " and the archive" : ""}, then request again for what remains`,
+      };
+      if (!(await d.store.approvals.transition(r.id, "executing", r.version, { status: "failed", result })))
+        continue;
+      recordApprovalExecuted(mailqMetrics, r.action, "failed");
+      await audit(d, r, {
+        kind: "execute",
+        actor: "mailq-bot",
+        detail: {
+          action: r.action,
+          command: r.command,
+          ids: r.frozen.map((f) => f.queueId),
+          approvers: r.approvers,
+          interrupted: true,
+          result,
+        },
+      });
+      await refreshCard(d, r.id);
+      n++;
+    } finally {
+      await d.store.leases.release(execLease(r.id), holder);
+    }
+  }
+  return n;
 }

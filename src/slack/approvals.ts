@@ -1,4 +1,4 @@
-import { type ApprovalSlack, expireDue, type FlowDeps } from "../actions/approval.js";
+import { type ApprovalSlack, expireDue, type FlowDeps, failAbandoned } from "../actions/approval.js";
 
 interface ClientLike {
   chat: {
@@ -38,7 +38,8 @@ export function startExpirySweeper(
     if (running) return 0;
     running = true;
     try {
-      return await expireDue(flow);
+      // Past their expiry: expired. Left running by a dead process: failed, and said so.
+      return (await expireDue(flow)) + (await failAbandoned(flow));
     } catch (e) {
       o.onError?.(e);
       return 0;

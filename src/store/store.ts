@@ -139,6 +139,8 @@ export interface ApprovalRepo {
     patch: Partial<Pick<ApprovalRequest, "status" | "approvers" | "result" | "messageTs">>,
   ): Promise<boolean>;
   pending(): Promise<ApprovalRequest[]>;
+  /** Requests running now, or left running by a process that died. */
+  executing(): Promise<ApprovalRequest[]>;
 }
 
 export type AuditKind =

@@ -199,6 +199,91 @@ describe("approval rules, enforced on the server", () => {
   });
 });
 
+describe("a request left running by a process that died", () => {
+  const sweeper = () =>
+    startExpirySweeper(
+      {
+        config,
+        pool: new RunnerPool({}),
+        store: bot.store,
+        nowMs: () => now,
+        client: clientFor(slack),
+        holder: "executor:sweeping-replica",
+      },
+      { intervalMs: 3_600_000 },
+    );
+  /** As after a SIGKILL between "executing" and the outcome: the state written, the run gone. */
+  async function leftExecuting(): Promise<ApprovalRequest> {
+    const r = await pending();
+    expect(await bot.store.approvals.transition(r.id, "pending", r.version, { status: "executing" })).toBe(
+      true,
+    );
+    return (await bot.store.approvals.get(r.id)) as ApprovalRequest;
+  }
+
+  it("is failed by the sweep once its runner's lease lapses: said on the card and in the audit", async () => {
+    const r = await leftExecuting();
+    // Its runner held the lease and then died: nobody renews it.
+    expect(
+      await bot.store.leases.acquire(`approval-exec:${r.id}`, "executor:dead-replica", 60_000, now),
+    ).toBe(true);
+    const s = sweeper();
+    try {
+      await s.sweep();
+      expect((await bot.store.approvals.get(r.id))?.status).toBe("executing");
+      now += 61_000;
+      await s.sweep();
+    } finally {
+      s.stop();
+    }
+    const after = (await bot.store.approvals.get(r.id)) as ApprovalRequest;
+    expect(after.status).toBe("failed");
+    expect((after.result as { error: string }).error).toMatch(
+      /^interrupted: the bot stopped while running this request, so which of its 1 queue ID\(s\) were changed is unknown\. Check the queue \(\/mailq status relay-a\)/,
+    );
+    const audit = (await bot.store.audit.list({ ticket: "INC-7", limit: 500 })).filter(
+      (e) => e.requestId === r.id,
+    );
+    expect(audit.map((e) => [e.kind, e.actor])).toContainEqual(["execute", "mailq-bot"]);
+    expect(audit.find((e) => e.kind === "execute")?.detail).toMatchObject({
+      interrupted: true,
+      ids: ["3F1A61A0A1"],
+    });
+    const card = JSON.stringify(updatesOf(r).at(-1)?.body.blocks);
+    expect(card).toContain("the run failed");
+    expect(card).toContain("interrupted: the bot stopped");
+    // Once only: the next sweep finds nothing left running.
+    const again = sweeper();
+    try {
+      await again.sweep();
+    } finally {
+      again.stop();
+    }
+    expect(
+      (await bot.store.audit.list({ ticket: "INC-7", limit: 500 })).filter(
+        (e) => e.requestId === r.id && e.kind === "execute",
+      ),
+    ).toHaveLength(1);
+  });
+
+  it("is left alone while its runner keeps the lease", async () => {
+    const r = await leftExecuting();
+    const lease = `approval-exec:${r.id}`;
+    expect(await bot.store.leases.acquire(lease, "executor:live-replica", 60_000, now)).toBe(true);
+    const s = sweeper();
+    try {
+      for (let i = 0; i < 3; i++) {
+        now += 30_000;
+        expect(await bot.store.leases.renew(lease, "executor:live-replica", 60_000, now)).toBe(true);
+        await s.sweep();
+        expect((await bot.store.approvals.get(r.id))?.status).toBe("executing");
+      }
+    } finally {
+      s.stop();
+    }
+  });
+});
+
 /** A minimal Web API client for the sweeper, over the same fake Slack. */
 function clientFor(s: FakeSlack) {
   const call = async (

@@ -246,6 +246,21 @@ export function storeContract(name: string, open: () => Promise<Store>, o: Contr
         expect((await s.approvals.pending()).map((r) => r.id)).not.toContain(req.id);
       });
 
+      it("executing() lists the requests running now, and only those", async () => {
+        const s = await store();
+        const running = await s.approvals.create(newApproval());
+        const waiting = await s.approvals.create(newApproval());
+        expect(
+          await s.approvals.transition(running.id, "pending", running.version, { status: "executing" }),
+        ).toBe(true);
+        const ids = (await (await store()).approvals.executing()).map((r) => r.id);
+        expect(ids).toContain(running.id);
+        expect(ids).not.toContain(waiting.id);
+        const now = (await s.approvals.get(running.id)) as ApprovalRequest;
+        await s.approvals.transition(running.id, "executing", now.version, { status: "failed" });
+        expect((await s.approvals.executing()).map((r) => r.id)).not.toContain(running.id);
+      });
+
       it("transition is a compare-and-set on status and version", async () => {
         const s = await store();
         const r = await s.approvals.create(newApproval());

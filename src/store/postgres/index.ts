@@ -184,6 +184,13 @@ class Approvals implements ApprovalRepo {
     const r = await this.db.query("SELECT * FROM approvals WHERE status = 'pending' ORDER BY created_at_ms");
     return r.rows.map(toApproval);
   }
+
+  async executing(): Promise<ApprovalRequest[]> {
+    const r = await this.db.query(
+      "SELECT * FROM approvals WHERE status = 'executing' ORDER BY created_at_ms",
+    );
+    return r.rows.map(toApproval);
+  }
 }
 
 class Audit implements AuditRepo {

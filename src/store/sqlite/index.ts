@@ -163,6 +163,14 @@ class Approvals implements ApprovalRepo {
         .all() as Row[]
     ).map(toApproval);
   }
+
+  async executing(): Promise<ApprovalRequest[]> {
+    return (
+      this.db
+        .prepare("SELECT * FROM approvals WHERE status = 'executing' ORDER BY created_at_ms")
+        .all() as Row[]
+    ).map(toApproval);
+  }
 }
 
 class Audit implements AuditRepo {
