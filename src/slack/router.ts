@@ -33,8 +33,22 @@ export type Routed =
   | { ok: true; command: Subcommand<unknown>; args: unknown }
   | { ok: false; message: string };
 
+/**
+ * What a phone or macOS typed for the person: smart quotes for "…" and an em or en dash for
+ * "--" at the start of an option. Only these are turned back; every other non-ASCII character
+ * is still refused.
+ */
+export function undoSmartPunctuation(text: string): string {
+  return text
+    .replace(/[\u201c\u201d\u201e\u201f]/g, '"')
+    .replace(/[\u2018\u2019]/g, "'")
+    .replace(/(^|\s)[\u2013\u2014](?=[a-z])/g, "$1--")
+    .replace(/\u00a0/g, " ");
+}
+
 /** Slash command text → a subcommand and validated arguments, or a message saying what exists. */
-export function route(text: string, all: Subcommand<never>[], config: Config): Routed {
+export function route(typed: string, all: Subcommand<never>[], config: Config): Routed {
+  const text = undoSmartPunctuation(typed);
   const names = all.map((c) => c.name);
   const known = `Subcommands: ${names.join(", ")}. Relays: ${config.relays.map((r) => r.name).join(", ")}. Try \`/mailq help\`.`;
   if (text.length > MAX_COMMAND_TEXT)

@@ -87,6 +87,25 @@ describe("user text that could reach a shell is refused before anything runs", (
     expect(said('hold relay-a 3F1A61A0A1 --ticket INC-1 --reason "open quote')).toContain("not closed");
   });
 
+  it("smart quotes and an em dash for -- (what macOS and phones type) read as typed; other non-ASCII is refused", () => {
+    const r = route(
+      "hold relay-a 3F1A61A0A1 \u2014ticket INC-1 \u2013reason \u201cloop suspected\u201d",
+      subcommands as never,
+      config,
+    );
+    expect(r.ok).toBe(true);
+    expect(r.ok && r.args).toMatchObject({ ticket: "INC-1", reason: "loop suspected" });
+    const dashInside = route("hold relay-a domain:a\u2014b.tld --ticket INC-1", subcommands as never, config);
+    expect(dashInside.ok).toBe(false);
+    expect(!dashInside.ok && dashInside.message).toContain("non-ASCII");
+    const curlyShell = route(
+      "hold relay-a 3F1A61A0A1 --ticket INC-1 --reason \u201c$(reboot)\u201d",
+      subcommands as never,
+      config,
+    );
+    expect(!curlyShell.ok && curlyShell.message).toContain("may not contain");
+  });
+
   it("Slack's HTML escapes are undone before checking, so an escaped metacharacter is still refused", () => {
     expect(refusal("hold", 'relay-a 3F1A61A0A1 --ticket INC-1 --reason "a &amp;&amp; b"')).toContain(
       "may not contain",
