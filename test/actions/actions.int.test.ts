@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -236,6 +237,50 @@ describe("acting on a lab relay, beyond the basics", () => {
       (e) => held.includes(e.queue_id) && e.recipients.every((r) => r.address.endsWith("@dnsfail.lab.test")),
     );
     expect(dnsfailHeld.map((e) => e.queue_id).sort()).toEqual(ids.slice(1).sort());
+  });
+
+  it("an ID that now names another message (Postfix reuses short IDs) is skipped, and that message left alone", async () => {
+    const [target] = (await postqueueJson(relay)).filter(
+      (e) =>
+        e.queue_name === "deferred" && e.recipients.every((r) => r.address.endsWith("@throttle.lab.test")),
+    );
+    if (!target) throw new Error("no deferred throttle.lab.test message in the lab relay");
+    // The request froze the message this ID named an hour earlier; the relay now holds another one under it.
+    const r = await bot.store.approvals.create({
+      id: randomUUID(),
+      relay: "relay-act2",
+      action: "hold",
+      selector: target.queue_id,
+      ticket: "INC-204",
+      reason: "",
+      requester: "UALICE",
+      channelId: "CINCIDENT",
+      messageTs: "1700000000.000204",
+      createdAtMs: Date.now(),
+      expiresAtMs: Date.now() + 15 * 60_000,
+      frozen: [
+        {
+          queueId: target.queue_id,
+          queueName: "deferred",
+          arrivalTime: target.arrival_time - 3600,
+          sender: target.sender,
+          recipientDomains: ["throttle.lab.test"],
+        },
+      ],
+      command: "postsuper -h - deferred  (1 queue ID on stdin)",
+    });
+    expect(await press(bot, r.id, "UBOB")).toBe("Request done.");
+    expect((await queueOf()).get(target.queue_id)).toBe("deferred");
+    const done = await bot.store.approvals.get(r.id);
+    expect(done?.result).toMatchObject({
+      skipped: [
+        {
+          queueId: target.queue_id,
+          why: "the ID now names another message (Postfix reused it): arrival time or sender differ",
+        },
+      ],
+      outcomes: [],
+    });
   });
 
   it("/mailq audit <ticket> shows the trail of that ticket to the asker", async () => {
