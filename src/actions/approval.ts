@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { approvalCard } from "../cards/approval.js";
 import { mailqMetrics, recordApprovalExecuted } from "../metrics/mailq.js";
 import type { ApprovalRequest, AuditEntry, Store } from "../store/store.js";
-import { type ActionDeps, type ExecutionResult, execute, resolveRequest } from "./execute.js";
+import { type ActionDeps, type ExecutionResult, emptyResult, execute, resolveRequest } from "./execute.js";
 import { type ActionRequest, commandText, MAX_MESSAGES, RETRY_CAP, selectorText } from "./request.js";
 
 export interface ApprovalSlack {
@@ -298,15 +298,9 @@ export async function failAbandoned(d: FlowDeps): Promise<number> {
   for (const r of await d.store.approvals.executing()) {
     if (!(await d.store.leases.acquire(execLease(r.id), holder, ttl, d.nowMs()))) continue;
     try {
+      // startedAtMs 0: when the run began is unknown, and the card says nothing rather than guess.
       const result: ExecutionResult = {
-        outcomes: [],
-        skipped: [],
-        archived: [],
-        summary: [],
-        output: [],
-        progress: { runs: 0, of: 0, ids: 0, total: r.frozen.length },
-        startedAtMs: 0,
-        verification: "",
+        ...emptyResult(r.frozen.length, 0),
         error: `interrupted: the bot stopped while running this request, so which of its ${r.frozen.length} queue ID(s) were changed is unknown. Check the queue (/mailq status ${r.relay})${r.action === "delete" ? " and the archive" : ""}, then request again for what remains`,
       };
       if (!(await d.store.approvals.transition(r.id, "executing", r.version, { status: "failed", result })))

@@ -116,6 +116,20 @@ function changed(f: FrozenMessage, c: QueueEntry | undefined): string | undefine
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** A result before anything ran: `total` IDs frozen, none sent yet. */
+export function emptyResult(total: number, startedAtMs: number): ExecutionResult {
+  return {
+    outcomes: [],
+    skipped: [],
+    archived: [],
+    summary: [],
+    output: [],
+    progress: { runs: 0, of: 0, ids: 0, total },
+    startedAtMs,
+    verification: "",
+  };
+}
+
 /**
  * Runs exactly the frozen IDs. Each is checked again first: one that left the queue, or
  * whose arrival time or sender changed (Postfix reuses short IDs), is skipped and reported,
@@ -128,16 +142,7 @@ export async function execute(
   d: ActionDeps,
   onProgress?: (partial: ExecutionResult) => Promise<void>,
 ): Promise<ExecutionResult> {
-  const result: ExecutionResult = {
-    outcomes: [],
-    skipped: [],
-    archived: [],
-    summary: [],
-    output: [],
-    progress: { runs: 0, of: 0, ids: 0, total: r.frozen.length },
-    startedAtMs: d.nowMs(),
-    verification: "",
-  };
+  const result = emptyResult(r.frozen.length, d.nowMs());
   const say = (lines: string) => {
     for (const l of lines.split("\n"))
       if (l.trim() && result.output.length < MAX_OUTPUT_LINES) result.output.push(l.trimEnd());

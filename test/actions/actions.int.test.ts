@@ -8,10 +8,10 @@ import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
 import {
-  buttonPressBody,
   type FakeSlack,
   interactionBody,
   postSigned,
+  pressApproval,
   type SlackCall,
   slashCommandBody,
   startFakeSlack,
@@ -103,27 +103,12 @@ async function request(b: RunningBot, text: string): Promise<string> {
   return newRequest(b, before);
 }
 
-async function press(b: RunningBot, id: string, user: string, action = "approve"): Promise<string> {
-  const n = slack.calls.length;
-  const r = await postSigned(
-    b.url,
-    buttonPressBody({
-      user: user,
-      actionId: `mailq_${action}`,
-      blockId: `mailq_approval:${id}`,
-      value: id,
-      responseUrl: slack.responseUrl("press"),
-    }),
-    { secret: SIGNING_SECRET },
-  );
-  expect(r.status).toBe(200);
-  const said = await slack.waitFor(
-    "chat.postEphemeral",
-    (c) => c.body.user === user && slack.calls.indexOf(c) >= n,
-    60_000,
-  );
-  return String(said.body.text);
-}
+const press = (
+  b: RunningBot,
+  id: string,
+  user: string,
+  action: "approve" | "reject" | "cancel" = "approve",
+) => pressApproval(slack, { url: b.url, secret: SIGNING_SECRET }, { id, user, action, timeoutMs: 60_000 });
 
 async function cardUpdates(b: RunningBot, id: string): Promise<string[]> {
   const ts = (await b.store.approvals.get(id))?.messageTs;

@@ -6,10 +6,10 @@ import { startExpirySweeper } from "../../src/slack/approvals.js";
 import type { ApprovalRequest } from "../../src/store/store.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
 import {
-  buttonPressBody,
   type FakeSlack,
   interactionBody,
   postSigned,
+  pressApproval,
   type SlackCall,
   slashCommandBody,
   startFakeSlack,
@@ -88,27 +88,8 @@ async function pending(over: Partial<ApprovalRequest> = {}): Promise<ApprovalReq
   });
 }
 
-async function press(id: string, user: string, action: "approve" | "reject" | "cancel"): Promise<string> {
-  const n = slack.calls.length;
-  const r = await postSigned(
-    bot.url,
-    buttonPressBody({
-      user: user,
-      actionId: `mailq_${action}`,
-      blockId: `mailq_approval:${id}`,
-      value: id,
-      responseUrl: slack.responseUrl("press"),
-    }),
-    { secret: SIGNING_SECRET },
-  );
-  expect(r.status).toBe(200);
-  const said = await slack.waitFor(
-    "chat.postEphemeral",
-    (c) => c.body.user === user && slack.calls.indexOf(c) >= n,
-    10_000,
-  );
-  return String(said.body.text);
-}
+const press = (id: string, user: string, action: "approve" | "reject" | "cancel") =>
+  pressApproval(slack, { url: bot.url, secret: SIGNING_SECRET }, { id, user, action, timeoutMs: 10_000 });
 
 const updatesOf = (r: ApprovalRequest): SlackCall[] =>
   slack.callsTo("chat.update").filter((c) => c.body.ts === r.messageTs);

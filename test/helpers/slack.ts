@@ -233,3 +233,30 @@ export function buttonPressBody(o: {
     ],
   });
 }
+
+/** Presses a button of an approval card as `user`; returns what the bot then whispered to that user. */
+export async function pressApproval(
+  slack: FakeSlack,
+  bot: { url: string; secret: string },
+  o: { id: string; user: string; action?: "approve" | "reject" | "cancel"; timeoutMs?: number },
+): Promise<string> {
+  const n = slack.calls.length;
+  const r = await postSigned(
+    bot.url,
+    buttonPressBody({
+      user: o.user,
+      actionId: `mailq_${o.action ?? "approve"}`,
+      blockId: `mailq_approval:${o.id}`,
+      value: o.id,
+      responseUrl: slack.responseUrl("press"),
+    }),
+    { secret: bot.secret },
+  );
+  if (r.status !== 200) throw new Error(`the press got HTTP ${r.status}: ${r.text}`);
+  const said = await slack.waitFor(
+    "chat.postEphemeral",
+    (c) => c.body.user === o.user && slack.calls.indexOf(c) >= n,
+    o.timeoutMs ?? 30_000,
+  );
+  return String(said.body.text);
+}

@@ -7,9 +7,9 @@ import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
 import { labRelayEntry } from "../helpers/lab-relay.js";
 import {
-  buttonPressBody,
   type FakeSlack,
   postSigned,
+  pressApproval,
   slashCommandBody,
   startFakeSlack,
 } from "../helpers/slack.js";
@@ -73,27 +73,8 @@ async function request(text: string, user = "UALICE"): Promise<string> {
   throw new Error(`no approval request for: ${text}`);
 }
 
-async function press(id: string, user: string, action: "approve" | "reject" | "cancel"): Promise<string> {
-  const n = slack.callsTo("chat.postEphemeral").length;
-  const r = await postSigned(
-    bot.url,
-    buttonPressBody({
-      user: user,
-      actionId: `mailq_${action}`,
-      blockId: `mailq_approval:${id}`,
-      value: id,
-      responseUrl: slack.responseUrl("press"),
-    }),
-    { secret: SIGNING_SECRET },
-  );
-  expect(r.status).toBe(200);
-  const said = await slack.waitFor(
-    "chat.postEphemeral",
-    (c) => c.body.user === user && slack.callsTo("chat.postEphemeral").indexOf(c) >= n,
-    30_000,
-  );
-  return String(said.body.text);
-}
+const press = (id: string, user: string, action: "approve" | "reject" | "cancel") =>
+  pressApproval(slack, { url: bot.url, secret: SIGNING_SECRET }, { id, user, action });
 
 async function deferredIds(domain: string, n: number): Promise<string[]> {
   return (await postqueueJson(relay))
