@@ -42,7 +42,11 @@ const settingsShape = {
       listingTimeout: durationSchema.prefault("10m"),
       /** Answer with directory counts and a partial listing after this, then update. */
       firstAnswerAfter: durationSchema.prefault("5s"),
-      /** zlib on the SSH channel: helps on a slow link; off by default (no gain on fast links, and ssh2 has crashed closing a compressed channel). */
+      /**
+       * zlib on the SSH connection: a queue listing shrinks about 20-fold, which helps on a slow link.
+       * Off by default: no gain on fast links, and ssh2 can throw an uncatchable "Invalid Zlib
+       * instance" when a compressed connection is closed mid-transfer (mscdex/ssh2#1178).
+       */
       compression: z.boolean().default(false),
       logLines: z.number().int().min(100).max(1_000_000).default(20_000),
     })

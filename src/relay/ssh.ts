@@ -127,6 +127,12 @@ export class SshRunner implements CommandRunner {
     return this.ssh.isConnected();
   }
 
+  /** Bytes received on the TCP connection so far (after compression, when on): what crossed the wire. */
+  get bytesOnWire(): number {
+    const sock = (this.ssh.connection as unknown as { _sock?: { bytesRead?: number } } | null)?._sock;
+    return sock?.bytesRead ?? 0;
+  }
+
   async run(argv: readonly string[], opts: RunOptions): Promise<RunResult> {
     const release = await this.slots.take();
     try {

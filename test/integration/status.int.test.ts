@@ -302,3 +302,39 @@ describe("the SSH runner's deadline", () => {
     }
   });
 });
+
+describe("probes.compression", () => {
+  it("with zlib on, the same snapshot arrives in a fraction of the bytes", async () => {
+    const { SshRunner } = await import("../../src/relay/ssh.js");
+    const { RunnerPool, collectRelay } = await import("../../src/relay/collect.js");
+    const { parseConfig } = await import("../../src/config.js");
+    const relay = parseConfig({ relays: [relayEntry(relayA)] }, "test", "/tmp").relays[0];
+    if (!relay) throw new Error("no relay");
+    const opts = {
+      timeoutMs: 20_000,
+      logLines: 100,
+      thresholds: { diskPercent: 90, inodePercent: 90 },
+      nowMs: Date.now,
+    };
+    const run = async (compression: boolean) => {
+      const pool = new RunnerPool(process.env, compression);
+      try {
+        const snap = await collectRelay(relay, pool, opts);
+        const runner = await pool.get(relay, 20_000);
+        if (!(runner instanceof SshRunner)) throw new Error("expected an SSH runner");
+        return { snap, bytes: runner.bytesOnWire };
+      } finally {
+        await pool.closeAll();
+      }
+    };
+    const plain = await run(false);
+    const zlib = await run(true);
+    expect(zlib.snap.ok).toBe(true);
+    expect(zlib.snap.listing.complete).toBe(true);
+    const same = (s: typeof plain.snap) => [s.messages, s.queues, s.topReasons, s.topDomains, s.bytes];
+    expect(same(zlib.snap)).toEqual(same(plain.snap));
+    // The listing is repetitive JSON: zlib shrinks what crosses the wire several-fold.
+    expect(plain.bytes).toBeGreaterThan(20_000);
+    expect(zlib.bytes * 3).toBeLessThan(plain.bytes);
+  });
+});
