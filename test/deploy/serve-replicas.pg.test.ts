@@ -5,7 +5,7 @@
  * Each replica has its own bot token, so every Web API call says which process made it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,10 +15,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import "../db/types.js";
-import { type FakeSlack, type SlackCall, startFakeSlack } from "../helpers/slack.js";
+import { type FakeSlack, pressApproval, type SlackCall, startFakeSlack } from "../helpers/slack.js";
 
 const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
 const INTERVAL_MS = 8000;
+const SIGNING_SECRET = "replica-signing-secret-0123456789";
 /** The scheduler's own tick (src/watch/scheduler.ts): an update may go out this long after it is due. */
 const TICK_MS = 5000;
 
@@ -65,6 +66,7 @@ beforeAll(async () => {
         },
       ],
       watch: { leaseTtl: "2s" },
+      access: { approvers: ["UBOB", "UCAROL"] },
       store: { path: join(dir, "unused.sqlite") },
       archive: { path: join(dir, "archive") },
     }),
@@ -88,7 +90,7 @@ function serve(name: string): Replica {
         HOME: dir,
         MAILQ_DATABASE_URL: dbUrl,
         SLACK_BOT_TOKEN: token,
-        SLACK_SIGNING_SECRET: "replica-signing-secret-0123456789",
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
         SLACK_API_URL: slack.apiUrl,
         PORT: "0",
         LOG_LEVEL: "info",
@@ -126,15 +128,74 @@ const leading = (r: Replica) =>
   "watch scheduler lease taken";
 const byToken = (c: SlackCall) => replicas.find((r) => c.headers.authorization === `Bearer ${r.token}`)?.name;
 
+const started = (r: Replica) => r.log.find((l) => l.msg === "mailq-bot started");
+
 describe("two mailq-bot serve processes on one PostgreSQL database", () => {
+  let a: Replica;
+  let b: Replica;
+  beforeAll(async () => {
+    [a, b] = [serve("a"), serve("b")];
+    await until(() => started(a), 30_000, "replica a to start");
+    await until(() => started(b), 30_000, "replica b to start");
+  }, 60_000);
+
+  it("one approval pressed on both at once by two approvers runs once", async () => {
+    expect(started(a)).toMatchObject({ store: "postgres", transport: "http" });
+    const store = await openPostgresStore(dbUrl, { max: 1 });
+    const id = randomUUID();
+    // A request as `/mailq hold` leaves it; its relay is down, so the one run fails, once.
+    await store.approvals.create({
+      id,
+      relay: "relay-down",
+      action: "hold",
+      selector: "3F1A61A0A1",
+      ticket: "INC-900",
+      reason: "",
+      requester: "UALICE",
+      channelId: "CINCIDENT",
+      messageTs: "1700000000.000900",
+      createdAtMs: Date.now(),
+      expiresAtMs: Date.now() + 15 * 60_000,
+      frozen: [
+        {
+          queueId: "3F1A61A0A1",
+          queueName: "deferred",
+          arrivalTime: 1_795_354_370,
+          sender: "a@b.tld",
+          recipientDomains: ["c.tld"],
+        },
+      ],
+      command: "postsuper -h - deferred  (1 queue ID on stdin)",
+    });
+    const url = (r: Replica) => `http://127.0.0.1:${started(r)?.port}/slack/events`;
+    const said = await Promise.all(
+      [
+        [a, "UBOB"],
+        [b, "UCAROL"],
+      ].map(([r, user]) =>
+        pressApproval(
+          slack,
+          { url: url(r as Replica), secret: SIGNING_SECRET },
+          { id, user: user as string },
+        ),
+      ),
+    );
+    const winners = said.filter((t) => t.startsWith("Request failed:"));
+    expect(winners, said.join(" | ")).toHaveLength(1);
+    expect(winners[0]).toMatch(/relay-down/);
+    const loser = said.find((t) => !t.startsWith("Request failed:"));
+    expect(loser, said.join(" | ")).toMatch(
+      /^(?:Someone acted on that request first\.|That request is already (?:executing|failed))/,
+    );
+    const kinds = (await store.audit.list({ ticket: "INC-900", limit: 100 })).map((e) => e.kind);
+    expect(kinds.filter((k) => k === "execute")).toHaveLength(1);
+    expect(kinds.filter((k) => k === "approve")).toHaveLength(1);
+    expect((await store.approvals.get(id))?.status).toBe("failed");
+    await store.close();
+  }, 60_000);
+
   it("post each watch update once; after a SIGKILL of the scheduling one, the other posts the next update on time", async () => {
-    const [a, b] = [serve("a"), serve("b")];
-    await until(() => a.log.some((l) => l.msg === "mailq-bot started"), 30_000, "replica a to start");
-    await until(() => b.log.some((l) => l.msg === "mailq-bot started"), 30_000, "replica b to start");
-    expect(a.log.find((l) => l.msg === "mailq-bot started")).toMatchObject({ store: "postgres" });
-    const leader = await until(() => [a, b].find(leading), 10_000, "a leader");
-    const survivor = leader === a ? b : a;
-    expect(leading(survivor)).toBe(false);
+    await until(() => [a, b].find(leading), 10_000, "a leader");
 
     // The watch as `/mailq watch` leaves it (the command's minimum is 1m; 8 s keeps the test short).
     const store = await openPostgresStore(dbUrl, { max: 1 });
@@ -154,7 +215,10 @@ describe("two mailq-bot serve processes on one PostgreSQL database", () => {
     const updates = () => slack.callsTo("chat.postMessage").filter((c) => c.body.thread_ts === headerTs);
 
     const first = await until(() => updates()[0], INTERVAL_MS + TICK_MS + 5000, "update 1");
-    expect(byToken(first)).toBe(leader.name);
+    // The process that posted it is the one running the schedules: that one is killed.
+    const leader = [a, b].find((r) => r.name === byToken(first)) as Replica;
+    const survivor = leader === a ? b : a;
+    expect(leading(leader)).toBe(true);
     expect(first.atMs).toBeGreaterThanOrEqual(startedAtMs + INTERVAL_MS);
     expect(String(first.body.text)).toMatch(/relay-down/);
 
