@@ -1,9 +1,9 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { RunnerPool } from "../../src/relay/collect.js";
 import { startExpirySweeper } from "../../src/slack/approvals.js";
 import type { ApprovalRequest } from "../../src/store/store.js";
+import { holdRequest } from "../helpers/approvals.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
 import {
   type FakeSlack,
@@ -61,32 +61,8 @@ afterAll(async () => {
   await slack?.close();
 });
 
-async function pending(over: Partial<ApprovalRequest> = {}): Promise<ApprovalRequest> {
-  return bot.store.approvals.create({
-    id: randomUUID(),
-    relay: "relay-a",
-    action: "hold",
-    selector: "3F1A61A0A1",
-    ticket: "INC-7",
-    reason: "",
-    requester: "UALICE",
-    channelId: "CINCIDENT",
-    messageTs: "1700000000.000100",
-    createdAtMs: now,
-    expiresAtMs: now + 15 * 60_000,
-    frozen: [
-      {
-        queueId: "3F1A61A0A1",
-        queueName: "deferred",
-        arrivalTime: 1_795_354_370,
-        sender: "a@b.tld",
-        recipientDomains: ["c.tld"],
-      },
-    ],
-    command: "postsuper -h - deferred  (1 queue ID on stdin)",
-    ...over,
-  });
-}
+const pending = (over: Partial<ApprovalRequest> = {}): Promise<ApprovalRequest> =>
+  bot.store.approvals.create(holdRequest(now, over));
 
 const press = (id: string, user: string, action: "approve" | "reject" | "cancel") =>
   pressApproval(slack, { url: bot.url, secret: SIGNING_SECRET }, { id, user, action, timeoutMs: 10_000 });

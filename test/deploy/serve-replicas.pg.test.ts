@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import "../db/types.js";
+import { holdRequest } from "../helpers/approvals.js";
 import { type FakeSlack, pressApproval, type SlackCall, startFakeSlack } from "../helpers/slack.js";
 
 const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
@@ -144,29 +145,9 @@ describe("two mailq-bot serve processes on one PostgreSQL database", () => {
     const store = await openPostgresStore(dbUrl, { max: 1 });
     const id = randomUUID();
     // A request as `/mailq hold` leaves it; its relay is down, so the one run fails, once.
-    await store.approvals.create({
-      id,
-      relay: "relay-down",
-      action: "hold",
-      selector: "3F1A61A0A1",
-      ticket: "INC-900",
-      reason: "",
-      requester: "UALICE",
-      channelId: "CINCIDENT",
-      messageTs: "1700000000.000900",
-      createdAtMs: Date.now(),
-      expiresAtMs: Date.now() + 15 * 60_000,
-      frozen: [
-        {
-          queueId: "3F1A61A0A1",
-          queueName: "deferred",
-          arrivalTime: 1_795_354_370,
-          sender: "a@b.tld",
-          recipientDomains: ["c.tld"],
-        },
-      ],
-      command: "postsuper -h - deferred  (1 queue ID on stdin)",
-    });
+    await store.approvals.create(
+      holdRequest(Date.now(), { id, relay: "relay-down", ticket: "INC-900", messageTs: "1700000000.000900" }),
+    );
     const url = (r: Replica) => `http://127.0.0.1:${started(r)?.port}/slack/events`;
     const said = await Promise.all(
       [

@@ -1,0 +1,32 @@
+import { randomUUID } from "node:crypto";
+import type { ApprovalRepo } from "../../src/store/store.js";
+
+type NewRequest = Parameters<ApprovalRepo["create"]>[0];
+
+/** A pending `hold` of one deferred message, as `/mailq hold` leaves it; `over` replaces any field. */
+export function holdRequest(nowMs: number, over: Partial<NewRequest> = {}): NewRequest {
+  return {
+    id: randomUUID(),
+    relay: "relay-a",
+    action: "hold",
+    selector: "3F1A61A0A1",
+    ticket: "INC-7",
+    reason: "",
+    requester: "UALICE",
+    channelId: "CINCIDENT",
+    messageTs: "1700000000.000100",
+    createdAtMs: nowMs,
+    expiresAtMs: nowMs + 15 * 60_000,
+    frozen: [
+      {
+        queueId: "3F1A61A0A1",
+        queueName: "deferred",
+        arrivalTime: 1_795_354_370,
+        sender: "a@b.tld",
+        recipientDomains: ["c.tld"],
+      },
+    ],
+    command: "postsuper -h - deferred  (1 queue ID on stdin)",
+    ...over,
+  };
+}
