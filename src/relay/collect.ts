@@ -139,24 +139,18 @@ export async function collectRelayProgressive(
     });
 
   const acc = new QueueAccumulator(Math.floor(started / 1000));
-  let listingDone = false;
   const listing = probes.postqueue(listingCtx, acc).then(
     (r) => ({ complete: r.complete, error: undefined as string | undefined }),
     (e) => ({ complete: false, error: probeError(e, "postqueue -j").message }),
   );
-  void listing.then(() => {
-    listingDone = true;
-  });
   // Whether the listing finished by the first-answer point, judged at that point (from the start,
   // not after the other probes), so the early answer comes when configured.
+  const firstAnswerMs = opts.firstAnswerMs;
   const doneByFirstAnswer =
-    opts.firstAnswerMs === undefined
+    firstAnswerMs === undefined
       ? undefined
       : new Promise<boolean>((resolve) => {
-          const timer = setTimeout(
-            () => resolve(listingDone),
-            Math.max(0, started + (opts.firstAnswerMs ?? 0) - opts.nowMs()),
-          );
+          const timer = setTimeout(() => resolve(false), Math.max(0, started + firstAnswerMs - opts.nowMs()));
           void listing.then(() => {
             clearTimeout(timer);
             resolve(true);
@@ -275,8 +269,8 @@ export async function collectRelay(
   pool: RunnerPool,
   opts: CollectOptions,
 ): Promise<RelaySnapshot> {
-  const p = await collectRelayProgressive(relay, pool, { ...opts, firstAnswerMs: undefined });
-  return p.full ? p.full : p.first;
+  // Without a first-answer point there is no partial answer: the first one is complete.
+  return (await collectRelayProgressive(relay, pool, { ...opts, firstAnswerMs: undefined })).first;
 }
 
 export function selectRelays(config: Config, name: string | undefined): RelayConfig[] {
