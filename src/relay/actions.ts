@@ -1,7 +1,7 @@
 import { postcatArgv, postsuperArgv, retryArgv } from "../actions/request.js";
 import { createLineSplitter } from "../parsers/lines.js";
 import { parsePostqueueJsonLine, QUEUE_ID_RE, type QueueEntry } from "../parsers/postqueue.js";
-import { type ProbeContext, ProbeFailure } from "./probes.js";
+import { explain, type ProbeContext, ProbeFailure, remaining } from "./probes.js";
 import type { RunResult } from "./runner.js";
 
 /**
@@ -10,11 +10,6 @@ import type { RunResult } from "./runner.js";
  * argument of postqueue -i / postcat -q after a check against QUEUE_ID_RE; no user text
  * is ever part of an argv.
  */
-const left = (ctx: ProbeContext, what: string) => {
-  const ms = ctx.deadlineMs - ctx.nowMs();
-  if (ms <= 0) throw new ProbeFailure(what, "no time left before the deadline");
-  return ms;
-};
 
 function checkedId(id: string): string {
   if (!QUEUE_ID_RE.test(id))
@@ -38,15 +33,11 @@ export async function listMatching(
     else truncated = true;
   });
   const r = await ctx.runner.run(["postqueue", "-j"], {
-    timeoutMs: left(ctx, "postqueue -j"),
+    timeoutMs: remaining(ctx, "postqueue -j"),
     onStdout: (c) => split.push(c),
   });
   split.end();
-  if (r.timedOut || r.code !== 0)
-    throw new ProbeFailure(
-      "postqueue -j",
-      `postqueue -j failed (exit ${r.code ?? "timeout"}): ${r.stderr.trim().slice(0, 200)}`,
-    );
+  if (r.timedOut || r.code !== 0) throw new ProbeFailure("postqueue -j", explain("postqueue -j", r));
   return { entries, truncated };
 }
 
@@ -55,24 +46,20 @@ export function postsuper(ctx: ProbeContext, flag: string, queue: string, ids: s
   if (!/^-[hHrd]$/.test(flag)) throw new Error(`refusing postsuper flag ${flag}`);
   return ctx.runner.run(postsuperArgv(flag, queue, ctx.sudo), {
     stdin: `${ids.map(checkedId).join("\n")}\n`,
-    timeoutMs: left(ctx, "postsuper"),
+    timeoutMs: remaining(ctx, "postsuper"),
   });
 }
 
 /** `postqueue -i ID`: one ID per call (postqueue reads no IDs from stdin). */
 export function retryNow(ctx: ProbeContext, id: string): Promise<RunResult> {
-  return ctx.runner.run(retryArgv(checkedId(id)), { timeoutMs: left(ctx, "postqueue -i") });
+  return ctx.runner.run(retryArgv(checkedId(id)), { timeoutMs: remaining(ctx, "postqueue -i") });
 }
 
 /** The whole queue file as text (`postcat -q`), streamed to `onChunk`. */
 export async function postcat(ctx: ProbeContext, id: string, onChunk: (c: Buffer) => void): Promise<void> {
   const r = await ctx.runner.run(postcatArgv(checkedId(id), ctx.sudo), {
-    timeoutMs: left(ctx, "postcat"),
+    timeoutMs: remaining(ctx, "postcat"),
     onStdout: onChunk,
   });
-  if (r.timedOut || r.code !== 0)
-    throw new ProbeFailure(
-      "postcat",
-      `postcat -q ${id} failed (exit ${r.code ?? "timeout"}): ${r.stderr.trim().slice(0, 200)}`,
-    );
+  if (r.timedOut || r.code !== 0) throw new ProbeFailure("postcat", explain(`postcat -q ${id}`, r));
 }

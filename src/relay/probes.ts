@@ -43,19 +43,37 @@ export function asRoot(ctx: ProbeContext, argv: string[]): string[] {
   return ctx.sudo ? ["sudo", "-n", ...argv] : argv;
 }
 
-function remaining(ctx: ProbeContext, probe: string): number {
+/** Time left for one probe before the context's deadline; a failure naming it when none is. */
+export function remaining(ctx: ProbeContext, probe: string): number {
   const ms = ctx.deadlineMs - ctx.nowMs();
-  if (ms <= 0) throw new ProbeFailure(probe, "no time left before the probe deadline");
+  if (ms <= 0) throw new ProbeFailure(probe, `${probe}: no time left before the probe deadline`);
   return ms;
 }
 
-function explain(probe: string, r: RunResult): string {
+/** Why a relay command failed, in words an operator can act on; `install` names its package. */
+export function explain(probe: string, r: RunResult, install?: string): string {
   if (r.timedOut) return `${probe} did not finish before the probe deadline`;
   const err = r.stderr.trim().split("\n").slice(-2).join(" ").slice(0, 300);
-  if (r.code === 127) return `${probe}: command not found on the relay`;
+  if (r.code === 127)
+    return `${probe}: command not found on the relay${install ? ` (install ${install})` : ""}`;
   if (/sudo: a password is required|sudo: a terminal is required/.test(err))
     return `${probe}: sudo -n asked for a password; grant the bot's user this command in sudoers`;
+  if (/refused: not in the allowlist/.test(err))
+    return `${probe}: the relay's mailq-bot-gate refused it; update the gate on the relay`;
   return `${probe} exited ${r.code ?? "by signal"}${err ? `: ${err}` : ""}`;
+}
+
+/** Files under one directory of the queue, counted as they stream by: one byte each, no names. */
+export async function countFiles(ctx: ProbeContext, dir: string, probe: string): Promise<number> {
+  let n = 0;
+  const r = await ctx.runner.run(asRoot(ctx, ["find", dir, "-type", "f", "-printf", "."]), {
+    timeoutMs: remaining(ctx, probe),
+    onStdout: (c) => {
+      n += c.length;
+    },
+  });
+  if (r.timedOut || r.code !== 0) throw new ProbeFailure(probe, explain(probe, r));
+  return n;
 }
 
 async function runChecked(
@@ -91,22 +109,9 @@ export const probes = {
     return { complete: true };
   },
 
-  /** Files in one queue directory, counted as they stream by (one byte each). */
-  async queueFiles(ctx: ProbeContext, queueDirectory: string, queue: QueueName): Promise<number> {
-    let n = 0;
-    const probe = `find ${queue}`;
-    const r = await ctx.runner.run(
-      asRoot(ctx, ["find", `${queueDirectory}/${queue}`, "-type", "f", "-printf", "."]),
-      {
-        timeoutMs: remaining(ctx, probe),
-        onStdout: (c) => {
-          n += c.length;
-        },
-      },
-    );
-    if (r.timedOut || r.code !== 0) throw new ProbeFailure(probe, explain(probe, r));
-    return n;
-  },
+  /** Files in one queue directory. */
+  queueFiles: (ctx: ProbeContext, queueDirectory: string, queue: QueueName) =>
+    countFiles(ctx, `${queueDirectory}/${queue}`, `find ${queue}`),
 
   dfBytes: (ctx: ProbeContext, dir: string) => runChecked(ctx, "df -P", ["df", "-P", "-k", dir]),
   dfInodes: (ctx: ProbeContext, dir: string) => runChecked(ctx, "df -i", ["df", "-P", "-i", dir]),

@@ -1,8 +1,7 @@
 import { type DnsProbe, isHostName, isIp, type TcpProbe } from "../analysis/triage.js";
 import { createLineSplitter } from "../parsers/lines.js";
 import { type LogFacts, LogFactsAccumulator } from "../parsers/maillog-warnings.js";
-import { asRoot, type ProbeContext, ProbeFailure } from "./probes.js";
-import type { RunResult } from "./runner.js";
+import { asRoot, countFiles, explain, type ProbeContext, ProbeFailure, remaining } from "./probes.js";
 
 /**
  * Triage's own read-only probes, beside the status catalogue (probes.ts): dig and nc against
@@ -19,22 +18,6 @@ export const TRIAGE_ARGV_SHAPES = [
   "find <queue_directory>/corrupt -type f -printf .",
 ] as const;
 
-function remaining(ctx: ProbeContext, probe: string): number {
-  const ms = ctx.deadlineMs - ctx.nowMs();
-  if (ms <= 0) throw new ProbeFailure(probe, `${probe}: no time left before the probe deadline`);
-  return ms;
-}
-
-function why(probe: string, r: RunResult): string {
-  if (r.timedOut) return `${probe} did not finish before the probe deadline`;
-  if (r.code === 127)
-    return `${probe}: command not found on the relay (install bind9-dnsutils / netcat-openbsd)`;
-  const err = r.stderr.trim().split("\n").slice(-2).join(" ").slice(0, 300);
-  if (/refused: not in the allowlist/.test(err))
-    return `${probe}: the relay's mailq-bot-gate refused it; update the gate on the relay`;
-  return `${probe} exited ${r.code ?? "by signal"}${err ? `: ${err}` : ""}`;
-}
-
 /** `dig +tries=1 +time=2 MX NAME [@RESOLVER]`: the status, the resolver's time, the MX answers. */
 export async function digMx(ctx: ProbeContext, name: string, resolver?: string): Promise<DnsProbe> {
   const probe = `dig MX ${JSON.stringify(name.slice(0, 60))}`;
@@ -50,8 +33,8 @@ export async function digMx(ctx: ProbeContext, name: string, resolver?: string):
     );
   const argv = ["dig", "+tries=1", "+time=2", "MX", name, ...(resolver ? [`@${resolver}`] : [])];
   const r = await ctx.runner.run(argv, { timeoutMs: Math.min(8000, remaining(ctx, probe)) });
-  if (r.code === 127 || (r.timedOut && !r.stdout)) throw new ProbeFailure(probe, why(probe, r));
-  if (/mailq-bot-gate: refused/.test(r.stderr)) throw new ProbeFailure(probe, why(probe, r));
+  if (r.code === 127 || (r.timedOut && !r.stdout) || /mailq-bot-gate: refused/.test(r.stderr))
+    throw new ProbeFailure(probe, explain(probe, r, "bind9-dnsutils"));
   return parseDig(name, resolver ?? null, r.stdout, r.code, r.timedOut);
 }
 
@@ -108,7 +91,7 @@ export async function tcpConnect(
     timeoutMs: Math.min(8000, remaining(ctx, probe)),
   });
   if (r.code === 127 || /mailq-bot-gate: refused/.test(r.stderr))
-    throw new ProbeFailure(probe, why(probe, r));
+    throw new ProbeFailure(probe, explain(probe, r, "netcat-openbsd"));
   return parseNc(host, port, domain, `${r.stderr}\n${r.stdout}`, r.code, r.timedOut);
 }
 
@@ -164,21 +147,10 @@ export async function logFacts(ctx: ProbeContext, source: string, lines: number)
   const split = createLineSplitter((l) => acc.addLine(l));
   const r = await ctx.runner.run(argv, { timeoutMs: remaining(ctx, probe), onStdout: (b) => split.push(b) });
   split.end();
-  if (r.timedOut || r.code !== 0) throw new ProbeFailure(probe, why(`${probe}: ${argv.join(" ")}`, r));
+  if (r.timedOut || r.code !== 0) throw new ProbeFailure(probe, explain(`${probe}: ${argv.join(" ")}`, r));
   return acc.facts();
 }
 
-/** Files Postfix set aside in corrupt/: counted (one byte each), never read. */
-export async function corruptFiles(ctx: ProbeContext, queueDirectory: string): Promise<number> {
-  const probe = "find corrupt";
-  const argv = asRoot(ctx, ["find", `${queueDirectory}/corrupt`, "-type", "f", "-printf", "."]);
-  let n = 0;
-  const r = await ctx.runner.run(argv, {
-    timeoutMs: remaining(ctx, probe),
-    onStdout: (c) => {
-      n += c.length;
-    },
-  });
-  if (r.timedOut || r.code !== 0) throw new ProbeFailure(probe, why(`${probe}: ${argv.join(" ")}`, r));
-  return n;
-}
+/** Files Postfix set aside in corrupt/: counted, never read. */
+export const corruptFiles = (ctx: ProbeContext, queueDirectory: string): Promise<number> =>
+  countFiles(ctx, `${queueDirectory}/corrupt`, "find corrupt");
