@@ -65,11 +65,13 @@ export interface RequestSlack {
   openModal?(view: Record<string, unknown>): Promise<void>;
 }
 
+/** What a listener that runs subcommands needs from the app. */
+export type CommandDeps = Pick<CommandContext, "config" | "pool" | "store" | "watches" | "nowMs"> & {
+  subcommands: Subcommand<never>[];
+};
+
 /** The context every subcommand runs in, whether typed as `/mailq …` or started by a button. */
-export function commandContext(
-  deps: Pick<CommandContext, "config" | "pool" | "store" | "watches" | "nowMs">,
-  req: RequestSlack,
-): CommandContext {
+export function commandContext(deps: Omit<CommandDeps, "subcommands">, req: RequestSlack): CommandContext {
   return {
     config: deps.config,
     pool: deps.pool,

@@ -1,21 +1,9 @@
 import type { App } from "@slack/bolt";
-import type { Config } from "../../config.js";
 import { describeError } from "../../errors.js";
-import type { RunnerPool } from "../../relay/collect.js";
-import type { Store } from "../../store/store.js";
-import type { WatchScheduler } from "../../watch/scheduler.js";
 import { route } from "../router.js";
-import { commandContext, type SlackClient, type Subcommand } from "../subcommand.js";
+import { type CommandDeps, commandContext, type SlackClient } from "../subcommand.js";
 
-export interface MailqDeps {
-  config: Config;
-  pool: RunnerPool;
-  store: Store;
-  watches?: WatchScheduler;
-  nowMs: () => number;
-  subcommands: Subcommand<never>[];
-  command?: string;
-}
+export type MailqDeps = CommandDeps & { command?: string };
 
 /** `/mailq …`: ack at once (with the error, if any, only for the asker), then run. */
 export function register(app: App, deps: MailqDeps): void {

@@ -4,10 +4,7 @@ import { TRIAGE_ACTIONS } from "../../cards/triage.js";
 import type { Config } from "../../config.js";
 import { describeError } from "../../errors.js";
 import { QUEUE_ID_RE } from "../../parsers/postqueue.js";
-import type { RunnerPool } from "../../relay/collect.js";
-import type { Store } from "../../store/store.js";
-import type { WatchScheduler } from "../../watch/scheduler.js";
-import { commandContext, type SlackClient, type Subcommand } from "../subcommand.js";
+import { type CommandDeps, commandContext, type SlackClient } from "../subcommand.js";
 
 const valueSchema = (config: Config) =>
   z
@@ -46,14 +43,7 @@ const pressSchema = (config: Config) =>
       .length(1),
   });
 
-export interface TriageActionDeps {
-  config: Config;
-  pool: RunnerPool;
-  store: Store;
-  watches?: WatchScheduler;
-  nowMs: () => number;
-  subcommands: Subcommand<never>[];
-}
+export type TriageActionDeps = CommandDeps;
 
 /**
  * The buttons under a triage card. Each starts the natural next read-only step by running the
