@@ -1,11 +1,9 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { stringify } from "yaml";
-import { main } from "../../src/cli.js";
 import { shellQuote, withCommandPath } from "../../src/relay/runner.js";
+import { runCli } from "../helpers/cli.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
 import { fillStandardScenario, type LabRelay, postqueueJson, startRelay } from "../lab/lab.js";
 
@@ -55,21 +53,7 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
       probes,
       relays: [labRelayEntry(relay, { name: "gated", ...asGate(relay) })],
     };
-    const { writeFileSync, mkdtempSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const dir = mkdtempSync(join(tmpdir(), "mailq-gate-"));
-    writeFileSync(join(dir, "mailq.yaml"), stringify(cfg));
-    let out = "";
-    const code = await main({
-      argv: ["status", "--json", ...args, "--config", join(dir, "mailq.yaml")],
-      env: process.env,
-      cwd: dir,
-      stdout: (s) => {
-        out += s;
-      },
-      stderr: () => {},
-      nowMs: Date.now,
-    });
+    const { code, out } = await runCli(["status", "--json", ...args], cfg);
     expect(code).toBe(0);
     return JSON.parse(out).relays[0];
   }

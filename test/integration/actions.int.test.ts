@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
+import { runCli } from "../helpers/cli.js";
 import { labRelayEntry } from "../helpers/lab-relay.js";
 import {
   type FakeSlack,
@@ -253,12 +254,10 @@ describe("inspect and the audit export", () => {
     );
     expect(JSON.parse(refused.text).text).toContain("a queue ID");
 
-    const { main } = await import("../../src/cli.js");
-    const { writeFileSync } = await import("node:fs");
-    const { stringify } = await import("yaml");
-    writeFileSync(
-      join(dir, "export.yaml"),
-      stringify({
+    // The store's own file, not a database from the environment.
+    const { code, out } = await runCli(
+      ["audit", "--json"],
+      {
         store: { path: dbPath },
         relays: [
           {
@@ -269,19 +268,9 @@ describe("inspect and the audit export", () => {
             hostKeyFingerprint: relay.hostKeyFingerprint,
           },
         ],
-      }),
-    );
-    let out = "";
-    const code = await main({
-      argv: ["audit", "--json", "--config", join(dir, "export.yaml")],
-      env: {},
-      cwd: dir,
-      stdout: (s) => {
-        out += s;
       },
-      stderr: () => {},
-      nowMs: Date.now,
-    });
+      { MAILQ_DATABASE_URL: "" },
+    );
     expect(code).toBe(0);
     const lines = out
       .trim()

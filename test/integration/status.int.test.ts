@@ -3,8 +3,8 @@ import type { AddressInfo } from "node:net";
 import { createServer, type Server, type Socket } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { main } from "../../src/cli.js";
 import { addressDomain, parsePostqueueJsonLine, type QueueEntry } from "../../src/parsers/postqueue.js";
+import { runCli } from "../helpers/cli.js";
 import { labRelayEntry } from "../helpers/lab-relay.js";
 import { type LabRelay, labExec } from "../lab/lab.js";
 
@@ -26,31 +26,6 @@ async function postqueueTruth(relay: LabRelay): Promise<QueueEntry[]> {
 }
 
 const relayEntry = labRelayEntry;
-
-async function runCli(args: string[], configObj: unknown, env: NodeJS.ProcessEnv = {}) {
-  const { writeFileSync, mkdtempSync } = await import("node:fs");
-  const { join } = await import("node:path");
-  const { tmpdir } = await import("node:os");
-  const { stringify } = await import("yaml");
-  const dir = mkdtempSync(join(tmpdir(), "mailq-cli-"));
-  writeFileSync(join(dir, "mailq.yaml"), stringify(configObj));
-  let out = "";
-  let err = "";
-  const started = Date.now();
-  const code = await main({
-    argv: [...args, "--config", join(dir, "mailq.yaml")],
-    env: { ...process.env, ...env },
-    cwd: dir,
-    stdout: (s) => {
-      out += s;
-    },
-    stderr: (s) => {
-      err += s;
-    },
-    nowMs: Date.now,
-  });
-  return { code, out, err, ms: Date.now() - started };
-}
 
 /** Accepts TCP and never says a word: a relay that hangs mid-handshake. */
 let blackHole: Server;

@@ -1,15 +1,14 @@
 import { createHash } from "node:crypto";
-import { copyFile, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFile, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { stringify } from "yaml";
 import type { RelayTriage } from "../../src/analysis/triage.js";
-import { main } from "../../src/cli.js";
 import { type Config, parseConfig } from "../../src/config.js";
 import { RunnerPool } from "../../src/relay/collect.js";
 import type { CommandRunner } from "../../src/relay/runner.js";
 import { triageRelay } from "../../src/relay/triage.js";
+import { runCli } from "../helpers/cli.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
 import { fillStandardScenario, type LabRelay, labExec, sendMail, startRelay } from "../lab/lab.js";
 import {
@@ -33,19 +32,7 @@ const configFor = (r: LabRelay, as: "root" | "gate" = "root", timeout = "20s"): 
 
 /** `mailq-bot triage --json`, as an operator runs it. */
 async function cliTriage(r: LabRelay, as: "root" | "gate" = "root"): Promise<{ code: number; doc: unknown }> {
-  const dir = mkdtempSync(join(tmpdir(), "mailq-triage-"));
-  writeFileSync(join(dir, "mailq.yaml"), stringify({ relays: [relayEntry(r, as)] }));
-  let out = "";
-  const code = await main({
-    argv: ["triage", "--json", "--config", join(dir, "mailq.yaml")],
-    env: process.env,
-    cwd: dir,
-    stdout: (s) => {
-      out += s;
-    },
-    stderr: () => {},
-    nowMs: Date.now,
-  });
+  const { code, out } = await runCli(["triage", "--json"], { relays: [relayEntry(r, as)] });
   return { code, doc: JSON.parse(out) };
 }
 
