@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config.js";
 import { RunnerPool } from "../../src/relay/collect.js";
 import { startExpirySweeper } from "../../src/slack/approvals.js";
 import type { ApprovalRequest } from "../../src/store/store.js";
 import { holdRequest } from "../helpers/approvals.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
+import { closedRelaysConfig } from "../helpers/config.js";
 import {
   type FakeSlack,
   interactionBody,
@@ -18,24 +18,10 @@ import {
 // The rules are checked on the server before anything reaches a relay. The relay here is a
 // closed loopback port: a request that wrongly got through to it would fail loudly, and
 // nothing in these tests can change a queue (the lab tests prove the queue side).
-const config = parseConfig(
-  {
-    access: { requesters: ["UALICE", "SREQUESTERS"], approvers: ["UBOB", "SLEADS"] },
-    approvals: { required: 2, expireAfter: "15m" },
-    relays: [
-      {
-        name: "relay-a",
-        host: "127.0.0.1",
-        port: 1,
-        username: "root",
-        privateKeyPath: "/nonexistent",
-        hostKeyFingerprint: `SHA256:${"A".repeat(43)}`,
-      },
-    ],
-  },
-  "test",
-  "/tmp",
-);
+const config = closedRelaysConfig(["relay-a"], {
+  access: { requesters: ["UALICE", "SREQUESTERS"], approvers: ["UBOB", "SLEADS"] },
+  approvals: { required: 2, expireAfter: "15m" },
+});
 
 let slack: FakeSlack;
 let bot: RunningBot;

@@ -1,34 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, inject, it } from "vitest";
 import { decide } from "../../src/actions/approval.js";
-import { parseConfig } from "../../src/config.js";
 import { RunnerPool } from "../../src/relay/collect.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import "../db/types.js";
+import { closedRelaysConfig } from "../helpers/config.js";
 
 const url = inject("postgresUrl");
 
 describe("two bot replicas on one PostgreSQL database", () => {
   it("run an approved request once when two approvers press at the same moment", async () => {
     // A relay on a closed loopback port: execution fails fast, but it is recorded each time it runs.
-    const config = parseConfig(
-      {
-        access: { approvers: ["UBOB", "UCAROL"] },
-        probes: { timeout: "2s", listingTimeout: "2s" },
-        relays: [
-          {
-            name: "relay-pg",
-            host: "127.0.0.1",
-            port: 1,
-            username: "root",
-            privateKeyPath: "/nonexistent",
-            hostKeyFingerprint: `SHA256:${"P".repeat(43)}`,
-          },
-        ],
-      },
-      "test",
-      "/tmp",
-    );
+    const config = closedRelaysConfig(["relay-pg"], {
+      access: { approvers: ["UBOB", "UCAROL"] },
+      probes: { timeout: "2s", listingTimeout: "2s" },
+    });
     const [s1, s2] = [await openPostgresStore(url, { max: 2 }), await openPostgresStore(url, { max: 2 })];
     const slack = { post: async () => "1.1", update: async () => {}, groupMembers: async () => [] };
     const now = Date.now();

@@ -9,7 +9,6 @@ import {
   selectorText,
   selectorWords,
 } from "../../src/actions/request.js";
-import { parseConfig } from "../../src/config.js";
 import type { QueueEntry } from "../../src/parsers/postqueue.js";
 import { MAX_COMMAND_TEXT, route, tokenize } from "../../src/slack/router.js";
 import { closedRelaysConfig } from "../helpers/config.js";
@@ -114,23 +113,7 @@ describe("user text that could reach a shell is refused before anything runs", (
   });
 
   it("a ticket must also match tickets.pattern from the configuration", () => {
-    const strict = parseConfig(
-      {
-        tickets: { pattern: "^CHG[0-9]{7}$" },
-        relays: [
-          {
-            name: "relay-a",
-            host: "127.0.0.1",
-            port: 1,
-            username: "root",
-            privateKeyPath: "/nonexistent",
-            hostKeyFingerprint: `SHA256:${"A".repeat(43)}`,
-          },
-        ],
-      },
-      "test",
-      "/tmp",
-    );
+    const strict = closedRelaysConfig(["relay-a"], { tickets: { pattern: "^CHG[0-9]{7}$" } });
     const r = requestSchema("hold", strict).safeParse(tokenize("relay-a 3F1A61A0A1 --ticket INC-1"));
     expect(r.success).toBe(false);
     expect(r.success ? "" : r.error.issues[0]?.message).toContain("does not match ^CHG[0-9]{7}$");

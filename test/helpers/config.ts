@@ -2,11 +2,12 @@ import { type Config, parseConfig } from "../../src/config.js";
 
 /**
  * Relays on closed loopback ports: a test that wrongly reaches a relay sees an error, and
- * nothing leaves the machine.
+ * nothing leaves the machine. `settings` are the file's other sections (access, probes, …).
  */
-export function closedRelaysConfig(names: string[]): Config {
+export function closedRelaysConfig(names: string[], settings: Record<string, unknown> = {}): Config {
   return parseConfig(
     {
+      ...settings,
       relays: names.map((name, i) => ({
         name,
         host: "127.0.0.1",

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log/logger.js";
 import {
   observabilityRoutes,
@@ -10,28 +9,13 @@ import {
 import { createMailqMetrics, mailqMetrics } from "../../src/metrics/mailq.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
+import { closedRelaysConfig } from "../helpers/config.js";
 import { type FakeSlack, postSigned, slashCommandBody, startFakeSlack } from "../helpers/slack.js";
 import { newApproval } from "../store/contract.js";
 import { parseExposition, value } from "./exposition.js";
 
 // A relay on a closed loopback port: status finds it down, quickly, without leaving 127.0.0.1.
-const config = parseConfig(
-  {
-    probes: { timeout: "3s" },
-    relays: [
-      {
-        name: "relay-closed",
-        host: "127.0.0.1",
-        port: 1,
-        username: "root",
-        privateKeyPath: "/nonexistent",
-        hostKeyFingerprint: `SHA256:${"A".repeat(43)}`,
-      },
-    ],
-  },
-  "test",
-  "/tmp",
-);
+const config = closedRelaysConfig(["relay-closed"], { probes: { timeout: "3s" } });
 
 let slack: FakeSlack;
 let bot: RunningBot;
