@@ -1,93 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { buildSnapshot, type RelaySnapshot } from "../../src/analysis/snapshot.js";
-import type { Card } from "../../src/cards/status.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
 import { WatchScheduler, type WatchSlack } from "../../src/watch/scheduler.js";
 import { closedRelaysConfig } from "../helpers/config.js";
+import { clock, MIN, recordingSlack, snapOf, T0, progressUpdates as updates } from "./helpers.js";
 
-const T0 = Date.UTC(2026, 0, 3, 10, 0, 0);
-const MIN = 60_000;
 const config = closedRelaysConfig(["relay-a"]);
-
-/** A clock the test moves; sleeping moves it too, so pacing is observable without waiting. */
-function clock(start: number) {
-  let now = start;
-  return {
-    now: () => now,
-    set: (t: number) => {
-      now = t;
-    },
-    sleep: async (ms: number) => {
-      now += ms;
-    },
-  };
-}
-
-interface Posted {
-  kind: "post" | "update" | "png";
-  channel: string;
-  atMs: number;
-  threadTs?: string | undefined;
-  text: string;
-}
-
-function recordingSlack(c: { now: () => number }): WatchSlack & { log: Posted[] } {
-  const log: Posted[] = [];
-  let ts = 100;
-  return {
-    log,
-    async post(channel: string, card: Card, threadTs?: string) {
-      log.push({ kind: "post", channel, atMs: c.now(), threadTs, text: card.text });
-      return `${++ts}.0001`;
-    },
-    async update(channel: string, _ts: string, card: Card) {
-      log.push({ kind: "update", channel, atMs: c.now(), text: card.text });
-    },
-    async uploadPng(channel: string, threadTs: string, filename: string, _t: string, png: Buffer) {
-      expect(png.subarray(1, 4).toString()).toBe("PNG");
-      log.push({ kind: "png", channel, atMs: c.now(), threadTs, text: filename });
-    },
-  };
-}
-
-function snap(atMs: number, deferred: number, ok = true): RelaySnapshot {
-  return buildSnapshot({
-    relay: "relay-a",
-    takenAtMs: atMs,
-    listingComplete: true,
-    probeErrors: [],
-    ...(ok ? {} : { fatal: "relay-a (root@127.0.0.1:22): cannot connect over SSH: connection refused" }),
-    queue: {
-      messages: deferred,
-      recipients: deferred,
-      bytes: deferred * 1000,
-      queues: { maildrop: 0, incoming: 0, active: 0, deferred, hold: 0 },
-      oldestArrival: null,
-      oldestDeferredArrival: null,
-      ageBuckets: [],
-      reasons: deferred
-        ? [
-            {
-              reason: "connect to mx.a.tld[192.0.2.1]:25: Connection refused",
-              class: "network",
-              count: deferred,
-            },
-          ]
-        : [],
-      domains: [],
-      senderDomains: [],
-      overflow: { reasons: 0, domains: 0 },
-      parseErrors: 0,
-    },
-  });
-}
 
 /** The relay's depth over time, as the probes would report it. */
 function scripted(c: { now: () => number }, depthAt: (minute: number) => number | "down") {
   return async () => {
     const d = depthAt(Math.round((c.now() - T0) / MIN));
-    return [d === "down" ? snap(c.now(), 0, false) : snap(c.now(), d)];
+    return [snapOf("relay-a", c.now(), d === "down" ? "down" : { deferred: d })];
   };
 }
 
@@ -106,9 +30,6 @@ function scheduler(
     sleep: c.sleep,
   });
 }
-
-const updates = (log: Posted[]) =>
-  log.filter((p) => p.kind === "post" && p.threadTs !== undefined && p.text.startsWith("Progress update"));
 
 describe("the watch scheduler (injected clock)", () => {
   it("posts on schedule, with numbers that follow the queue, and a chart in the thread", async () => {
