@@ -63,6 +63,20 @@ export function explain(probe: string, r: RunResult, install?: string): string {
   return `${probe} exited ${r.code ?? "by signal"}${err ? `: ${err}` : ""}`;
 }
 
+/** The Postfix programs whose journald lines report deliveries and deferrals. */
+const DELIVERY_AGENTS = ["smtp", "error", "lmtp", "local", "virtual"];
+
+/** The last `lines` lines of a mail log file, or of journald (`source` "journald") for those programs. */
+export function logTailArgv(ctx: ProbeContext, source: string, lines: number, programs: string[]): string[] {
+  const n = String(lines);
+  return asRoot(
+    ctx,
+    source.startsWith("/")
+      ? ["tail", "-n", n, source]
+      : ["journalctl", "--no-pager", "-q", "-o", "short-iso", "-n", n, ...programs.map((c) => `_COMM=${c}`)],
+  );
+}
+
 /** Files under one directory of the queue, counted as they stream by: one byte each, no names. */
 export async function countFiles(ctx: ProbeContext, dir: string, probe: string): Promise<number> {
   let n = 0;
@@ -130,40 +144,21 @@ export const probes = {
    * relay uses: maillog_file when set, else /var/log/mail.log (or maillog), else journald.
    */
   async maillog(ctx: ProbeContext, maillogFile: string, lines: number): Promise<LogAccumulator> {
-    const candidates: { source: string; argv: string[] }[] = [];
-    const n = String(lines);
-    if (maillogFile.startsWith("/"))
-      candidates.push({ source: maillogFile, argv: asRoot(ctx, ["tail", "-n", n, maillogFile]) });
-    for (const f of ["/var/log/mail.log", "/var/log/maillog"])
-      candidates.push({ source: f, argv: asRoot(ctx, ["tail", "-n", n, f]) });
-    candidates.push({
-      source: "journald",
-      argv: asRoot(ctx, [
-        "journalctl",
-        "--no-pager",
-        "-q",
-        "-o",
-        "short-iso",
-        "-n",
-        n,
-        "_COMM=smtp",
-        "_COMM=error",
-        "_COMM=lmtp",
-        "_COMM=local",
-        "_COMM=virtual",
-      ]),
-    });
+    // Where the relay logs: its maillog_file when set, else the usual files, else journald.
+    const sources = maillogFile.startsWith("/")
+      ? [maillogFile]
+      : ["/var/log/mail.log", "/var/log/maillog", "journald"];
     const failures: string[] = [];
-    for (const c of maillogFile.startsWith("/") ? candidates.slice(0, 1) : candidates.slice(1)) {
-      const acc = new LogAccumulator(c.source, ctx.nowMs());
+    for (const source of sources) {
+      const acc = new LogAccumulator(source, ctx.nowMs());
       const split = createLineSplitter((l) => acc.addLine(l));
-      const r = await ctx.runner.run(c.argv, {
+      const r = await ctx.runner.run(logTailArgv(ctx, source, lines, DELIVERY_AGENTS), {
         timeoutMs: remaining(ctx, "mail log"),
         onStdout: (b) => split.push(b),
       });
       split.end();
       if (!r.timedOut && r.code === 0) return acc;
-      failures.push(explain(c.source, r));
+      failures.push(explain(source, r));
     }
     throw new ProbeFailure("mail log", failures.join("; "));
   },

@@ -1,7 +1,7 @@
 import { type DnsProbe, isHostName, isIp, type TcpProbe } from "../analysis/triage.js";
 import { createLineSplitter } from "../parsers/lines.js";
 import { type LogFacts, LogFactsAccumulator } from "../parsers/maillog-warnings.js";
-import { asRoot, countFiles, explain, type ProbeContext, ProbeFailure, remaining } from "./probes.js";
+import { countFiles, explain, logTailArgv, type ProbeContext, ProbeFailure, remaining } from "./probes.js";
 
 /**
  * Triage's own read-only probes, beside the status catalogue (probes.ts): dig and nc against
@@ -128,21 +128,17 @@ export function parseNc(
  */
 export async function logFacts(ctx: ProbeContext, source: string, lines: number): Promise<LogFacts> {
   const probe = "mail log (triage)";
-  const n = String(lines);
-  const argv = source.startsWith("/")
-    ? asRoot(ctx, ["tail", "-n", n, source])
-    : asRoot(ctx, [
-        "journalctl",
-        "--no-pager",
-        "-q",
-        "-o",
-        "short-iso",
-        "-n",
-        n,
-        ...["smtp", "error", "lmtp", "smtpd", "cleanup", "qmgr", "master", "postsuper", "pickup"].map(
-          (c) => `_COMM=${c}`,
-        ),
-      ]);
+  const argv = logTailArgv(ctx, source, lines, [
+    "smtp",
+    "error",
+    "lmtp",
+    "smtpd",
+    "cleanup",
+    "qmgr",
+    "master",
+    "postsuper",
+    "pickup",
+  ]);
   const acc = new LogFactsAccumulator(source, ctx.nowMs());
   const split = createLineSplitter((l) => acc.addLine(l));
   const r = await ctx.runner.run(argv, { timeoutMs: remaining(ctx, probe), onStdout: (b) => split.push(b) });
