@@ -8,9 +8,11 @@ import type { RelaySnapshot } from "./snapshot.js";
  * evidence, share of the queue and the safe lever, out. No I/O here.
  */
 
+// Ties (share 1, the whole relay) go to the root cause first: a full spool stops Postfix's
+// daemons from creating their files, so it explains a missing qmgr, never the other way round.
 export const FINDING_CLASSES = [
-  "config",
   "storage",
+  "config",
   "local-service",
   "corruption",
   "dns",
@@ -372,6 +374,11 @@ export function triage(input: TriageInput): RelayTriage {
       recommendation: LEVERS.storage,
       destinations: [],
     });
+    for (const f of out)
+      if (f.class === "config") {
+        f.title = `${f.title} (the spool is full: Postfix cannot create its files)`;
+        f.recommendation = `Free space and inodes on the spool first (see the storage finding); a restart or a master.cf change will not help while it is full. Then: ${f.recommendation}`;
+      }
   }
 
   // 3. Deferral reasons in the queue, by class (seed tasks 4 and 10), with their destinations.

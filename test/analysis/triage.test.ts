@@ -215,6 +215,22 @@ describe("findings", () => {
     expect(t.findings.slice(1).map((f) => f.class)).toEqual(["network", "remote-throttling", "dns"]);
   });
 
+  it("a full spool that also keeps qmgr from starting: storage is the cause and comes first, qmgr says why", () => {
+    const d = diskReport(
+      "/var/spool/postfix",
+      parseDfP(read(FIX, "df-P-spool.txt"), 1024) ?? null,
+      parseDfP(read(FIX, "df-i-spool.txt"), 1) ?? null,
+      { diskPercent: 90, inodePercent: 90 },
+    );
+    const service = { ...healthy, qmgrRunning: false, qmgrPid: undefined, qmgrUptimeS: undefined };
+    const t = triage({ snapshot: relayA({ disk: d, service }), log: facts("maillog-spool.txt"), dns, tcp });
+    expect(t.findings.map((f) => f.class).slice(0, 2)).toEqual(["storage", "config"]);
+    expect(t.findings[1]?.title).toBe(
+      "qmgr is missing: the queue cannot drain (the spool is full: Postfix cannot create its files)",
+    );
+    expect(t.findings[1]?.recommendation).toMatch(/^Free space and inodes on the spool first/);
+  });
+
   it.each([
     [
       { ...healthy, masterRunning: false, masterPid: undefined, qmgrRunning: false, qmgrPid: undefined },
