@@ -27,15 +27,22 @@ const leadership = startLeadership({
 });
 say({ event: "started" });
 
+// When this replica last looked at the watch and found nothing due: a post's lateness is the
+// product's fault only if an earlier look already found it due.
+let lastLookAt = 0;
+
 async function tick(): Promise<void> {
   if (env.IGNORE_LEASE !== "1" && !leadership.isLeader()) return;
   const w = await store.watches.get(watchId);
   const now = Date.now();
-  if (w?.status !== "active" || now < w.nextDueMs) return;
+  if (w?.status !== "active" || now < w.nextDueMs) {
+    lastLookAt = now;
+    return;
+  }
   const seq = w.updates + 1;
   const claimed = await store.watches.claimUpdate(watchId, seq, w.nextDueMs, now);
   if (claimed) {
-    say({ event: "post", seq, dueMs: w.nextDueMs });
+    say({ event: "post", seq, dueMs: w.nextDueMs, lookAt: now, previousLookAt: lastLookAt });
     await store.watches.recordPosted(watchId, seq, `ts-${seq}`);
   }
   // Whoever claimed it, the watch moves on; losing this compare-and-set means another did it.
