@@ -33,7 +33,8 @@ Usage:
   mailq-bot help
 
 Configuration: --config FILE, else $MAILQ_CONFIG, else ./mailq.yaml, else this machine (relay "local").
-Exit status of status: 0 every relay answered, 1 some did not, 2 bad usage or configuration.`;
+Exit status of status: 0 every relay answered, 1 some did not, 2 bad usage or configuration,
+3 (--json only) the document is a partial answer (the listing was still running; --wait-full waits).`;
 
 export interface CliIo {
   argv: string[];
@@ -64,7 +65,9 @@ async function status(
       // One document: the first answer (marked partial where it is), or the full one with --wait-full.
       const relaysOut = first.map((s) => ({ ...s, progress: progress.get(s.relay) ?? null }));
       io.stdout(`${JSON.stringify({ relays: relaysOut }, null, 2)}\n`);
-      return first.every((s) => s.ok) ? 0 : 1;
+      if (!first.every((s) => s.ok)) return 1;
+      // A partial document is an answer, not the answer: scripts must not take it for complete.
+      return first.every((s) => s.complete) ? 0 : 3;
     }
     io.stdout(statusText(first, io.nowMs(), 5, progress));
     if (!full) return first.every((s) => s.ok) ? 0 : 1;

@@ -44,7 +44,17 @@ export interface RelaySnapshot {
     maximalQueueLifetimeS: number | null;
     concurrency: Record<string, string>;
   } | null;
-  listing: { complete: boolean; entriesRead: number; parseErrors: number };
+  /** False while the queue listing is still running (a partial first answer) or never finished. */
+  complete: boolean;
+  listing: {
+    complete: boolean;
+    entriesRead: number;
+    parseErrors: number;
+    /** Share of the queue's messages listed so far (0–1); null when the total is unknown. */
+    shareRead: number | null;
+    /** True when the per-queue counts are exact (a complete listing, or every queue directory counted). */
+    countsExact: boolean;
+  };
   probeErrors: ProbeError[];
 }
 
@@ -82,11 +92,15 @@ export function buildSnapshot(p: SnapshotParts): RelaySnapshot {
   const q = p.queue;
   const top = p.top ?? 5;
   const queues = queueCounts(p);
+  const counted = !!p.queueFiles && Object.values(p.queueFiles).every((n) => n !== null);
+  const countsExact = p.listingComplete || counted;
+  const total = Object.values(queues).reduce((a, b) => a + b, 0);
+  const entriesRead = q?.messages ?? 0;
   const snap: RelaySnapshot = {
     relay: p.relay,
     ok: p.fatal === undefined,
     takenAt: new Date(p.takenAtMs).toISOString(),
-    messages: p.listingComplete ? (q?.messages ?? 0) : Object.values(queues).reduce((a, b) => a + b, 0),
+    messages: p.listingComplete ? entriesRead : total,
     recipients: q?.recipients ?? 0,
     bytes: q?.bytes ?? 0,
     queues,
@@ -102,7 +116,14 @@ export function buildSnapshot(p: SnapshotParts): RelaySnapshot {
     load: p.load ?? null,
     log: p.log ?? null,
     postfix: p.postfix ?? null,
-    listing: { complete: p.listingComplete, entriesRead: q?.messages ?? 0, parseErrors: q?.parseErrors ?? 0 },
+    complete: p.listingComplete,
+    listing: {
+      complete: p.listingComplete,
+      entriesRead,
+      parseErrors: q?.parseErrors ?? 0,
+      shareRead: p.listingComplete ? 1 : countsExact && total > 0 ? Math.min(1, entriesRead / total) : null,
+      countsExact,
+    },
     probeErrors: p.probeErrors,
   };
   if (p.fatal !== undefined) snap.error = p.fatal;

@@ -62,12 +62,39 @@ const section = (text: string): Block => ({ type: "section", text: mrkdwn(text) 
 
 export function headline(s: RelaySnapshot): string {
   if (!s.ok) return `${s.relay}: not answering · ${s.error ?? "unknown error"}`;
+  if (!s.listing.complete) return partialHeadline(s);
   const parts = [`${s.relay}: ${num(s.queues.deferred)} deferred`];
   if (s.queues.active) parts.push(`${num(s.queues.active)} active`);
   if (s.queues.hold) parts.push(`${num(s.queues.hold)} on hold`);
   const top = s.topReasons[0];
   if (top) parts.push(`top cause: ${shortCause(top.reason)} (${num(top.count)})`);
   else if (s.messages === 0) parts.push("queue empty");
+  return parts.join(" · ");
+}
+
+/** How much of the listing was read, for a partial answer. */
+export function partialNote(s: RelaySnapshot): string {
+  const share = s.listing.shareRead;
+  return `⏳ partial: ${share === null ? `${num(s.listing.entriesRead)} messages` : `${Math.floor(share * 100)}%`} listed so far`;
+}
+
+/**
+ * A partial answer says so first. Counts come from the queue directories when they were counted
+ * (else they are lower bounds), and the top cause from the mail log's tail, which is read whole
+ * at any queue size, or is labelled as the part of the listing read so far. Never "queue empty".
+ */
+function partialHeadline(s: RelaySnapshot): string {
+  const atLeast = s.listing.countsExact ? "" : "≥";
+  const parts = [`${s.relay}: ${partialNote(s)}`, `${atLeast}${num(s.queues.deferred)} deferred`];
+  if (s.queues.active) parts.push(`${atLeast}${num(s.queues.active)} active`);
+  if (s.queues.hold) parts.push(`${atLeast}${num(s.queues.hold)} on hold`);
+  const fromLog = s.log?.reasons[0];
+  const soFar = s.topReasons[0];
+  if (fromLog)
+    parts.push(
+      `top cause in the mail log (last ${formatDuration((s.log?.windowMinutes ?? 60) * 60_000)}): ${shortCause(fromLog.reason)} (${num(fromLog.count)})`,
+    );
+  else if (soFar) parts.push(`top cause so far: ${shortCause(soFar.reason)} (${num(soFar.count)})`);
   return parts.join(" · ");
 }
 
@@ -105,7 +132,11 @@ function relayBlocks(s: RelaySnapshot, o: Required<StatusCardOptions>): Block[] 
   if (!s.ok) return blocks;
   const fields = [
     ...QUEUE_NAMES.map((q) => mrkdwn(`*${q}*\n${num(s.queues[q])}`)),
-    mrkdwn(`*messages*\n${num(s.messages)} (${bytes(s.bytes)})`),
+    mrkdwn(
+      s.listing.complete
+        ? `*messages*\n${num(s.messages)} (${bytes(s.bytes)})`
+        : `*messages*\n${num(s.messages)} (${bytes(s.bytes)} listed so far)`,
+    ),
     mrkdwn(`*oldest*\n${age(s.oldestArrival, o.nowMs)}`),
   ];
   blocks.push({ type: "section", fields: fields.slice(0, SLACK_LIMITS.fields) });
@@ -115,7 +146,10 @@ function relayBlocks(s: RelaySnapshot, o: Required<StatusCardOptions>): Block[] 
       const t = trends.get(r.reason);
       return `• ${num(r.count)}${t ? ` ${trendMark(t)}` : ""} · \`${r.class}\` · ${esc(truncate(r.reason, 400))}`;
     });
-    blocks.push(section(`*Top deferral reasons*\n${rows.join("\n")}`));
+    const title = s.listing.complete
+      ? "*Top deferral reasons*"
+      : `*Top deferral reasons so far* (${num(s.listing.entriesRead)} messages listed)`;
+    blocks.push(section(`${title}\n${rows.join("\n")}`));
   }
   if (s.topDomains.length) {
     const rows = s.topDomains.slice(0, o.top).map((d) => `${esc(d.domain)} ${num(d.count)}`);
@@ -129,7 +163,7 @@ function relayBlocks(s: RelaySnapshot, o: Required<StatusCardOptions>): Block[] 
   const ctx = [healthLine(s)];
   if (!s.listing.complete)
     ctx.push(
-      `⏳ partial: ${num(s.listing.entriesRead)} messages listed so far; counts from the queue directories`,
+      `${partialNote(s)}; ${s.listing.countsExact ? "counts from the queue directories" : "counts are lower bounds"}; the complete card follows`,
     );
   if (s.probeErrors.length)
     ctx.push(`probe problems: ${s.probeErrors.map((e) => truncate(e.message, 200)).join("; ")}`);

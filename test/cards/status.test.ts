@@ -62,8 +62,50 @@ describe("statusCard", () => {
     });
     const card = statusCard([s], { nowMs: NOW, progress: undefined });
     const texts = sectionTexts(card.blocks as Record<string, unknown>[]).join("\n");
-    expect(texts).toContain("relay-big: 999,000 deferred");
-    expect(texts).toContain("⏳ partial: 0 messages listed so far; counts from the queue directories");
+    expect(texts).toContain(
+      "relay-big: ⏳ partial: 0% listed so far · 999,000 deferred · 100 active · 897 on hold",
+    );
+    expect(texts).toContain(
+      "⏳ partial: 0% listed so far; counts from the queue directories; the complete card follows",
+    );
+    expect(texts).not.toContain("queue empty");
+  });
+
+  it("a partial answer leads with ⏳, takes its top cause from the mail log, and never calls the queue empty", () => {
+    const acc = new QueueAccumulator(NOW / 1000);
+    const base = {
+      relay: "relay-big",
+      takenAtMs: NOW,
+      queue: acc.summary(),
+      listingComplete: false,
+      probeErrors: [],
+    };
+    // The directory counts failed too: what is shown is a lower bound, and nothing says "empty".
+    const blind = buildSnapshot({ ...base, queueFiles: null });
+    expect(headline(blind)).toBe("relay-big: ⏳ partial: 0 messages listed so far · ≥0 deferred");
+    expect(statusText([blind], NOW)).toMatch(/^== relay-big: ⏳ partial/);
+    const log = {
+      source: "/var/log/mail.log",
+      linesRead: 900,
+      deferrals: 131,
+      windowMinutes: 60,
+      newestMs: NOW,
+      reasons: [
+        {
+          reason: "connect to mx.dest.example[192.0.2.1]:25: Connection refused",
+          class: "network" as const,
+          count: 131,
+        },
+      ],
+    };
+    const fromLog = buildSnapshot({
+      ...base,
+      log,
+      queueFiles: { maildrop: 0, incoming: 0, active: 0, deferred: 200, hold: 0 },
+    });
+    expect(headline(fromLog)).toBe(
+      "relay-big: ⏳ partial: 0% listed so far · 200 deferred · top cause in the mail log (last 1h): connection refused to mx.dest.example (131)",
+    );
   });
 
   it("puts the headline first: deferred count and the top cause with its count", () => {

@@ -114,7 +114,8 @@ describe("mailq metrics from snapshots", () => {
       m,
       snapshot("r", {
         queues: { maildrop: 0, incoming: 0, active: 0, deferred: 99, hold: 0 },
-        listing: { complete: false, entriesRead: 3, parseErrors: 0 },
+        complete: false,
+        listing: { complete: false, entriesRead: 3, parseErrors: 0, shareRead: 0.03, countsExact: true },
         topReasons: [{ reason: "partial", class: "other", count: 1 } as never],
       }),
     );

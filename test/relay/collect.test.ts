@@ -64,7 +64,13 @@ describe("collectRelayProgressive", () => {
     const ran: string[] = [];
     const p = await collectRelayProgressive(relay, fakePool(150, ran), opts);
     expect(p.full).toBeNull();
-    expect(p.first.listing).toEqual({ complete: true, entriesRead: 2, parseErrors: 0 });
+    expect(p.first.listing).toEqual({
+      complete: true,
+      entriesRead: 2,
+      parseErrors: 0,
+      shareRead: 1,
+      countsExact: true,
+    });
     expect(p.first.probeErrors).toEqual([]);
     expect(p.first.queueFiles).toBeNull();
     expect(ran).not.toContain("find");
@@ -81,7 +87,15 @@ describe("collectRelayProgressive", () => {
   it("with firstAnswerMs answers early with the directory counts and the part read so far, marked partial, and the full one later", async () => {
     const ran: string[] = [];
     const p = await collectRelayProgressive(relay, fakePool(300, ran), { ...opts, firstAnswerMs: 50 });
-    expect(p.first.listing).toEqual({ complete: false, entriesRead: 1, parseErrors: 0 });
+    // 1 of the 9 files counted in the queue directories was listed by then.
+    expect(p.first.listing).toEqual({
+      complete: false,
+      entriesRead: 1,
+      parseErrors: 0,
+      shareRead: 1 / 9,
+      countsExact: true,
+    });
+    expect(p.first.complete).toBe(false);
     expect(p.first.queueFiles).toEqual({ maildrop: 0, incoming: 0, active: 0, deferred: 7, hold: 2 });
     expect(p.first.queues.deferred).toBe(7);
     expect(p.first.messages).toBe(9);
@@ -89,7 +103,14 @@ describe("collectRelayProgressive", () => {
     expect(ran.filter((c) => c === "find")).toHaveLength(5);
     expect(p.full).not.toBeNull();
     const full = await p.full;
-    expect(full?.listing).toEqual({ complete: true, entriesRead: 2, parseErrors: 0 });
+    expect(full?.listing).toEqual({
+      complete: true,
+      entriesRead: 2,
+      parseErrors: 0,
+      shareRead: 1,
+      countsExact: true,
+    });
+    expect(full?.complete).toBe(true);
     expect(full?.queues.deferred).toBe(2);
     expect(full?.queueFiles).toBeNull();
   });
