@@ -3,8 +3,10 @@ import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
+import { firstCardWithinMs, fullCardWithinMs } from "../helpers/deadlines.js";
 import { labRelayEntry } from "../helpers/lab-relay.js";
 import { type FakeSlack, postSigned, slashCommandBody, startFakeSlack } from "../helpers/slack.js";
+import { completeStatusCard } from "../helpers/status-card.js";
 import type { LabRelay } from "../lab/lab.js";
 
 const lab = inject("lab");
@@ -12,6 +14,8 @@ const relayA = lab.relays.find((r) => r.name === "relay-a") as LabRelay;
 
 let slack: FakeSlack;
 let bot: RunningBot;
+let config: ReturnType<typeof parseConfig>;
+
 let blackHole: Server;
 const holes = new Set<Socket>();
 
@@ -19,9 +23,9 @@ beforeAll(async () => {
   blackHole = createServer((socket) => holes.add(socket));
   await new Promise<void>((r) => blackHole.listen(0, "127.0.0.1", r));
   const slowPort = (blackHole.address() as AddressInfo).port;
-  const config = parseConfig(
+  config = parseConfig(
     {
-      probes: { timeout: "5s" },
+      probes: { timeout: "5s", listingTimeout: "20s" },
       relays: [labRelayEntry(relayA), labRelayEntry(relayA, { name: "relay-slow", port: slowPort })],
     },
     "test",
@@ -55,14 +59,14 @@ describe("/mailq status in Slack against the lab relay", () => {
       text: "Probing 2 relays (read-only)…",
     });
 
-    const post = await slack.waitFor("chat.postMessage", (c) => c.body.channel === "CINC1", 20_000);
+    const { post, card } = await completeStatusCard(slack, "CINC1", config);
     expect(post.headers.authorization).toBe("Bearer xoxb-lab-token");
-    const text = String(post.body.text);
+    const text = String(card.body.text);
     expect(text).toMatch(/^relay-a: \d+ deferred · \d+ on hold · top cause: /m);
     expect(text).toMatch(
       /^relay-slow: not answering · relay-slow \(root@127\.0\.0\.1:\d+\): no SSH answer in time/m,
     );
-    const blocks = post.body.blocks as { type: string }[];
+    const blocks = card.body.blocks as { type: string }[];
     expect(blocks.length).toBeGreaterThan(3);
     expect(blocks.length).toBeLessThanOrEqual(50);
     expect(JSON.stringify(blocks)).toContain("Top deferral reasons");
@@ -80,24 +84,28 @@ describe("/mailq status in Slack against the lab relay", () => {
     });
     const r = await postSigned(bot.url, body, { secret: SIGNING_SECRET });
     expect(r.status).toBe(200);
+    // Through the response URL a partial card cannot be updated in place: the complete one follows it.
     const resp = await slack.waitFor(
       "response_url",
-      (c) => c.body.response_url_id === "private-1" && c.body.response_type === "in_channel",
-      20_000,
+      (c) =>
+        c.body.response_url_id === "private-1" &&
+        c.body.response_type === "in_channel" &&
+        !JSON.stringify(c.body.blocks).includes("⏳ partial"),
+      fullCardWithinMs(config),
     );
     expect(String(resp.body.text)).toMatch(/^relay-a: \d+ deferred/);
   });
 
   it("posts a partial card at the first-answer point, then updates that same card in place when the listing is done", async () => {
-    const config = parseConfig(
+    const earlyConfig = parseConfig(
       {
-        probes: { timeout: "5s", firstAnswerAfter: "0s" },
+        probes: { timeout: "5s", listingTimeout: "20s", firstAnswerAfter: "0s" },
         relays: [labRelayEntry(relayA)],
       },
       "test",
       "/tmp",
     );
-    const early = await startBot({ config, apiUrl: slack.apiUrl });
+    const early = await startBot({ config: earlyConfig, apiUrl: slack.apiUrl });
     try {
       const body = slashCommandBody({
         text: "status relay-a",
@@ -105,14 +113,18 @@ describe("/mailq status in Slack against the lab relay", () => {
         channel_id: "CINCPART",
       });
       expect((await postSigned(early.url, body, { secret: SIGNING_SECRET })).status).toBe(200);
-      const post = await slack.waitFor("chat.postMessage", (c) => c.body.channel === "CINCPART", 20_000);
+      const post = await slack.waitFor(
+        "chat.postMessage",
+        (c) => c.body.channel === "CINCPART",
+        firstCardWithinMs(earlyConfig),
+      );
       expect(JSON.stringify(post.body.blocks)).toContain("⏳ partial:");
       const ts = (post.response as { ts?: string }).ts;
       expect(ts).toMatch(/^\d+\.\d+$/);
       const update = await slack.waitFor(
         "chat.update",
         (c) => c.body.channel === "CINCPART" && c.body.ts === ts,
-        20_000,
+        fullCardWithinMs(earlyConfig),
       );
       expect(String(update.body.text)).toMatch(/^relay-a: \d+ deferred/m);
       expect(JSON.stringify(update.body.blocks)).not.toContain("⏳ partial:");

@@ -3,8 +3,10 @@ import type { AddressInfo } from "node:net";
 import { createServer, type Server, type Socket } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parseConfig } from "../../src/config.js";
 import { addressDomain, parsePostqueueJsonLine, type QueueEntry } from "../../src/parsers/postqueue.js";
 import { runCli } from "../helpers/cli.js";
+import { firstCardWithinMs } from "../helpers/deadlines.js";
 import { labRelayEntry } from "../helpers/lab-relay.js";
 import { type LabRelay, labExec } from "../lab/lab.js";
 
@@ -48,7 +50,9 @@ afterAll(
 describe("mailq-bot status against the lab relays over SSH", () => {
   it("reports the same counts and top domains as postqueue -j, and one row for a cause spread over 120 recipients", async () => {
     const truth = await postqueueTruth(relayA);
-    const r = await runCli(["status", "--json", "--relay", "relay-a"], { relays: [relayEntry(relayA)] });
+    const r = await runCli(["status", "--json", "--wait-full", "--relay", "relay-a"], {
+      relays: [relayEntry(relayA)],
+    });
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out);
@@ -88,7 +92,10 @@ describe("mailq-bot status against the lab relays over SSH", () => {
   });
 
   it("reports spool disk and inodes, master and qmgr, load and the queue files", async () => {
-    const r = await runCli(["status", "--json", "--relay", "relay-a"], { relays: [relayEntry(relayA)] });
+    const r = await runCli(["status", "--json", "--wait-full", "--relay", "relay-a"], {
+      relays: [relayEntry(relayA)],
+    });
+    expect(r.code).toBe(0);
     const snap = JSON.parse(r.out).relays[0];
     expect(snap.probeErrors).toEqual([]);
     expect(snap.disk.path).toBe(relayA.queueDirectory);
@@ -96,8 +103,9 @@ describe("mailq-bot status against the lab relays over SSH", () => {
     expect(snap.disk.inodes.total).toBeGreaterThan(0);
     expect(snap.service).toMatchObject({ masterRunning: true, qmgrRunning: true });
     expect(snap.load.load1).toBeGreaterThanOrEqual(0);
-    // The listing finished before the first-answer point: no directory walk competed with it.
+    // The listing answered alone: no directory walk competed with it.
     expect(snap.listing.complete).toBe(true);
+    expect(snap.complete).toBe(true);
     expect(snap.queueFiles).toBeNull();
     expect(snap.log.source).toBe(relayA.maillogPath);
     expect(snap.log.deferrals).toBeGreaterThan(0);
@@ -114,10 +122,15 @@ describe("mailq-bot status against the lab relays over SSH", () => {
         relays: [relayEntry(relayA, extra)],
       });
       const truth = await postqueueTruth(relayA);
+      // A partial document is exit 3: a script must not take it for the whole answer.
+      expect(r.code).toBe(3);
       const snap = JSON.parse(r.out).relays[0];
       expect(snap.ok).toBe(true);
       expect(snap.probeErrors).toEqual([]);
       expect(snap.listing.complete).toBe(false);
+      expect(snap.complete).toBe(false);
+      expect(snap.listing.countsExact).toBe(true);
+      expect(snap.listing.shareRead).toBe(snap.listing.entriesRead / truth.length);
       const listed = (q: string) => truth.filter((e) => e.queueName === q).length;
       expect(snap.queueFiles.hold).toBe(listed("hold"));
       expect(snap.queues.hold).toBe(listed("hold"));
@@ -128,9 +141,10 @@ describe("mailq-bot status against the lab relays over SSH", () => {
   );
 
   it("works through sudo -n for a non-root user", async () => {
-    const r = await runCli(["status", "--json"], {
+    const r = await runCli(["status", "--json", "--wait-full"], {
       relays: [relayEntry(relayA, { name: "relay-a-sudo", username: relayA.sudoUsername, sudo: true })],
     });
+    expect(r.code).toBe(0);
     const snap = JSON.parse(r.out).relays[0];
     expect(snap.ok).toBe(true);
     expect(snap.probeErrors).toEqual([]);
@@ -174,10 +188,11 @@ describe("mailq-bot status against the lab relays over SSH", () => {
 
     it("says so in plain words for each, still reports the healthy relay, and waits no longer than the probe timeout", async () => {
       const cs = cases();
-      const r = await runCli(["status", "--json"], {
+      const raw = {
         probes: { timeout: "4s" },
         relays: [relayEntry(relayA), ...cs.map((c) => c.cfg)],
-      });
+      };
+      const r = await runCli(["status", "--json"], raw);
       expect(r.code).toBe(1);
       const doc = JSON.parse(r.out);
       const byName = new Map(doc.relays.map((s: { relay: string }) => [s.relay, s]));
@@ -187,7 +202,8 @@ describe("mailq-bot status against the lab relays over SSH", () => {
         expect(s.ok, c.name).toBe(false);
         expect(s.error, c.name).toMatch(c.expect);
       }
-      expect(r.ms).toBeLessThan(4000 + 2500);
+      // The hanging relay costs its connect timeout, never more than the bot's own deadlines.
+      expect(r.ms).toBeLessThan(firstCardWithinMs(parseConfig(raw, "test", "/tmp")));
     });
   });
 

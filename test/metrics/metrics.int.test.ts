@@ -4,6 +4,7 @@ import { parseConfig } from "../../src/config.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
 import { labRelayEntry } from "../helpers/lab-relay.js";
 import { type FakeSlack, postSigned, slashCommandBody, startFakeSlack } from "../helpers/slack.js";
+import { completeStatusCard } from "../helpers/status-card.js";
 import type { LabRelay } from "../lab/lab.js";
 import { parseExposition, value } from "./exposition.js";
 
@@ -12,11 +13,12 @@ const relayA = lab.relays.find((r) => r.name === "relay-a") as LabRelay;
 
 let slack: FakeSlack;
 let bot: RunningBot;
+let config: ReturnType<typeof parseConfig>;
 
 beforeAll(async () => {
-  const config = parseConfig(
+  config = parseConfig(
     {
-      probes: { timeout: "15s" },
+      probes: { timeout: "15s", listingTimeout: "30s" },
       relays: [labRelayEntry(relayA)],
     },
     "test",
@@ -42,12 +44,12 @@ describe("/metrics after /mailq status against the lab's relay-a", () => {
       { secret: SIGNING_SECRET },
     );
     expect(r.status).toBe(200);
-    const post = await slack.waitFor("chat.postMessage", (c) => c.body.channel === "CMETA", 30_000);
-    // The card and the metrics come from one snapshot: other tests may change the queue meanwhile.
+    const { card } = await completeStatusCard(slack, "CMETA", config);
+    // The card and the metrics come from one snapshot.
     const m = /^relay-a: (\d+) deferred · (\d+) on hold · top cause: .* \((\d+)\)$/m.exec(
-      String(post.body.text),
+      String(card.body.text),
     );
-    expect(m, String(post.body.text)).not.toBeNull();
+    expect(m, String(card.body.text)).not.toBeNull();
     const [deferred, hold, topCount] = [Number(m?.[1]), Number(m?.[2]), Number(m?.[3])];
     expect(deferred).toBeGreaterThan(0);
 
