@@ -20,3 +20,8 @@ export function fullCardWithinMs(c: Config): number {
     c.probes.timeout + Math.max(c.probes.timeout, c.probes.listingTimeout) + c.probes.timeout + HARNESS_MS
   );
 }
+
+/** A triage: the status probes with their first answer at the probe timeout, the directory counts, then the log, DNS and TCP probes. */
+export function triageWithinMs(c: Config): number {
+  return 3 * c.probes.timeout + HARNESS_MS;
+}

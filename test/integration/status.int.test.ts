@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { addressDomain, parsePostqueueJsonLine, type QueueEntry } from "../../src/parsers/postqueue.js";
 import { runCli } from "../helpers/cli.js";
-import { firstCardWithinMs } from "../helpers/deadlines.js";
+import { firstCardWithinMs, fullCardWithinMs, HARNESS_MS } from "../helpers/deadlines.js";
 import { labRelayEntry } from "../helpers/lab-relay.js";
 import { type LabRelay, labExec } from "../lab/lab.js";
 
@@ -244,7 +244,10 @@ describe("mailq-bot watch (terminal)", () => {
     const { join } = await import("node:path");
     const { stringify } = await import("yaml");
     const dir = mkdtempSync(join(tmpdir(), "mailq-watch-"));
-    writeFileSync(join(dir, "mailq.yaml"), stringify({ relays: [relayEntry(relayB)] }));
+    const raw = { probes: { timeout: "5s", listingTimeout: "5s" }, relays: [relayEntry(relayB)] };
+    writeFileSync(join(dir, "mailq.yaml"), stringify(raw));
+    // Two updates, each within the probe deadlines of this config, plus tsx starting the CLI.
+    const waitMs = 2 * fullCardWithinMs(parseConfig(raw, "test", dir)) + HARNESS_MS;
     const child = spawn(
       join(process.cwd(), "node_modules/.bin/tsx"),
       [join(process.cwd(), "src/cli.ts"), "watch", "--every", "1s"],
@@ -255,7 +258,7 @@ describe("mailq-bot watch (terminal)", () => {
       out += c;
     });
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no second update: ${out}`)), 30_000);
+      const t = setTimeout(() => reject(new Error(`no second update: ${out}`)), waitMs);
       child.stdout.on("data", () => {
         if (out.includes("-- update 1 ") && out.includes("since last")) {
           clearTimeout(t);
@@ -283,7 +286,8 @@ describe("the SSH runner's deadline", () => {
       const started = Date.now();
       const r = await runner.run(["sh", "-c", "trap '' TERM HUP; sleep 29.97"], { timeoutMs: 700 });
       expect(r.timedOut).toBe(true);
-      expect(Date.now() - started).toBeLessThan(2500);
+      // At its deadline, not when the 30 s command ends.
+      expect(Date.now() - started).toBeLessThan(700 + HARNESS_MS);
       // the connection is still good for the next command
       expect((await runner.run(["echo", "ok"], { timeoutMs: 5000 })).stdout.trim()).toBe("ok");
     } finally {

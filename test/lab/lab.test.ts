@@ -209,7 +209,8 @@ describe("lab resolver", () => {
   it("answers SERVFAIL for dnsfail.lab.test, quickly", async () => {
     const t0 = performance.now();
     const r = await dig("MX", LAB_DOMAINS.dnsfail);
-    expect(performance.now() - t0).toBeLessThan(900);
+    // An answer, not dig giving up after its +time=2.
+    expect(performance.now() - t0).toBeLessThan(2000);
     expect(r.stdout).toMatch(/status: SERVFAIL/);
   });
 
