@@ -15,6 +15,9 @@ export default defineConfig({
           name: "integration",
           include: ["test/**/*.int.test.ts", "test/lab/**/*.test.ts"],
           globalSetup: ["test/lab/global-setup.ts"],
+          // Lab tests mostly wait on Postfix, sshd and the network; each file owns its relays,
+          // so files run side by side even on two cores.
+          maxWorkers: 4,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

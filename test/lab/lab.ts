@@ -25,6 +25,7 @@ import {
   readdir,
   readFile,
   readlink,
+  rename,
   rm,
   stat,
   symlink,
@@ -521,7 +522,7 @@ const gateSudoersFile = (configDir: string) =>
 
 /** The gate user, and its key in command= form exactly as deploy/RUNBOOK.md tells operators. */
 async function setUpGate(root: string, pub: string): Promise<void> {
-  await withLabLock(async () => {
+  await withLock(DNS_LOCK, async () => {
     if ((await run(["id", "-u", GATE_USER])).code !== 0) {
       const r = await run([
         "useradd",
@@ -628,30 +629,30 @@ async function startHelper(mode: "throttle" | "servfail", arg: string, pidFile: 
 }
 
 /**
- * Serialises starting/stopping the shared resolver between labs (and processes): a lock directory
- * holding the holder's pid; a lock whose holder is gone is stale.
+ * Serialises work between processes (labs, vitest workers): a lock directory holding the
+ * holder's pid; a lock whose holder is gone is stale. DNS_LOCK guards the shared resolver.
  */
-async function withLabLock<T>(fn: () => Promise<T>): Promise<T> {
-  await mkdir(RUN_DIR, { recursive: true });
+async function withLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
+  await mkdir(dirname(lock), { recursive: true });
   const until = Date.now() + 60_000;
   for (;;) {
     try {
-      await mkdir(DNS_LOCK);
+      await mkdir(lock);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     }
-    const holder = await readPid(join(DNS_LOCK, "pid"));
-    const age = Date.now() - ((await stat(DNS_LOCK).catch(() => null))?.mtimeMs ?? 0);
-    if (holder ? !isAlive(holder) : age > 5000) await rm(DNS_LOCK, { recursive: true, force: true });
-    else if (Date.now() > until) throw new Error(`timed out waiting for ${DNS_LOCK} (held by pid ${holder})`);
+    const holder = await readPid(join(lock, "pid"));
+    const age = Date.now() - ((await stat(lock).catch(() => null))?.mtimeMs ?? 0);
+    if (holder ? !isAlive(holder) : age > 5000) await rm(lock, { recursive: true, force: true });
+    else if (Date.now() > until) throw new Error(`timed out waiting for ${lock} (held by pid ${holder})`);
     else await sleep(50);
   }
   try {
-    await writeFile(join(DNS_LOCK, "pid"), `${process.pid}\n`);
+    await writeFile(join(lock, "pid"), `${process.pid}\n`);
     return await fn();
   } finally {
-    await rm(DNS_LOCK, { recursive: true, force: true });
+    await rm(lock, { recursive: true, force: true });
   }
 }
 
@@ -660,7 +661,7 @@ const dnsUserFile = (root: string) =>
 
 /** Registers the lab as a user of the shared resolver, starting it (or replacing a broken one). */
 async function acquireDns(root: string): Promise<void> {
-  await withLabLock(async () => {
+  await withLock(DNS_LOCK, async () => {
     await mkdir(DNS_USERS, { recursive: true });
     await writeFile(dnsUserFile(root), `${root}\n`);
     if ((await labDnsmasqPid()) && (await dnsHealthy())) return;
@@ -679,7 +680,7 @@ async function acquireDns(root: string): Promise<void> {
 
 /** Unregisters the lab; the last lab out stops the resolver. */
 async function releaseDns(root: string): Promise<void> {
-  await withLabLock(async () => {
+  await withLock(DNS_LOCK, async () => {
     await rm(dnsUserFile(root), { force: true });
     const others = (await dnsUsers()).filter((r) => r !== root);
     if (others.length === 0) await stopResolver();
@@ -807,6 +808,7 @@ async function createRelay(
 
   relay.hostKeyFingerprint = await startSshd(lab, relay, join(dir, "ssh"));
   await installGateSudoers(relay);
+  await writeFile(join(dir, "relay.json"), `${JSON.stringify(relay, null, 2)}\n`);
   return relay;
 }
 
@@ -1007,7 +1009,7 @@ Match User ${GATE_USER}
  * registry so that concurrent labs neither clobber nor leak each other's entries.
  */
 async function authorizeConfigDir(configDir: string): Promise<void> {
-  await withLabLock(async () => {
+  await withLock(DNS_LOCK, async () => {
     await mkdir(CONFIG_DIRS, { recursive: true });
     await writeFile(
       join(CONFIG_DIRS, createHash("sha256").update(configDir).digest("hex").slice(0, 16)),
@@ -1018,7 +1020,7 @@ async function authorizeConfigDir(configDir: string): Promise<void> {
 }
 
 async function revokeConfigDir(configDir: string): Promise<void> {
-  await withLabLock(async () => {
+  await withLock(DNS_LOCK, async () => {
     await rm(join(CONFIG_DIRS, createHash("sha256").update(configDir).digest("hex").slice(0, 16)), {
       force: true,
     });
@@ -1069,39 +1071,65 @@ async function stopRelayDir(dir: string): Promise<void> {
   await rm(gateSudoersFile(configDir), { force: true });
 }
 
+/**
+ * Test files in several vitest workers add relays to one lab at once, each knowing only its own:
+ * every relay leaves its description in <relay>/relay.json, and the lab-wide files are rebuilt
+ * from all of them under a lock and replaced atomically, so that no writer drops another's relay
+ * (a known_hosts without it fails that relay's host key check).
+ */
 async function writeLabFiles(lab: Lab | LabData): Promise<void> {
-  const data: LabData = {
-    root: lab.root,
-    relays: lab.relays,
-    dnsPort: lab.dnsPort,
-    throttlePort: lab.throttlePort,
-    refusedPort: lab.refusedPort,
-    knownHostsPath: lab.knownHostsPath,
-    mailqConfigPath: lab.mailqConfigPath,
-  };
-  await writeFile(join(lab.root, "lab.json"), `${JSON.stringify(data, null, 2)}\n`);
-  const yaml = (username: string, sudo: boolean) =>
-    [
-      "relays:",
-      ...lab.relays.flatMap((r) => [
-        `  - name: ${r.name}`,
-        `    host: ${r.host}`,
-        `    port: ${r.port}`,
-        `    username: ${username}`,
-        `    privateKeyPath: ${r.privateKeyPath}`,
-        `    hostKeyFingerprint: "${r.hostKeyFingerprint}"`,
-        ...(sudo ? ["    sudo: true"] : []),
-      ]),
-      "",
-    ].join("\n");
-  await writeFile(lab.mailqConfigPath, yaml("root", false));
-  await writeFile(join(lab.root, "mailq-sudo.yaml"), yaml(SUDO_USER, true));
-  await writeFile(join(lab.root, "mailq-gate.yaml"), yaml(GATE_USER, true));
-  const lines: string[] = [];
-  for (const r of lab.relays) {
-    const pub = (await readFile(join(lab.root, r.name, "ssh", "ssh_host_ed25519_key.pub"), "utf8")).trim();
-    const [type, key] = pub.split(/\s+/);
-    lines.push(`[127.0.0.1]:${r.port} ${type} ${key}`);
-  }
-  await writeFile(lab.knownHostsPath, `${lines.join("\n")}\n`);
+  await withLock(join(lab.root, ".files.lock"), async () => {
+    const onDisk: LabRelay[] = [];
+    for (const d of await readdir(lab.root, { withFileTypes: true })) {
+      if (!d.isDirectory()) continue;
+      const f = join(lab.root, d.name, "relay.json");
+      if (existsSync(f)) onDisk.push(JSON.parse(await readFile(f, "utf8")) as LabRelay);
+    }
+    const known = new Set(lab.relays.map((r) => r.name));
+    const relays = [
+      ...lab.relays,
+      ...onDisk.filter((r) => !known.has(r.name)).sort((a, b) => a.name.localeCompare(b.name)),
+    ];
+    const data: LabData = {
+      root: lab.root,
+      relays,
+      dnsPort: lab.dnsPort,
+      throttlePort: lab.throttlePort,
+      refusedPort: lab.refusedPort,
+      knownHostsPath: lab.knownHostsPath,
+      mailqConfigPath: lab.mailqConfigPath,
+    };
+    await replaceFile(join(lab.root, "lab.json"), `${JSON.stringify(data, null, 2)}\n`);
+    const yaml = (username: string, sudo: boolean) =>
+      [
+        "relays:",
+        ...relays.flatMap((r) => [
+          `  - name: ${r.name}`,
+          `    host: ${r.host}`,
+          `    port: ${r.port}`,
+          `    username: ${username}`,
+          `    privateKeyPath: ${r.privateKeyPath}`,
+          `    hostKeyFingerprint: "${r.hostKeyFingerprint}"`,
+          ...(sudo ? ["    sudo: true"] : []),
+        ]),
+        "",
+      ].join("\n");
+    await replaceFile(lab.mailqConfigPath, yaml("root", false));
+    await replaceFile(join(lab.root, "mailq-sudo.yaml"), yaml(SUDO_USER, true));
+    await replaceFile(join(lab.root, "mailq-gate.yaml"), yaml(GATE_USER, true));
+    const lines: string[] = [];
+    for (const r of relays) {
+      const pub = (await readFile(join(lab.root, r.name, "ssh", "ssh_host_ed25519_key.pub"), "utf8")).trim();
+      const [type, key] = pub.split(/\s+/);
+      lines.push(`[127.0.0.1]:${r.port} ${type} ${key}`);
+    }
+    await replaceFile(lab.knownHostsPath, `${lines.join("\n")}\n`);
+  });
+}
+
+/** Writes a file whole or not at all: readers never see it half written. */
+async function replaceFile(path: string, content: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  await writeFile(tmp, content);
+  await rename(tmp, path);
 }
