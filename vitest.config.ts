@@ -6,6 +6,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          maxWorkers: 2,
           include: ["test/**/*.test.ts"],
           exclude: ["test/**/*.int.test.ts", "test/**/*.pg.test.ts", "test/lab/**"],
         },
@@ -25,6 +26,7 @@ export default defineConfig({
       {
         test: {
           name: "postgres",
+          maxWorkers: 2,
           include: ["test/**/*.pg.test.ts"],
           globalSetup: ["test/db/postgres-setup.ts"],
           testTimeout: 60_000,
