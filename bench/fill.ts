@@ -22,11 +22,12 @@ const SENDERS = [
   "mailer-daemon@relay.example.internal",
 ];
 
-interface Planned {
+export interface Planned {
   from: string;
   to: string[];
   hold: boolean;
   bodyLines: number;
+  subject?: string;
 }
 
 /** The i-th message of the fill; deterministic. */
@@ -50,7 +51,7 @@ function render(i: number, m: Planned): string {
   const head = [
     `From: ${m.from || "MAILER-DAEMON@relay.example.internal"}`,
     `To: ${m.to.join(", ")}`,
-    `Subject: bench message ${i}`,
+    `Subject: ${m.subject ?? `bench message ${i}`}`,
     `Date: ${new Date().toUTCString().replace("GMT", "+0000")}`,
     `Message-ID: <bench.${i}.${process.pid}@lab.test>`,
   ];
@@ -137,12 +138,13 @@ export interface FillResult {
   seconds: number;
 }
 
-/** Sends messages [from, to) of the plan over `connections` pipelined sessions. */
+/** Sends messages [from, to) of the plan (default: the bench's mix) over `connections` pipelined sessions. */
 export async function sendRange(
   relay: LabRelay,
   from: number,
   to: number,
   connections = 24,
+  plan: (i: number) => Planned = planMessage,
 ): Promise<FillResult> {
   const started = Date.now();
   const heldIds: string[] = [];
@@ -158,7 +160,7 @@ export async function sendRange(
     await rep.next(2, "EHLO");
     let pending: Planned | null = null;
     for (let i = next++; i < to; i = next++) {
-      const m = planMessage(i);
+      const m = plan(i);
       const cmds = [`MAIL FROM:<${m.from}>`, ...m.to.map((r) => `RCPT TO:<${r}>`), "DATA"];
       sock.write(`${cmds.join("\r\n")}\r\n`);
       if (pending) {
@@ -213,7 +215,12 @@ export async function queueCounts(relay: LabRelay): Promise<Record<string, numbe
 }
 
 /** Waits until everything sent sits in deferred or hold (qmgr has tried each once). */
-export async function waitSettled(relay: LabRelay, total: number, timeoutMs = 30 * 60_000): Promise<void> {
+export async function waitSettled(
+  relay: LabRelay,
+  total: number,
+  timeoutMs = 30 * 60_000,
+  report: (msg: string) => void = log,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   for (;;) {
@@ -221,7 +228,7 @@ export async function waitSettled(relay: LabRelay, total: number, timeoutMs = 30
     const inFlight = (c.maildrop ?? 0) + (c.incoming ?? 0) + (c.active ?? 0);
     const settled = (c.deferred ?? 0) + (c.hold ?? 0);
     const now = JSON.stringify(c);
-    if (now !== last) log(`queue ${now}`);
+    if (now !== last) report(`queue ${now}`);
     last = now;
     if (inFlight === 0 && settled >= total) return;
     if (Date.now() > deadline) throw new Error(`queue did not settle: ${now}`);

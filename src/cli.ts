@@ -2,6 +2,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import type { RelaySnapshot } from "./analysis/snapshot.js";
 import { statusText } from "./cards/text.js";
 import { triageText } from "./cards/triage.js";
 import { type Config, loadConfig } from "./config.js";
@@ -45,6 +46,13 @@ export interface CliIo {
   nowMs: () => number;
 }
 
+/** With no configuration file and no Postfix answering here, where to see the bot at work. */
+export function demoHint(config: Config, snapshots: RelaySnapshot[]): string | null {
+  const local = config.relays.length === 1 && config.relays[0]?.kind === "local";
+  if (!local || snapshots.every((s) => s.ok)) return null;
+  return "No mailq.yaml and no Postfix answering on this machine: `npm run demo` (as root) shows the bot on a stuck queue of a loopback relay lab.\n";
+}
+
 async function status(
   config: Config,
   o: { relay?: string; json: boolean; waitFull: boolean },
@@ -65,12 +73,18 @@ async function status(
       // One document: the first answer (marked partial where it is), or the full one with --wait-full.
       const relaysOut = first.map((s) => ({ ...s, progress: progress.get(s.relay) ?? null }));
       io.stdout(`${JSON.stringify({ relays: relaysOut }, null, 2)}\n`);
+      const hint = demoHint(config, first);
+      if (hint) io.stderr(hint);
       if (!first.every((s) => s.ok)) return 1;
       // A partial document is an answer, not the answer: scripts must not take it for complete.
       return first.every((s) => s.complete) ? 0 : 3;
     }
     io.stdout(statusText(first, io.nowMs(), 5, progress));
-    if (!full) return first.every((s) => s.ok) ? 0 : 1;
+    if (!full) {
+      const hint = demoHint(config, first);
+      if (hint) io.stdout(hint);
+      return first.every((s) => s.ok) ? 0 : 1;
+    }
     io.stdout("… the full queue listing is still running; the complete snapshot follows.\n\n");
     const done = await full;
     io.stdout(statusText(done, io.nowMs(), 5, await recordSnapshots(store, done, io.nowMs())));
@@ -81,12 +95,16 @@ async function status(
   }
 }
 
-/** Prints progress every interval until interrupted, drained or out of time: the terminal's watch. */
-async function watchCli(
+/**
+ * Prints progress every interval until interrupted, drained or out of time: the terminal's watch.
+ * `sleep` is what passes between updates (the demo acts there instead of waiting).
+ */
+export async function watchCli(
   config: Config,
   o: { relay?: string; everyMs: number },
   io: CliIo,
   signal: AbortSignal,
+  sleep: (ms: number, signal: AbortSignal) => Promise<void> = abortableSleep,
 ): Promise<number> {
   const relays = selectRelays(config, o.relay);
   const pool = new RunnerPool(io.env, config.probes.compression);
@@ -98,7 +116,7 @@ async function watchCli(
       watch: config.watch,
       everyMs: o.everyMs,
       nowMs: io.nowMs,
-      sleep: abortableSleep,
+      sleep,
       signal,
       write: io.stdout,
     });

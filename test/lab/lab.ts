@@ -1,11 +1,11 @@
 /**
  * The relay lab: real Postfix instances on 127.0.0.1, each reachable over its own sshd, with
  * destinations that fail in the ways a stuck queue fails in production (connection refused,
- * 451 throttling, DNS SERVFAIL) and a local-only resolver, so nothing leaves the machine.
+ * 451 throttling, 450 greylisting, DNS SERVFAIL) and a local-only resolver, so nothing leaves the machine.
  *
  * Needs root and the packages from test/lab/install.sh. Layout of a lab root:
  *   client_ed25519{,.pub} authorized_keys known_hosts lab.json mailq.yaml mailq-sudo.yaml
- *   servers.pid servers.log            the throttle SMTP + SERVFAIL DNS helper (servers.ts)
+ *   servers.pid servers.log            the throttle + greylist SMTP helper (servers.ts)
  *   <relay>/config/{main.cf,master.cf,transport}   MAIL_CONFIG of the instance
  *   <relay>/queue/                     queue_directory, also the chroot of smtp/smtpd/…
  *   <relay>/data/ <relay>/maillog      data_directory, maillog_file
@@ -82,6 +82,7 @@ export interface Lab {
   relays: LabRelay[];
   dnsPort: 53;
   throttlePort: number;
+  greylistPort: number;
   refusedPort: number;
   /** OpenSSH known_hosts with every relay's host key ("[127.0.0.1]:port ssh-ed25519 …") */
   knownHostsPath: string;
@@ -115,6 +116,7 @@ export const LAB_DOMAINS = {
   throttle: "throttle.lab.test",
   dnsfail: "dnsfail.lab.test",
   hold: "hold.lab.test",
+  greylist: "greylist.lab.test",
 } as const;
 
 export const SUDO_USER = "mailqlab";
@@ -122,14 +124,14 @@ export const SUDO_USER = "mailqlab";
 export const GATE_USER = "mailqgate";
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const DEFAULT_LAB_BASE = "/var/lib/mailq-lab";
-const RUN_DIR = "/run/mailq-lab";
+export const RUN_DIR = "/run/mailq-lab";
 const DNS_PID = join(RUN_DIR, "dnsmasq.pid");
 const DNS_HELPER_PID = join(RUN_DIR, "servfail.pid");
 const DNS_USERS = join(RUN_DIR, "dns-users"); // one file per lab using the resolver
 const DNS_LOCK = join(RUN_DIR, "dns.lock");
 const CONFIG_DIRS = join(RUN_DIR, "config-dirs"); // one file per lab instance's config dir
 const DNS_LOG = join(RUN_DIR, "dnsmasq.log");
-const SUDOERS_FILE = "/etc/sudoers.d/mailq-lab"; // no "." in the name: sudo would skip it
+export const SUDOERS_FILE = "/etc/sudoers.d/mailq-lab"; // no "." in the name: sudo would skip it
 const MARKER = ".mailq-lab";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RELAY_NAME_RE = /^[a-z0-9][a-z0-9-]{0,30}$/;
@@ -171,6 +173,7 @@ export async function startLab(opts: { root?: string; relays?: string[] } = {}):
     relays: [],
     dnsPort: 53,
     throttlePort: 0,
+    greylistPort: 0,
     refusedPort: 0,
     knownHostsPath: join(root, "known_hosts"),
     mailqConfigPath: join(root, "mailq.yaml"),
@@ -186,12 +189,9 @@ export async function startLab(opts: { root?: string; relays?: string[] } = {}):
     await setUpGate(root, pub.trim());
 
     await acquireDns(root);
-    lab.throttlePort = await startHelper(
-      "throttle",
-      root,
-      join(root, "servers.pid"),
-      join(root, "servers.log"),
-    );
+    const smtp = await startHelper("throttle", root, join(root, "servers.pid"), join(root, "servers.log"));
+    lab.throttlePort = smtp.port;
+    lab.greylistPort = smtp.greylistPort ?? 0;
     lab.refusedPort = await allocPort();
 
     lab.relays = await Promise.all(names.map((n) => createRelay(lab, n)));
@@ -591,8 +591,13 @@ async function allocPort(): Promise<number> {
   }
 }
 
-/** Starts servers.ts detached; returns the port it listens on. */
-async function startHelper(mode: "throttle" | "servfail", arg: string, pidFile: string, logFile: string) {
+/** Starts servers.ts detached; returns the port(s) it listens on. */
+async function startHelper(
+  mode: "throttle" | "servfail",
+  arg: string,
+  pidFile: string,
+  logFile: string,
+): Promise<{ port: number; greylistPort?: number }> {
   const loader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
   const errFd = openSync(logFile, "a");
   const child = spawn(process.execPath, ["--import", loader, join(HERE, "servers.ts"), mode, arg], {
@@ -621,11 +626,16 @@ async function startHelper(mode: "throttle" | "servfail", arg: string, pidFile: 
       });
     });
     if (child.pid) await writeFile(pidFile, `${child.pid}\n`);
-    return (JSON.parse(line) as { port: number }).port;
+    return JSON.parse(line) as { port: number; greylistPort?: number };
   } finally {
     out.destroy();
     child.unref();
   }
+}
+
+/** Runs fn under the lock that guards what labs share (the resolver, users, /etc files). */
+export function withLabLock<T>(fn: () => Promise<T>): Promise<T> {
+  return withLock(DNS_LOCK, fn);
 }
 
 /**
@@ -666,13 +676,8 @@ async function acquireDns(root: string): Promise<void> {
     await writeFile(dnsUserFile(root), `${root}\n`);
     if ((await labDnsmasqPid()) && (await dnsHealthy())) return;
     await stopResolver();
-    const servfailPort = await startHelper(
-      "servfail",
-      DNS_PID,
-      DNS_HELPER_PID,
-      join(RUN_DIR, "servfail.log"),
-    );
-    await startDnsmasq(servfailPort);
+    const servfail = await startHelper("servfail", DNS_PID, DNS_HELPER_PID, join(RUN_DIR, "servfail.log"));
+    await startDnsmasq(servfail.port);
     if (!(await dnsHealthy()))
       throw new Error(`lab resolver on 127.0.0.1:53 does not answer SERVFAIL for ${LAB_DOMAINS.dnsfail}`);
   });
@@ -907,6 +912,7 @@ function transportMap(lab: Lab | LabData): string {
   return `${LAB_DOMAINS.refused} smtp:[127.0.0.1]:${lab.refusedPort}
 ${LAB_DOMAINS.hold} smtp:[127.0.0.1]:${lab.refusedPort}
 ${LAB_DOMAINS.throttle} smtp:[127.0.0.1]:${lab.throttlePort}
+${LAB_DOMAINS.greylist} smtp:[127.0.0.1]:${lab.greylistPort}
 `;
 }
 
@@ -1095,6 +1101,7 @@ async function writeLabFiles(lab: Lab | LabData): Promise<void> {
       relays,
       dnsPort: lab.dnsPort,
       throttlePort: lab.throttlePort,
+      greylistPort: lab.greylistPort,
       refusedPort: lab.refusedPort,
       knownHostsPath: lab.knownHostsPath,
       mailqConfigPath: lab.mailqConfigPath,

@@ -1,12 +1,13 @@
 /**
- * The lab's two fake network peers, each run in a small detached process so that a lab left up
+ * The lab's fake network peers, run in small detached processes so that a lab left up
  * by `cli.ts up` keeps working after the CLI exits:
- *  - a "throttling" SMTP server that answers every RCPT with 451 4.7.1;
+ *  - two deferring SMTP servers in one process: "throttling" answers every RCPT with 451 4.7.1,
+ *    "greylisting" with 450 4.2.0;
  *  - a DNS server that answers SERVFAIL to everything (dnsmasq forwards dnsfail.lab.test to it).
  *
  * Usage: node --import tsx servers.ts throttle <lab root>        (one per lab; exits when the root goes)
  *        node --import tsx servers.ts servfail <dnsmasq pid file> (shared; exits when dnsmasq goes)
- * Prints one JSON line {"port":…} once listening; exits on SIGTERM.
+ * Prints one JSON line once listening ({"port","greylistPort"} resp. {"port"}); exits on SIGTERM.
  */
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { existsSync, readFileSync } from "node:fs";
@@ -14,9 +15,10 @@ import { createServer, type Server, type Socket } from "node:net";
 import { pathToFileURL } from "node:url";
 
 export const THROTTLE_REPLY = "451 4.7.1 Try again later";
+export const GREYLIST_REPLY = "450 4.2.0 Greylisted, please try again later";
 
-/** SMTP server that greets, accepts EHLO/MAIL and defers every recipient. */
-export function startThrottleServer(): Promise<Server> {
+/** SMTP server that greets, accepts EHLO/MAIL and defers every recipient with `rcptReply`. */
+export function startDeferringServer(rcptReply: string): Promise<Server> {
   const server = createServer((sock: Socket) => {
     sock.setEncoding("latin1");
     sock.setTimeout(60_000, () => sock.destroy());
@@ -53,7 +55,7 @@ export function startThrottleServer(): Promise<Server> {
             say("250 2.1.0 Ok");
             break;
           case "RCPT":
-            say(THROTTLE_REPLY);
+            say(rcptReply);
             break;
           case "DATA":
             say("554 5.5.1 Error: no valid recipients");
@@ -123,9 +125,13 @@ async function main(mode: string, arg: string | undefined): Promise<void> {
   process.on("SIGTERM", exit);
   process.on("SIGINT", exit);
   if (mode === "throttle" && arg) {
-    const server = await startThrottleServer();
-    const addr = server.address();
-    process.stdout.write(`${JSON.stringify({ port: typeof addr === "object" && addr ? addr.port : 0 })}\n`);
+    const portOf = (server: Server) => {
+      const addr = server.address();
+      return typeof addr === "object" && addr ? addr.port : 0;
+    };
+    const throttle = await startDeferringServer(THROTTLE_REPLY);
+    const greylist = await startDeferringServer(GREYLIST_REPLY);
+    process.stdout.write(`${JSON.stringify({ port: portOf(throttle), greylistPort: portOf(greylist) })}\n`);
     // An orphan (its lab root removed without stop()) goes away by itself.
     setInterval(() => {
       if (!existsSync(arg)) exit();

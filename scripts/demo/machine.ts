@@ -1,0 +1,68 @@
+/**
+ * What a lab sets up machine-wide the first time it runs (users, a sudoers drop-in, an empty
+ * /etc/postfix/main.cf, state directories) and other labs then share. The demo notes which of
+ * them it created, and its `down` removes those once no other lab is running.
+ */
+import { existsSync } from "node:fs";
+import { readdir, rm, rmdir } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  DEFAULT_LAB_BASE,
+  dnsUsers,
+  GATE_USER,
+  RUN_DIR,
+  SUDO_USER,
+  SUDOERS_FILE,
+  withLabLock,
+} from "../../test/lab/lab.js";
+import { run } from "../../test/lab/sys.js";
+
+export interface CreatedByDemo {
+  users: string[];
+  files: string[];
+  /** Removed when empty (RUN_DIR: with its contents). */
+  dirs: string[];
+}
+
+const USERS = [SUDO_USER, GATE_USER];
+const FILES = ["/etc/postfix/main.cf", SUDOERS_FILE];
+const DIRS = [RUN_DIR, "/run/sshd", DEFAULT_LAB_BASE];
+
+const userExists = async (u: string) => (await run(["id", "-u", u])).code === 0;
+
+/** The shared pieces that do not exist yet: whatever of them is there after the demo started, it created. */
+export async function notYetPresent(): Promise<CreatedByDemo> {
+  const users: string[] = [];
+  for (const u of USERS) if (!(await userExists(u))) users.push(u);
+  return { users, files: FILES.filter((f) => !existsSync(f)), dirs: DIRS.filter((d) => !existsSync(d)) };
+}
+
+/**
+ * Removes what the demo created, unless another lab still runs (it uses them). Returns what
+ * could not be removed, or why nothing was.
+ */
+export async function removeCreated(created: CreatedByDemo): Promise<string[]> {
+  const problems: string[] = [];
+  await withLabLock(async () => {
+    const others = await dnsUsers();
+    if (others.length > 0) {
+      if (created.users.length + created.files.length + created.dirs.length > 0)
+        problems.push(
+          `kept the shared lab users and files: other labs still use them (${others.join(", ")})`,
+        );
+      return;
+    }
+    for (const u of created.users) {
+      if (!(await userExists(u))) continue;
+      const r = await run(["userdel", "--remove", u]);
+      if (await userExists(u)) problems.push(`userdel ${u} failed: ${r.stderr.trim()}`);
+    }
+    for (const f of created.files) await rm(f, { force: true });
+    if (created.dirs.includes(RUN_DIR))
+      for (const e of await readdir(RUN_DIR).catch(() => [] as string[]))
+        if (e !== "dns.lock") await rm(join(RUN_DIR, e), { recursive: true, force: true });
+  });
+  // Outside the lock, whose directory lives in RUN_DIR; a directory another lab filled meanwhile stays.
+  for (const d of created.dirs) await rmdir(d).catch(() => {});
+  return problems;
+}
