@@ -85,7 +85,8 @@ describe("npm run demo", () => {
   it("leaves a relay whose status, by the printed mailq.yaml, equals postqueue -j", async () => {
     const configPath = /npm start -- status --config (\S+)\n/.exec(up.stdout)?.[1] ?? "";
     expect(configPath).toBe(join(ROOT, "mailq.yaml"));
-    const status = await npm(["start", "--", "status", "--config", configPath, "--json"]);
+    // --wait-full: the complete answer, even if a loaded machine makes the listing slower than firstAnswerAfter.
+    const status = await npm(["start", "--", "status", "--config", configPath, "--json", "--wait-full"]);
     const [relay] = (await readLabData(ROOT)).relays;
     if (!relay) throw new Error("lab.json has no relay");
     const listing = await postqueueJson(relay);
