@@ -11,24 +11,23 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { z } from "zod";
 import { sendRange, waitSettled } from "../bench/fill.js";
 import { POSTSUPER_FLAG, postsuperArgv } from "../src/actions/request.js";
 import { type CliIo, main as cli, watchCli } from "../src/cli.js";
 import { loadConfig } from "../src/config.js";
+import { labRelayEntry } from "../test/helpers/lab-relay.js";
 import { type LabRelay, labExec, startLab, stopLabAt } from "../test/lab/lab.js";
 import { DEMO_ROOT, DEMO_USAGE, type DemoArgs, parseDemoArgs } from "./demo/args.js";
-import { type CreatedByDemo, notYetPresent, removeCreated } from "./demo/machine.js";
+import { createdSchema, notYetPresent, removeCreated } from "./demo/machine.js";
 import { demoMessage } from "./demo/plan.js";
 
 const RELAY = "relay-demo";
 const RECORD = "demo.json";
 const WATCH_EVERY_MS = 30_000;
 
-interface DemoRecord {
-  messages: number;
-  startedAt: string;
-  created: CreatedByDemo;
-}
+const recordSchema = z.object({ messages: z.number(), startedAt: z.string(), created: createdSchema });
+type DemoRecord = z.infer<typeof recordSchema>;
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -42,29 +41,18 @@ const cliIo = (argv: string[]): CliIo => ({
   nowMs: Date.now,
 });
 
-/** `npm start -- <args>` in this process, shown with its command line. */
-async function show(args: string[]): Promise<void> {
+/** `npm start -- <args>` in this process, shown with its command line; its exit status. */
+async function show(args: string[]): Promise<number> {
   say(`$ npm start -- ${args.join(" ")}`);
-  await cli(cliIo(args));
+  const code = await cli(cliIo(args));
   say("");
+  return code;
 }
 
 /** The bot's config for the demo relay: the lab's, plus the lab resolver for triage's dig. */
 async function writeDemoConfig(root: string, r: LabRelay): Promise<string> {
   const path = join(root, "mailq.yaml");
-  const config = {
-    relays: [
-      {
-        name: r.name,
-        host: r.host,
-        port: r.port,
-        username: r.username,
-        privateKeyPath: r.privateKeyPath,
-        hostKeyFingerprint: r.hostKeyFingerprint,
-        resolver: "127.0.0.1",
-      },
-    ],
-  };
+  const config = { relays: [labRelayEntry(r, { resolver: "127.0.0.1" })] };
   await writeFile(
     path,
     `# mailq-bot demo relay on 127.0.0.1 (npm run demo); removed by npm run demo -- down\n${stringify(config)}`,
@@ -126,8 +114,10 @@ async function up(o: { messages: number; root: string }): Promise<number> {
     );
     say("");
 
-    await show(["status", "--config", configPath]);
-    await show(["triage", "--config", configPath]);
+    const codes = [
+      await show(["status", "--config", configPath]),
+      await show(["triage", "--config", configPath]),
+    ];
 
     const release = heldIds.slice(0, Math.ceil(heldIds.length / 2));
     say(
@@ -156,6 +146,12 @@ async function up(o: { messages: number; root: string }): Promise<number> {
     say(`  npm start -- triage --config ${configPath} --json`);
     say(`  npm start -- watch --config ${configPath} --every 30s`);
     say(`Remove it all (relay, processes, files, the lab users it created): ${downCmd}`);
+    if (codes.some((c) => c !== 0)) {
+      process.stderr.write(
+        "demo: the bot did not get a full answer from the demo relay (see above); it is left running to look into\n",
+      );
+      return 1;
+    }
     return 0;
   } catch (e) {
     process.stderr.write("demo: setup failed; removing what it started\n");
@@ -177,13 +173,18 @@ async function down(root: string): Promise<number> {
     );
     return 1;
   }
-  const record = JSON.parse(text) as DemoRecord;
+  let record: DemoRecord;
+  try {
+    record = recordSchema.parse(JSON.parse(text));
+  } catch (e) {
+    process.stderr.write(
+      `demo: ${join(root, RECORD)} is damaged (${e instanceof Error ? e.message.slice(0, 300) : e}); stop the lab with: npx tsx test/lab/cli.ts down --root ${root}\n`,
+    );
+    return 1;
+  }
   await stopLabAt(root);
-  const problems = await removeCreated(record.created);
-  say(
-    `demo: removed ${root}${record.created.users.length ? ` and the lab users ${record.created.users.join(", ")}` : ""}`,
-  );
-  for (const p of problems) say(`demo: ${p}`);
+  say(`demo: removed ${root} (relay, processes, files)`);
+  for (const line of await removeCreated(record.created)) say(`demo: ${line}`);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { readdir, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
+import { z } from "zod";
 import {
   DEFAULT_LAB_BASE,
   dnsUsers,
@@ -17,16 +18,18 @@ import {
 } from "../../test/lab/lab.js";
 import { run } from "../../test/lab/sys.js";
 
-export interface CreatedByDemo {
-  users: string[];
-  files: string[];
-  /** Removed when empty (RUN_DIR: with its contents). */
-  dirs: string[];
-}
-
 const USERS = [SUDO_USER, GATE_USER];
 const FILES = ["/etc/postfix/main.cf", SUDOERS_FILE];
 const DIRS = [RUN_DIR, "/run/sshd", DEFAULT_LAB_BASE];
+
+/** As recorded in the demo's root; only these names, so that a damaged record removes nothing else. */
+export const createdSchema = z.object({
+  users: z.array(z.enum(USERS)),
+  files: z.array(z.enum(FILES)),
+  /** Removed when empty (RUN_DIR: with its contents). */
+  dirs: z.array(z.enum(DIRS)),
+});
+export type CreatedByDemo = z.infer<typeof createdSchema>;
 
 const userExists = async (u: string) => (await run(["id", "-u", u])).code === 0;
 
@@ -38,31 +41,36 @@ export async function notYetPresent(): Promise<CreatedByDemo> {
 }
 
 /**
- * Removes what the demo created, unless another lab still runs (it uses them). Returns what
- * could not be removed, or why nothing was.
+ * Removes what the demo created, unless another lab still runs (it uses them). Says what it
+ * removed, and what it kept and why.
  */
 export async function removeCreated(created: CreatedByDemo): Promise<string[]> {
-  const problems: string[] = [];
+  const said: string[] = [];
+  if (created.users.length + created.files.length + created.dirs.length === 0) return said;
   await withLabLock(async () => {
     const others = await dnsUsers();
     if (others.length > 0) {
-      if (created.users.length + created.files.length + created.dirs.length > 0)
-        problems.push(
-          `kept the shared lab users and files: other labs still use them (${others.join(", ")})`,
-        );
+      said.push(
+        `kept what it set up machine-wide (${[...created.users, ...created.files, ...created.dirs].join(", ")}): other labs use it (${others.join(", ")})`,
+      );
       return;
     }
     for (const u of created.users) {
       if (!(await userExists(u))) continue;
       const r = await run(["userdel", "--remove", u]);
-      if (await userExists(u)) problems.push(`userdel ${u} failed: ${r.stderr.trim()}`);
+      said.push(
+        (await userExists(u)) ? `userdel ${u} failed: ${r.stderr.trim()}` : `removed the lab user ${u}`,
+      );
     }
-    for (const f of created.files) await rm(f, { force: true });
+    for (const f of created.files) {
+      await rm(f, { force: true });
+      said.push(`removed ${f}`);
+    }
     if (created.dirs.includes(RUN_DIR))
       for (const e of await readdir(RUN_DIR).catch(() => [] as string[]))
         if (e !== "dns.lock") await rm(join(RUN_DIR, e), { recursive: true, force: true });
   });
   // Outside the lock, whose directory lives in RUN_DIR; a directory another lab filled meanwhile stays.
   for (const d of created.dirs) await rmdir(d).catch(() => {});
-  return problems;
+  return said;
 }
