@@ -9,6 +9,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { fullCardWithinMs } from "../helpers/deadlines.js";
 import {
   DEFAULT_LAB_BASE,
   dnsUsers,
@@ -25,7 +27,9 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const ROOT = join(DEFAULT_LAB_BASE, `demo-test-${randomBytes(4).toString("hex")}`);
 const MESSAGES = 300;
 
-const npm = (args: string[]) => run(["npm", "run", "--silent", ...args], { cwd: REPO, timeoutMs: 55_000 });
+/** No kill timer of its own (0): the demo's setup has no deadline but vitest's; status gets the bot's. */
+const npm = (args: string[], timeoutMs = 0) =>
+  run(["npm", "run", "--silent", ...args], { cwd: REPO, timeoutMs });
 /** The demo's script without npm in front, for refusals that must come before anything starts. */
 const demoScript = (args: string[]) =>
   run([process.execPath, "--import", "tsx", "scripts/demo.ts", ...args], { cwd: REPO });
@@ -86,7 +90,10 @@ describe("npm run demo", () => {
     const configPath = /npm start -- status --config (\S+)\n/.exec(up.stdout)?.[1] ?? "";
     expect(configPath).toBe(join(ROOT, "mailq.yaml"));
     // --wait-full: the complete answer, even if a loaded machine makes the listing slower than firstAnswerAfter.
-    const status = await npm(["start", "--", "status", "--config", configPath, "--json", "--wait-full"]);
+    const status = await npm(
+      ["start", "--", "status", "--config", configPath, "--json", "--wait-full"],
+      fullCardWithinMs(loadConfig({ file: configPath, env: {}, cwd: REPO })),
+    );
     const [relay] = (await readLabData(ROOT)).relays;
     if (!relay) throw new Error("lab.json has no relay");
     const listing = await postqueueJson(relay);

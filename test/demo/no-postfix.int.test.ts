@@ -9,6 +9,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localConfig } from "../../src/config.js";
+import { fullCardWithinMs } from "../helpers/deadlines.js";
 import { run } from "../lab/sys.js";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -42,7 +44,8 @@ function statusWithoutPostfix(args: string[]) {
       join(REPO, "src/cli.ts"),
       ...args,
     ],
-    { cwd, env },
+    // The built-in configuration is the one under test: the bot answers within its deadlines.
+    { cwd, env, timeoutMs: fullCardWithinMs(localConfig(cwd)) },
   );
 }
 
