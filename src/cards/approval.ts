@@ -2,11 +2,12 @@ import type { ExecutionResult } from "../actions/execute.js";
 import type { ApprovalRequest } from "../store/store.js";
 import { formatDuration } from "../util/duration.js";
 import { esc, num, truncate } from "./format.js";
+import { addressDomainOf, maskAddress, redactAddresses } from "./privacy.js";
 import type { Block, Card } from "./status.js";
 
 const section = (text: string): Block => ({
   type: "section",
-  text: { type: "mrkdwn", text: truncate(text, 3000) },
+  text: { type: "mrkdwn", text: truncate(redactAddresses(text), 3000) },
 });
 
 function tally(values: string[], limit = 5): string {
@@ -48,21 +49,21 @@ export function approvalCard(
   blocks.push(
     section(
       `*${r.action.toUpperCase()}* on *${esc(r.relay)}*: ${plural(n, "message")} · ticket *${esc(r.ticket)}*\n` +
-        `Requested by <@${r.requester}> ${slackTime(r.createdAtMs)}${r.reason ? `: _${esc(r.reason)}_` : " (no reason given)"}\n` +
-        `Selector: \`${esc(r.selector)}\``,
+        `Requested by <@${r.requester}> ${slackTime(r.createdAtMs)}${r.reason ? `: _${esc(redactAddresses(r.reason))}_` : " (no reason given)"}\n` +
+        `Selector: \`${esc(redactAddresses(r.selector))}\``,
     ),
   );
   const sample = r.frozen
     .slice(0, 8)
     .map(
       (f) =>
-        `\`${f.queueId}\` ${f.queueName} · ${esc(f.sender || "<>")} → ${esc(f.recipientDomains.slice(0, 3).join(", "))}`,
+        `\`${f.queueId}\` ${f.queueName} · ${esc(maskAddress(f.sender))} → ${esc(f.recipientDomains.slice(0, 3).join(", "))}`,
     )
     .join("\n");
   blocks.push(
     section(
       `*Sample* (${Math.min(8, n)} of ${num(n)}):\n${sample}\n` +
-        `*Top senders*: ${tally(r.frozen.map((f) => f.sender))}\n` +
+        `*Top sender domains*: ${tally(r.frozen.map((f) => addressDomainOf(f.sender)))}\n` +
         `*Top recipient domains*: ${tally(r.frozen.flatMap((f) => f.recipientDomains))}`,
     ),
   );

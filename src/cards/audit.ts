@@ -1,5 +1,6 @@
 import type { AuditEntry } from "../store/store.js";
 import { esc, truncate } from "./format.js";
+import { redactAddresses } from "./privacy.js";
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v ? v : undefined);
 
@@ -51,7 +52,9 @@ export function auditText(entries: AuditEntry[], filter?: string): string {
     return `• ${at} *${e.kind}* by ${actor} ${where}${req}${detail ? ` — ${detail}` : ""}`;
   });
   return truncate(
-    `*Audit${filter ? ` of ${esc(filter)}` : ""}*, newest first (all of it: \`mailq-bot audit --json\`):\n${lines.join("\n")}`,
+    redactAddresses(
+      `*Audit${filter ? ` of ${esc(filter)}` : ""}*, newest first (all of it: \`mailq-bot audit --json\`):\n${lines.join("\n")}`,
+    ),
     3900,
   );
 }

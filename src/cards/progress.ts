@@ -5,15 +5,16 @@ import type { Watch } from "../store/store.js";
 import { formatDuration } from "../util/duration.js";
 import type { DepthPoint } from "./chart.js";
 import { esc, num, SLACK_LIMITS, truncate } from "./format.js";
+import { redactAddresses } from "./privacy.js";
 import { type Block, type Card, headline, progressLine } from "./status.js";
 
 const section = (text: string): Block => ({
   type: "section",
-  text: { type: "mrkdwn", text: truncate(text, SLACK_LIMITS.sectionText) },
+  text: { type: "mrkdwn", text: truncate(redactAddresses(text), SLACK_LIMITS.sectionText) },
 });
 const context = (text: string): Block => ({
   type: "context",
-  elements: [{ type: "mrkdwn", text: truncate(text, SLACK_LIMITS.sectionText) }],
+  elements: [{ type: "mrkdwn", text: truncate(redactAddresses(text), SLACK_LIMITS.sectionText) }],
 });
 
 export interface RelayProgress {

@@ -5,6 +5,7 @@ import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
 import { formatDuration } from "../util/duration.js";
 import { age, bytes, esc, num, SLACK_LIMITS, truncate } from "./format.js";
+import { redactAddresses } from "./privacy.js";
 
 // Block Kit is plain JSON; a local type keeps this module free of the Slack SDK.
 export type Block = Record<string, unknown> & { type: string };
@@ -57,19 +58,22 @@ export function progressLine(p: Progress): string {
   return bits.join(" · ");
 }
 
-const mrkdwn = (text: string) => ({ type: "mrkdwn", text: truncate(text, SLACK_LIMITS.sectionText) });
+const mrkdwn = (text: string) => ({
+  type: "mrkdwn",
+  text: truncate(redactAddresses(text), SLACK_LIMITS.sectionText),
+});
 const section = (text: string): Block => ({ type: "section", text: mrkdwn(text) });
 
 export function headline(s: RelaySnapshot): string {
-  if (!s.ok) return `${s.relay}: not answering · ${s.error ?? "unknown error"}`;
-  if (!s.listing.complete) return partialHeadline(s);
+  if (!s.ok) return redactAddresses(`${s.relay}: not answering · ${s.error ?? "unknown error"}`);
+  if (!s.listing.complete) return redactAddresses(partialHeadline(s));
   const parts = [`${s.relay}: ${num(s.queues.deferred)} deferred`];
   if (s.queues.active) parts.push(`${num(s.queues.active)} active`);
   if (s.queues.hold) parts.push(`${num(s.queues.hold)} on hold`);
   const top = s.topReasons[0];
   if (top) parts.push(`top cause: ${shortCause(top.reason)} (${num(top.count)})`);
   else if (s.messages === 0) parts.push("queue empty");
-  return parts.join(" · ");
+  return redactAddresses(parts.join(" · "));
 }
 
 /** How much of the listing was read, for a partial answer. */

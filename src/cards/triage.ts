@@ -1,5 +1,6 @@
 import type { Finding, RelayTriage } from "../analysis/triage.js";
 import { esc, num, SLACK_LIMITS, truncate } from "./format.js";
+import { redactAddresses } from "./privacy.js";
 import type { Block, Card } from "./status.js";
 
 /** Button action IDs; src/slack/listeners/triage-actions.ts handles them. */
@@ -15,13 +16,14 @@ export interface TriageButtonValue {
   queueId?: string;
 }
 
+// Evidence quotes raw log lines (to=<…>, from=<…>): the channel sees them masked.
 const section = (text: string): Block => ({
   type: "section",
-  text: { type: "mrkdwn", text: truncate(text, SLACK_LIMITS.sectionText) },
+  text: { type: "mrkdwn", text: truncate(redactAddresses(text), SLACK_LIMITS.sectionText) },
 });
 const context = (text: string): Block => ({
   type: "context",
-  elements: [{ type: "mrkdwn", text: truncate(text, SLACK_LIMITS.fieldText) }],
+  elements: [{ type: "mrkdwn", text: truncate(redactAddresses(text), SLACK_LIMITS.fieldText) }],
 });
 
 const CLASS_ICON: Record<Finding["class"], string> = {

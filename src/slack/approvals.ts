@@ -1,4 +1,5 @@
 import { type ApprovalSlack, expireDue, type FlowDeps, failAbandoned } from "../actions/approval.js";
+import { channelSafe } from "./private.js";
 
 interface ClientLike {
   chat: {
@@ -9,7 +10,8 @@ interface ClientLike {
 }
 
 /** The approval flow's Slack, on Bolt's WebClient. */
-export function approvalSlack(client: ClientLike): ApprovalSlack {
+export function approvalSlack(raw: ClientLike): ApprovalSlack {
+  const client = channelSafe(raw);
   return {
     async post(channel, card) {
       return (await client.chat.postMessage({ channel, text: card.text, blocks: card.blocks })).ts;

@@ -1,9 +1,11 @@
 import type { z } from "zod";
+import { redactDeep } from "../cards/privacy.js";
 import type { Card } from "../cards/status.js";
 import type { Config } from "../config.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { Store } from "../store/store.js";
 import type { WatchScheduler } from "../watch/scheduler.js";
+import { channelSafe } from "./private.js";
 
 /** The slice of Slack's Web API the commands use; Bolt's WebClient fits it. */
 export interface SlackClient {
@@ -72,18 +74,19 @@ export type CommandDeps = Pick<CommandContext, "config" | "pool" | "store" | "wa
 
 /** The context every subcommand runs in, whether typed as `/mailq …` or started by a button. */
 export function commandContext(deps: Omit<CommandDeps, "subcommands">, req: RequestSlack): CommandContext {
+  const client = channelSafe(req.client);
   return {
     config: deps.config,
     pool: deps.pool,
     store: deps.store,
     ...(deps.watches ? { watches: deps.watches } : {}),
-    client: req.client,
+    client,
     nowMs: deps.nowMs,
     userId: req.userId,
     channelId: req.channelId,
     async post(card: Card) {
       try {
-        const r = await req.client.chat.postMessage({
+        const r = await client.chat.postMessage({
           channel: req.channelId,
           text: card.text,
           blocks: card.blocks,
@@ -92,7 +95,7 @@ export function commandContext(deps: Omit<CommandDeps, "subcommands">, req: Requ
       } catch (e) {
         const code = slackErrorCode(e);
         if (!req.postViaResponseUrl || code === undefined || !NOT_POSTABLE.has(code)) throw e;
-        await req.postViaResponseUrl(card);
+        await req.postViaResponseUrl(redactDeep(card));
         return undefined;
       }
     },

@@ -43,14 +43,15 @@ const buttons = (c: ReturnType<typeof approvalCard>) =>
     .flatMap((b) => (b as unknown as { elements: { action_id: string }[] }).elements);
 
 describe("the approval card", () => {
-  it("pending: requester, ticket, reason, count, sample with senders and domains, the exact command, expiry, three buttons", () => {
+  it("pending: requester, ticket, reason, count, sample with masked senders and domains, the exact command, expiry, three buttons", () => {
     const c = approvalCard(request(), T0 + 60_000);
     const t = text(c);
     expect(t).toContain("*HOLD* on *relay-a*: 3 messages · ticket *INC-42*");
     expect(t).toContain("Requested by <@UALICE>");
     expect(t).toContain("_suspected loop_");
-    expect(t).toContain("`3F1A61A001` deferred · app@billing.example → refused.lab.test");
-    expect(t).toContain("*Top senders*: app@billing.example 2 · loop@app.internal 1");
+    expect(t).toContain("`3F1A61A001` deferred · a…@billing.example → refused.lab.test");
+    expect(t).toContain("*Top sender domains*: billing.example 2 · app.internal 1");
+    expect(t).not.toContain("app@billing.example");
     expect(t).toContain("*Top recipient domains*: throttle.lab.test 2 · refused.lab.test 1");
     expect(t).toContain("postsuper -h - deferred  (3 queue IDs on stdin)");
     expect(t).toContain(`expires <!date^${Math.floor((T0 + 15 * 60_000) / 1000)}^`);
@@ -154,7 +155,17 @@ describe("the approval card", () => {
   it("escapes what came from the queue (a sender cannot ping the channel)", () => {
     const c = approvalCard(request({ frozen: [frozen(1, { sender: "<!channel>@evil.example" })] }), T0);
     expect(text(c)).not.toContain("<!channel>");
-    expect(text(c)).toContain("&lt;!channel&gt;@evil.example");
+    expect(text(c)).toContain("&lt;…@evil.example");
+  });
+
+  it("shows no mailbox: the typed sender: selector and the reason are masked too", () => {
+    const c = approvalCard(
+      request({ selector: "sender:loop@app.internal older:2h", reason: "mail loop from loop@app.internal" }),
+      T0,
+    );
+    expect(text(c)).toContain("`sender:l…@app.internal older:2h`");
+    expect(text(c)).toContain("_mail loop from l…@app.internal_");
+    expect(text(c)).not.toContain("loop@");
   });
 });
 

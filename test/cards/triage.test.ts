@@ -85,12 +85,12 @@ describe("the triage card", () => {
     expect((card.blocks as B[]).filter((b) => b.type === "actions")).toHaveLength(12);
   });
 
-  it("escapes Slack control characters from log lines", () => {
+  it("escapes Slack control characters from log lines and masks their addresses", () => {
     const card = triageCard([
       report("relay-a", [finding("network", 1, { evidence: ["to=<a@b> <!channel> & `x`"] })]),
     ]);
     const text = (card.blocks as B[])[1]?.text?.text ?? "";
-    expect(text).toContain("to=&lt;a@b&gt; &lt;!channel&gt; &amp; 'x'");
+    expect(text).toContain("to=&lt;a…@b&gt; &lt;!channel&gt; &amp; 'x'");
     expect(text).not.toContain("<!channel>");
   });
 

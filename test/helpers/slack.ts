@@ -12,6 +12,27 @@ export interface SlackCall {
   response?: unknown;
 }
 
+/**
+ * A mailbox as a person would recognise it (local@domain.tld). Written independently of the
+ * bot's own masking so that a change there cannot make this check agree with it.
+ */
+export const MAILBOX_RE = /[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*/;
+
+/** What everyone in a channel sees: posts, updates, in_channel responses, file comments. */
+export function isChannelVisible(c: Pick<SlackCall, "method" | "body">): boolean {
+  if (c.method === "chat.postMessage" || c.method === "chat.update") return true;
+  if (c.method === "files.completeUploadExternal") return true;
+  return c.method === "response_url" && c.body.response_type === "in_channel";
+}
+
+/** The mailboxes a call shows a channel (none for ephemeral answers). */
+export function mailboxesShown(c: Pick<SlackCall, "method" | "body">): string[] {
+  if (!isChannelVisible(c)) return [];
+  const { headers: _h, ...body } = c.body as Record<string, unknown>;
+  const text = JSON.stringify(body);
+  return [...text.matchAll(new RegExp(MAILBOX_RE.source, "g"))].map((m) => m[0]);
+}
+
 export type MethodHandler = (
   call: SlackCall,
 ) => { status?: number; headers?: Record<string, string>; body: unknown } | undefined;
@@ -22,6 +43,8 @@ export interface FakeSlack {
   /** A response_url the bot can POST to; calls are recorded as method "response_url". */
   responseUrl: (id?: string) => string;
   calls: SlackCall[];
+  /** Channel-visible calls that showed a mailbox; close() fails when there is any. */
+  mailboxLeaks(): { method: string; shown: string[] }[];
   callsTo(method: string): SlackCall[];
   /** Overrides the answer for one Web API method (return undefined to fall back). */
   on(method: string, handler: MethodHandler): void;
@@ -115,10 +138,13 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   port = (server.address() as AddressInfo).port;
+  const leaks = () =>
+    calls.map((c) => ({ method: c.method, shown: mailboxesShown(c) })).filter((l) => l.shown.length);
   return {
     apiUrl: `http://127.0.0.1:${port}/api/`,
     responseUrl: (id = "r1") => `http://127.0.0.1:${port}/response/${id}`,
     calls,
+    mailboxLeaks: leaks,
     callsTo: (m) => calls.filter((c) => c.method === m),
     on: (m, h) => void handlers.set(m, h),
     waitFor(method, pred = () => true, timeoutMs = 15_000) {
@@ -140,10 +166,16 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         }, timeoutMs);
       });
     },
+    // Every test that talks to Slack also proves that no channel saw a mailbox.
     close: () =>
-      new Promise((r) => {
+      new Promise((r, reject) => {
         server.closeAllConnections();
-        server.close(() => r());
+        server.close(() => {
+          const found = leaks();
+          if (found.length)
+            reject(new Error(`a channel was shown mailboxes: ${JSON.stringify(found.slice(0, 5))}`));
+          else r();
+        });
       }),
   };
 }
