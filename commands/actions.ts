@@ -38,6 +38,7 @@ function actionCommand(action: Action): Subcommand<ActionRequest> {
   return defineSubcommand<ActionRequest>({
     name: action,
     summary: SUMMARY[action],
+    access: "request",
     usage: `/mailq ${action} <relay> <queue IDs | sender:ADDR domain:DOMAIN queue:NAME reason:TEXT older:2h${action === "hold" || action === "requeue" ? " | ALL" : ""}> --ticket REF [--reason "text"]${batch}`,
     examples: EXAMPLES[action],
     schema: (config) => requestSchema(action, config),

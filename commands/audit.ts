@@ -5,6 +5,7 @@ import { defineSubcommand } from "../src/slack/subcommand.js";
 export const audit = defineSubcommand<{ filter?: string }>({
   name: "audit",
   summary: "The latest audit entries, of a ticket or a relay",
+  access: "view",
   usage: "/mailq audit [ticket|relay]",
   examples: ["/mailq audit INC-1234", "/mailq audit relay-a"],
   schema: () =>

@@ -14,6 +14,7 @@ export function makeHelp(all: () => Subcommand<never>[]) {
   return defineSubcommand<Record<string, never>>({
     name: "help",
     summary: "This list",
+    access: "any",
     usage: "/mailq help",
     examples: ["/mailq help"],
     schema: () =>

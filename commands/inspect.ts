@@ -10,6 +10,7 @@ import { relayArg } from "./status.js";
 export const inspect = defineSubcommand<{ relay: string; queueId: string }>({
   name: "inspect",
   summary: "Envelope and selected headers of one queued message, shown only to you (audited)",
+  access: "inspect",
   usage: "/mailq inspect <relay> <queue-id>",
   examples: ["/mailq inspect relay-a 3F1A61A0A1"],
   schema: (config) =>
@@ -27,9 +28,20 @@ export const inspect = defineSubcommand<{ relay: string; queueId: string }>({
   async run(a, ctx) {
     const relay = ctx.config.relays.find((r) => r.name === a.relay);
     if (!relay) return;
-    const runner = await ctx.pool.get(relay, ctx.config.probes.timeout);
+    // Every read is audited: who, which ID, and what came of it (a failed read too).
+    const record = (detail: Record<string, unknown>) =>
+      ctx.store.audit.append({
+        atMs: ctx.nowMs(),
+        kind: "inspect",
+        actor: ctx.userId,
+        relay: a.relay,
+        ticket: null,
+        requestId: null,
+        detail: { queueId: a.queueId, channel: ctx.channelId, ...detail },
+      });
     let head = "";
     try {
+      const runner = await ctx.pool.get(relay, ctx.config.probes.timeout);
       await postcat(
         { runner, sudo: relay.sudo, deadlineMs: ctx.nowMs() + ctx.config.probes.timeout, nowMs: ctx.nowMs },
         a.queueId,
@@ -38,22 +50,16 @@ export const inspect = defineSubcommand<{ relay: string; queueId: string }>({
         },
       );
     } catch (e) {
+      await record({ error: (e as Error).message.slice(0, 300) });
       await ctx.whisper(
         `${a.relay}: could not read ${a.queueId}: ${(e as Error).message}. It may have been delivered or removed; check \`/mailq status ${a.relay}\`.`,
       );
       return;
     }
     const env = postcatFields(parsePostcat(head));
-    await ctx.store.audit.append({
-      atMs: ctx.nowMs(),
-      kind: "inspect",
-      actor: ctx.userId,
-      relay: a.relay,
-      ticket: null,
-      requestId: null,
-      detail: { queueId: a.queueId, queue: env.queue ?? null, fields: Object.keys(env) },
-    });
+    await record({ queue: env.queue ?? null, fields: Object.keys(env) });
     const lines = Object.entries(env).map(([k, v]) => `*${k}*: ${esc(v)}`);
+    // Ephemeral, to an inspector only: the one answer that shows an envelope.
     await ctx.whisper(`*${a.queueId}* on ${a.relay}\n${lines.join("\n") || "(no envelope records found)"}`);
   },
 });

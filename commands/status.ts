@@ -16,6 +16,7 @@ export function relayArg(config: Config) {
 export const status = defineSubcommand<{ relay?: string | undefined }>({
   name: "status",
   summary: "Queue counts, top deferral reasons, destinations, spool and service health (read-only)",
+  access: "view",
   usage: "/mailq status [relay]",
   examples: ["/mailq status", "/mailq status relay-a"],
   schema: (config) =>

@@ -8,6 +8,7 @@ import { relayArg } from "./status.js";
 export const triage = defineSubcommand<{ relay?: string }>({
   name: "triage",
   summary: "The first-ten-minutes checklist: findings by cause, with evidence and the safe lever (read-only)",
+  access: "view",
   usage: "/mailq triage [relay]",
   examples: ["/mailq triage", "/mailq triage relay-a"],
   schema: (config) =>

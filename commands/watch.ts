@@ -47,6 +47,7 @@ function parseWatch(words: string[], config: Config, ctx: z.RefinementCtx): Watc
 export const watch = defineSubcommand<WatchArgs>({
   name: "watch",
   summary: "Progress updates in this channel every interval until the queue drains",
+  access: "view",
   usage: "/mailq watch start [relay] [every 15m] | watch stop [relay] | watch list",
   examples: ["/mailq watch start relay-a every 15m", "/mailq watch stop relay-a", "/mailq watch list"],
   schema: (config) => z.array(z.string()).transform((words, ctx) => parseWatch(words, config, ctx)),

@@ -32,7 +32,11 @@ const relaySchema = z
   })
   .strict();
 
-const userOrGroupId = z.string().regex(/^[US][A-Z0-9]{2,}$/, "a Slack user ID (U…) or user-group ID (S…)");
+const userOrGroupId = z
+  .string()
+  .regex(/^[UWS][A-Z0-9]{2,}$/, "a Slack user ID (U…, W…) or user-group ID (S…)");
+const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, "a Slack channel ID (C…, G…, D…)");
+const teamId = z.string().regex(/^[TE][A-Z0-9]{2,}$/, "a Slack workspace ID (T…) or Enterprise Grid ID (E…)");
 
 const settingsShape = {
   probes: z
@@ -65,8 +69,17 @@ const settingsShape = {
     .prefault({}),
   access: z
     .object({
+      /** Who may ask for queue changes; empty: anyone the bot serves. */
       requesters: z.array(userOrGroupId).default([]),
       approvers: z.array(userOrGroupId).default([]),
+      /** Who may run the read-only subcommands (status, triage, watch, audit); empty: anyone the bot serves. */
+      viewers: z.array(userOrGroupId).default([]),
+      /** Who may read a message's envelope (inspect); absent: the requesters and approvers named above. */
+      inspectors: z.array(userOrGroupId).optional(),
+      /** Where the bot answers; empty: any channel it is asked in. */
+      channels: z.array(channelId).default([]),
+      /** Workspaces (T…) and Enterprise Grid orgs (E…) served; empty: the bot token's own workspace. */
+      teams: z.array(teamId).default([]),
     })
     .strict()
     .prefault({}),

@@ -30,7 +30,11 @@ const execLease = (id: string) => `approval-exec:${id}`;
 const PROCESS_HOLDER = `executor:${randomUUID()}`;
 
 /** Users are compared by ID, never by name; S… entries are user groups (usergroups.users.list). */
-export async function isAllowed(userId: string, list: string[], slack: ApprovalSlack): Promise<boolean> {
+export async function isAllowed(
+  userId: string,
+  list: string[],
+  slack: Pick<ApprovalSlack, "groupMembers">,
+): Promise<boolean> {
   if (list.includes(userId)) return true;
   for (const g of list.filter((x) => x.startsWith("S")))
     if ((await slack.groupMembers(g)).includes(userId)) return true;
@@ -66,12 +70,20 @@ export async function requestAction(
   d: FlowDeps,
 ): Promise<Outcome> {
   const c = d.config;
-  if (c.access.requesters.length && !(await isAllowed(who.userId, c.access.requesters, d.slack)))
-    return {
-      ok: false,
-      message:
-        "You are not in access.requesters, so you cannot request queue changes. Ask a mail lead to add you.",
-    };
+  if (c.access.requesters.length && !(await isAllowed(who.userId, c.access.requesters, d.slack))) {
+    const message =
+      "You are not in access.requesters, so you cannot request queue changes. Ask a mail lead to add you.";
+    await d.store.audit.append({
+      atMs: d.nowMs(),
+      kind: "refuse",
+      actor: who.userId,
+      relay: req.relay,
+      ticket: req.ticket,
+      requestId: null,
+      detail: { decision: `request ${req.action}`, why: message, channel: who.channelId },
+    });
+    return { ok: false, message };
+  }
   const { frozen, tooMany, notApplicable } = await resolveRequest(req, d);
   const selector = selectorText(req.selectors);
   const leftOut = notApplicable

@@ -6,6 +6,7 @@ import { type MailqMetrics, mailqMetrics } from "../metrics/mailq.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { Store } from "../store/store.js";
 import type { WatchScheduler } from "../watch/scheduler.js";
+import { accessChecker } from "./access.js";
 import * as approvalButtons from "./listeners/approval-buttons.js";
 import * as approvalModal from "./listeners/approval-modal.js";
 import * as mailqCommand from "./listeners/mailq-command.js";
@@ -62,9 +63,17 @@ export function createSlackApp(o: SlackAppOptions): InstanceType<typeof App> {
           nowMs: o.nowMs,
         }),
       });
-  mailqCommand.register(app, o);
-  approvalButtons.register(app, o);
-  triageActions.register(app, o);
-  approvalModal.register(app, o);
+  // Checked on every request, before anything is read.
+  const access = accessChecker({
+    config: o.config,
+    store: o.store,
+    client: app.client as never,
+    nowMs: o.nowMs,
+  });
+  const deps = { ...o, access };
+  mailqCommand.register(app, deps);
+  approvalButtons.register(app, deps);
+  triageActions.register(app, deps);
+  approvalModal.register(app, deps);
   return app;
 }

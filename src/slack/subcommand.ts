@@ -5,6 +5,7 @@ import type { Config } from "../config.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { Store } from "../store/store.js";
 import type { WatchScheduler } from "../watch/scheduler.js";
+import type { AccessChecker, Need } from "./access.js";
 import { channelSafe } from "./private.js";
 
 /** The slice of Slack's Web API the commands use; Bolt's WebClient fits it. */
@@ -40,6 +41,8 @@ export interface Subcommand<A = unknown> {
   summary: string;
   usage: string;
   examples: string[];
+  /** Who may run it (src/slack/access.ts): read-only, envelopes, or a queue change. */
+  access: Need;
   /** Builds the schema for the words after the subcommand; it may depend on the configuration. */
   schema(config: Config): z.ZodType<A>;
   /** Said at once, in the acknowledgement, when the arguments are valid. */
@@ -70,10 +73,14 @@ export interface RequestSlack {
 /** What a listener that runs subcommands needs from the app. */
 export type CommandDeps = Pick<CommandContext, "config" | "pool" | "store" | "watches" | "nowMs"> & {
   subcommands: Subcommand<never>[];
+  access: AccessChecker;
 };
 
 /** The context every subcommand runs in, whether typed as `/mailq …` or started by a button. */
-export function commandContext(deps: Omit<CommandDeps, "subcommands">, req: RequestSlack): CommandContext {
+export function commandContext(
+  deps: Omit<CommandDeps, "subcommands" | "access">,
+  req: RequestSlack,
+): CommandContext {
   const client = channelSafe(req.client);
   return {
     config: deps.config,

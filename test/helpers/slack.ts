@@ -219,10 +219,11 @@ export function slashCommandBody(fields: {
   channel_id?: string;
   response_url: string;
   command?: string;
+  team_id?: string;
 }): string {
   return new URLSearchParams({
     token: "legacy-unused",
-    team_id: "TLAB",
+    team_id: fields.team_id ?? "TLAB",
     team_domain: "lab",
     channel_id: fields.channel_id ?? "CINCIDENT",
     channel_name: "incident",
@@ -248,12 +249,15 @@ export function buttonPressBody(o: {
   value: string;
   responseUrl: string;
   channel?: string;
+  /** The workspace the press came from, and the presser's home one (another: a Slack Connect guest). */
+  team?: string;
+  userTeam?: string;
 }): string {
   const channel = o.channel ?? "CINCIDENT";
   return interactionBody({
     type: "block_actions",
-    team: { id: "TLAB", domain: "lab" },
-    user: { id: o.user, username: o.user.toLowerCase(), team_id: "TLAB" },
+    team: { id: o.team ?? "TLAB", domain: "lab" },
+    user: { id: o.user, username: o.user.toLowerCase(), team_id: o.userTeam ?? o.team ?? "TLAB" },
     api_app_id: "AMAILQ",
     token: "unused",
     trigger_id: "1.2.3",

@@ -5,10 +5,13 @@ import type { Config } from "../../config.js";
 import { describeError } from "../../errors.js";
 import type { RunnerPool } from "../../relay/collect.js";
 import type { Store } from "../../store/store.js";
+import type { AccessChecker, Asker } from "../access.js";
 import { approvalSlack } from "../approvals.js";
 
 const pressSchema = z.object({
-  user: z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,}$/) }),
+  user: z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,}$/), team_id: z.string().optional() }),
+  team: z.object({ id: z.string() }).nullish(),
+  enterprise: z.object({ id: z.string() }).nullish(),
   channel: z.object({ id: z.string().regex(/^[CGD][A-Z0-9]{2,}$/) }),
   actions: z
     .array(
@@ -20,7 +23,7 @@ const pressSchema = z.object({
 /** Approve / Reject / Cancel on an approval card. */
 export function register(
   app: App,
-  deps: { config: Config; pool: RunnerPool; store: Store; nowMs: () => number },
+  deps: { config: Config; pool: RunnerPool; store: Store; nowMs: () => number; access: AccessChecker },
 ): void {
   app.action(/^mailq_(approve|reject|cancel)$/, async ({ ack, body, client, logger }) => {
     await ack();
@@ -34,6 +37,21 @@ export function register(
     const { user, channel, actions } = p.data;
     const press = actions[0] as { action_id: string; value: string };
     const decision = press.action_id.slice("mailq_".length) as "approve" | "reject" | "cancel";
+    const refused = await deps.access.refusal(
+      {
+        userId: user.id,
+        channelId: channel.id,
+        teamId: p.data.team?.id,
+        enterpriseId: p.data.enterprise?.id,
+        userTeamId: user.team_id,
+      } satisfies Asker,
+      decision === "cancel" ? "any" : "approve",
+      `${decision} request ${press.value}`,
+    );
+    if (refused) {
+      await client.chat.postEphemeral({ channel: channel.id, user: user.id, text: refused }).catch(() => {});
+      return;
+    }
     let message: string;
     try {
       message = (

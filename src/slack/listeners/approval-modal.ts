@@ -7,6 +7,7 @@ import type { Config } from "../../config.js";
 import { describeError } from "../../errors.js";
 import type { RunnerPool } from "../../relay/collect.js";
 import type { Store } from "../../store/store.js";
+import type { AccessChecker } from "../access.js";
 import { approvalSlack } from "../approvals.js";
 
 const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/);
@@ -29,7 +30,9 @@ const inputValue = z
   .optional();
 
 const submissionSchema = z.object({
-  user: z.object({ id: userId }),
+  user: z.object({ id: userId, team_id: z.string().optional() }),
+  team: z.object({ id: z.string() }).nullish(),
+  enterprise: z.object({ id: z.string() }).nullish(),
   view: z.object({
     callback_id: z.literal(TICKET_FORM_CALLBACK),
     private_metadata: z.string().max(3000),
@@ -40,7 +43,7 @@ const submissionSchema = z.object({
 /** The ticket form: a queue change typed without --ticket asks for one here, then goes on as typed. */
 export function register(
   app: App,
-  deps: { config: Config; pool: RunnerPool; store: Store; nowMs: () => number },
+  deps: { config: Config; pool: RunnerPool; store: Store; nowMs: () => number; access: AccessChecker },
 ): void {
   app.view(TICKET_FORM_CALLBACK, async ({ ack, body, client, logger }) => {
     const p = submissionSchema.safeParse(body);
@@ -59,6 +62,22 @@ export function register(
         response_action: "errors",
         errors: { ticket: "This form could not be read; close it and type the command again with --ticket." },
       });
+      return;
+    }
+    const refused = await deps.access.refusal(
+      {
+        userId: p.data.user.id,
+        channelId: state.channelId,
+        teamId: p.data.team?.id,
+        enterpriseId: p.data.enterprise?.id,
+        userTeamId: p.data.user.team_id,
+      },
+      "request",
+      `/mailq ${state.action}`,
+      state.relay,
+    );
+    if (refused) {
+      await ack({ response_action: "errors", errors: { ticket: refused.slice(0, 300) } });
       return;
     }
     const values = p.data.view.state.values;

@@ -31,7 +31,9 @@ const valueSchema = (config: Config) =>
 
 const pressSchema = (config: Config) =>
   z.object({
-    user: z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,}$/) }),
+    user: z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,}$/), team_id: z.string().optional() }),
+    team: z.object({ id: z.string() }).nullish(),
+    enterprise: z.object({ id: z.string() }).nullish(),
     channel: z.object({ id: z.string().regex(/^[CGD][A-Z0-9]{2,}$/) }),
     actions: z
       .array(
@@ -91,6 +93,22 @@ export function register(app: App, deps: TriageActionDeps): void {
           : ["watch", "start", relay];
     const [name, ...args] = words as [string, ...string[]];
     const sub = deps.subcommands.find((s) => s.name === name);
+    const refused = await deps.access.refusal(
+      {
+        userId: user.id,
+        channelId: channel.id,
+        teamId: p.data.team?.id,
+        enterpriseId: p.data.enterprise?.id,
+        userTeamId: user.team_id,
+      },
+      sub?.access ?? "view",
+      `/mailq ${words.join(" ")}`,
+      relay,
+    );
+    if (refused) {
+      await whisper(refused);
+      return;
+    }
     if (!sub) {
       await whisper(
         name === "watch"
