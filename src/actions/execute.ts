@@ -11,6 +11,7 @@ import type { ApprovalRequest, FrozenMessage } from "../store/store.js";
 import {
   type ActionRequest,
   applicable,
+  DELETE_RUN_MAX,
   freeze,
   groupByQueue,
   MAX_MESSAGES,
@@ -205,7 +206,11 @@ export async function execute(
       }
     } else {
       const flag = POSTSUPER_FLAG[r.action];
-      const size = r.batch?.size ?? MAX_MESSAGES;
+      // The relay gate takes at most DELETE_RUN_MAX IDs per delete (its --max-delete).
+      const size = Math.min(
+        r.batch?.size ?? MAX_MESSAGES,
+        r.action === "delete" ? DELETE_RUN_MAX : MAX_MESSAGES,
+      );
       const runs: { queue: string; fs: FrozenMessage[] }[] = [];
       for (const [queue, fs] of groupByQueue(eligible))
         for (let i = 0; i < fs.length; i += size) runs.push({ queue, fs: fs.slice(i, i + size) });

@@ -16,6 +16,8 @@ export const POSTSUPER_FLAG: Record<Exclude<Action, "retry">, string> = {
   delete: "-d",
 };
 export const RETRY_CAP = 50;
+/** IDs per `postsuper -d` call: the relay gate's default --max-delete. */
+export const DELETE_RUN_MAX = 1000;
 /** The relay gate refuses more IDs on one stdin; a request never freezes more. */
 export const MAX_MESSAGES = 100_000;
 export const MAX_REASON = 300;
@@ -273,12 +275,13 @@ export function commandText(
     );
   for (const [q, ids] of groupByQueue(frozen)) {
     const runs = o.batch ? Math.ceil(ids.length / o.batch.size) : 1;
+    const deleteRuns = action === "delete" ? Math.ceil(ids.length / DELETE_RUN_MAX) : 1;
     const batching =
       o.batch && runs > 1
         ? `, ${o.batch.size} per run in ${runs} runs, ${Math.round(o.batch.pauseMs / 1000)}s apart`
         : "";
     lines.push(
-      `${postsuperArgv(POSTSUPER_FLAG[action], q, sudo).join(" ")}  (${plural(ids.length, "queue ID")} on stdin${batching})`,
+      `${postsuperArgv(POSTSUPER_FLAG[action], q, sudo).join(" ")}  (${plural(ids.length, "queue ID")} on stdin${batching}${deleteRuns > 1 ? `, ${DELETE_RUN_MAX} per run in ${deleteRuns} runs` : ""})`,
     );
   }
   return lines.join("\n");

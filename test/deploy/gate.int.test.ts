@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, utimesSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { shellQuote, withCommandPath } from "../../src/relay/runner.js";
@@ -98,6 +99,15 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     ["another PATH", () => "env PATH=/tmp postqueue -j"],
     ["dig with an option smuggled in as a name", () => "dig +tries=1 +time=2 MX -fetc/shadow"],
     ["an interactive login", () => null],
+    ["a trailing newline after a queue ID", () => "sudo -n postcat -q 'ABCDEF12345\n'"],
+    ["a trailing newline after a queue name", () => "sudo -n postsuper -h - 'deferred\n'"],
+    ["a trailing newline after a line count", () => "sudo -n tail -n '5\n' /var/log/mail.log"],
+    ["postcat with other flags than -q", () => "sudo -n postcat -qh ABCDEF12345"],
+    ["postqueue -i through sudo (the bot runs it unprivileged)", () => "sudo -n postqueue -i ABCDEF12345"],
+    [
+      "journald lines of another program",
+      () => "sudo -n journalctl --no-pager -q -o short-iso -n 5 _COMM=sshd",
+    ],
   ])("refuses %s, says so, logs it and changes nothing", async (_label, command) => {
     const before = await queueState();
     const cmd = command();
@@ -152,7 +162,7 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     expect(retried.code).toBe(0);
     const inspected = await ssh(asBot(["postcat", "-q", String(id)]));
     expect(inspected.stdout).toContain("*** ENVELOPE RECORDS");
-    expect(gateLog()).toMatch(new RegExp(`ALLOWED: probe: postcat -q ${id}`));
+    expect(gateLog()).toMatch(new RegExp(`ALLOWED: 1 queue ID, \\d+ bytes, served whole: postcat -q ${id}`));
   });
 
   it("and sudoers alone refuses what the gate would: a bypass gets nothing more", async () => {
@@ -166,11 +176,87 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     expect(await asGateUser(["/usr/bin/cat", "/etc/shadow"])).not.toBe(0);
     expect(await asGateUser(["/usr/bin/find", `${q()}/hold`, "-type", "f", "-delete"])).not.toBe(0);
     expect(await asGateUser(["/usr/sbin/postfix", "stop"])).not.toBe(0);
+    // (No postqueue -i grant: test/deploy/sudoers.test.ts reads the rendered file; other labs on
+    // this machine may grant the shared gate user more with an older render-sudoers.)
+    expect(await asGateUser(["/usr/sbin/postcat", "-q", "ABCDEF12345"])).toBe(0);
     expect(await asGateUser(["/usr/sbin/postsuper", "-h", "-", "deferred"])).toBe(0);
     expect(await asGateUser(["/usr/sbin/postfix", "status"])).toBe(0);
     expect(await asGateUser(["/usr/bin/find", `${q()}/hold`, "-type", "f", "-printf", "."])).toBe(0);
     expect(await asGateUser(["/usr/bin/find", `${q()}/corrupt`, "-type", "f", "-printf", "."])).toBe(0);
     expect(await asGateUser(["/usr/bin/find", `${q()}/corrupt`, "-type", "f", "-print"])).not.toBe(0);
     expect(await asGateUser(["/usr/bin/find", `${q()}/etc`, "-type", "f", "-printf", "."])).not.toBe(0);
+  });
+
+  describe("archive before delete, enforced by the gate", () => {
+    const asBot = (argv: string[]) => shellQuote(withCommandPath(["sudo", "-n", ...argv]));
+    const deferredIds = async (n: number) =>
+      (await postqueueJson(relay))
+        .filter((e) => e.queue_name === "deferred")
+        .slice(0, n)
+        .map((e) => e.queue_id);
+
+    it("refuses postsuper -d of IDs it never served whole, and nothing is deleted", async () => {
+      const before = await queueState();
+      const ids = await deferredIds(3);
+      // A stolen key's "delete ALL": list every ID, feed them to postsuper -d -.
+      const r = await ssh(asBot(["postsuper", "-d", "-", "deferred"]), `${ids.join("\n")}\n`);
+      expect(r.code).toBe(126);
+      expect(r.stderr).toContain(
+        "3 of 3 queue IDs were not read whole with postcat -q in the last 60 minutes",
+      );
+      expect(gateLog()).toMatch(/REFUSED: 3 of 3 queue IDs were not read whole/);
+      expect(await queueState()).toBe(before);
+    });
+
+    it("one unread ID among read ones refuses the whole call", async () => {
+      const before = await queueState();
+      const [read, unread] = await deferredIds(2);
+      expect((await ssh(asBot(["postcat", "-q", String(read)]))).code).toBe(0);
+      const r = await ssh(asBot(["postsuper", "-d", "-", "deferred"]), `${read}\n${unread}\n`);
+      expect(r.code).toBe(126);
+      expect(r.stderr).toContain(`1 of 2 queue IDs were not read whole`);
+      expect(r.stderr).toContain(`(first: ${unread})`);
+      expect(await queueState()).toBe(before);
+    });
+
+    it("caps the IDs per delete call (relay-side --max-delete, 1000 by default)", async () => {
+      const before = await queueState();
+      const many = Array.from({ length: 1001 }, (_, i) => `CAP${String(i).padStart(7, "0")}`);
+      const r = await ssh(asBot(["postsuper", "-d", "-", "deferred"]), `${many.join("\n")}\n`);
+      expect(r.code).toBe(126);
+      expect(r.stderr).toContain("1001 queue IDs in one delete; this relay allows at most 1000");
+      expect(await queueState()).toBe(before);
+    });
+
+    it("deletes what it served whole within the hour (the bot's archive, then delete), once", async () => {
+      const ids = await deferredIds(2);
+      for (const id of ids) {
+        const out = await ssh(asBot(["postcat", "-q", id]));
+        expect(out.stdout).toContain("*** MESSAGE FILE END");
+        // Recorded in this relay's root-owned state directory.
+        expect(statSync(join(relay.gateStatePath, id)).isFile()).toBe(true);
+      }
+      expect(statSync(relay.gateStatePath).uid).toBe(0);
+      const r = await ssh(asBot(["postsuper", "-d", "-", "deferred"]), `${ids.join("\n")}\n`);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/Deleted: 2 messages/);
+      const left = new Set((await postqueueJson(relay)).map((e) => e.queue_id));
+      for (const id of ids) expect(left.has(id)).toBe(false);
+      expect(gateLog()).toMatch(/ALLOWED: 2 queue IDs: postsuper -d - deferred/);
+      // A record allows one delete: it is gone, so a reused ID would have to be read again.
+      for (const id of ids) expect(existsSync(join(relay.gateStatePath, id))).toBe(false);
+    });
+
+    it("a read older than the hour no longer counts", async () => {
+      const before = await queueState();
+      const [id] = await deferredIds(1);
+      expect((await ssh(asBot(["postcat", "-q", String(id)]))).code).toBe(0);
+      const old = new Date(Date.now() - 61 * 60_000);
+      utimesSync(join(relay.gateStatePath, String(id)), old, old);
+      const r = await ssh(asBot(["postsuper", "-d", "-", "deferred"]), `${id}\n`);
+      expect(r.code).toBe(126);
+      expect(r.stderr).toContain("1 of 1 queue IDs were not read whole");
+      expect(await queueState()).toBe(before);
+    });
   });
 });

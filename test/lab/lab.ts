@@ -73,8 +73,10 @@ export interface LabRelay {
   sudoUsername: string;
   /** non-root user whose key only runs what deploy/relay/mailq-bot-gate allows (sudo: true) */
   gateUsername: string;
-  /** where the gate logs what it allowed and refused */
+  /** where this relay's gate logs what it allowed and refused */
   gateLogPath: string;
+  /** this relay's gate state: the queue IDs it served whole (postcat -q), one file each */
+  gateStatePath: string;
 }
 
 export interface Lab {
@@ -186,7 +188,7 @@ export async function startLab(opts: { root?: string; relays?: string[] } = {}):
     await writeFile(join(root, "authorized_keys"), pub);
     await chmod(join(root, "authorized_keys"), 0o644);
     await ensureSudoUser();
-    await setUpGate(root, pub.trim());
+    await setUpGate(root);
 
     await acquireDns(root);
     const smtp = await startHelper("throttle", root, join(root, "servers.pid"), join(root, "servers.log"));
@@ -520,8 +522,8 @@ async function ensureSudoUser(): Promise<void> {
 const gateSudoersFile = (configDir: string) =>
   `/etc/sudoers.d/mailq-gate-${createHash("sha256").update(configDir).digest("hex").slice(0, 12)}`;
 
-/** The gate user, and its key in command= form exactly as deploy/RUNBOOK.md tells operators. */
-async function setUpGate(root: string, pub: string): Promise<void> {
+/** The gate user, and the gate itself (deploy/relay/mailq-bot-gate), once per lab. */
+async function setUpGate(root: string): Promise<void> {
   await withLock(DNS_LOCK, async () => {
     if ((await run(["id", "-u", GATE_USER])).code !== 0) {
       const r = await run([
@@ -544,13 +546,34 @@ async function setUpGate(root: string, pub: string): Promise<void> {
   const gate = join(root, "mailq-bot-gate");
   await copyFile(join(REPO, "deploy/relay/mailq-bot-gate"), gate);
   await chmod(gate, 0o755);
-  const log = join(root, "gate.log");
-  await writeFile(log, "");
-  const id = await runOk(["id", "-u", GATE_USER]);
-  await chown(log, Number(id.stdout.trim()), 0);
-  const options = "no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding";
-  await writeFile(join(root, "gate_authorized_keys"), `command="${gate} --log ${log}",${options} ${pub}\n`);
-  await chmod(join(root, "gate_authorized_keys"), 0o644);
+}
+
+/**
+ * One relay's gate configuration, as deploy/RUNBOOK.md tells operators: its own log, its own
+ * root-owned state directory (what was served whole, for archive-before-delete), its Postfix
+ * instance, and the key in `restrict,command=` form.
+ */
+async function setUpRelayGate(lab: Lab | LabData, relay: LabRelay, sshDir: string): Promise<string> {
+  const uid = Number((await runOk(["id", "-u", GATE_USER])).stdout.trim());
+  const gid = Number((await runOk(["id", "-g", GATE_USER])).stdout.trim());
+  await writeFile(relay.gateLogPath, "");
+  await chown(relay.gateLogPath, uid, 0);
+  await mkdirMode(relay.gateStatePath, 0o770);
+  await chown(relay.gateStatePath, 0, gid);
+  const pub = (await readFile(join(lab.root, "client_ed25519.pub"), "utf8")).trim();
+  const command = [
+    join(lab.root, "mailq-bot-gate"),
+    "--log",
+    relay.gateLogPath,
+    "--state",
+    relay.gateStatePath,
+    "--mail-config",
+    relay.configDir,
+  ].join(" ");
+  const keys = join(sshDir, "gate_authorized_keys");
+  await writeFile(keys, `restrict,command="${command}" ${pub}\n`);
+  await chmod(keys, 0o644);
+  return keys;
 }
 
 /** sudoers for the gate user, rendered for this instance by deploy/relay/render-sudoers. */
@@ -787,7 +810,8 @@ async function createRelay(
     maillogPath: join(dir, "maillog"),
     sudoUsername: SUDO_USER,
     gateUsername: GATE_USER,
-    gateLogPath: join(lab.root, "gate.log"),
+    gateLogPath: join(dir, "gate.log"),
+    gateStatePath: join(dir, "gate-state"),
   };
   const dataDir = join(dir, "data");
   for (const d of [dir, relay.configDir, relay.queueDirectory, dataDir, join(dir, "ssh")])
@@ -999,7 +1023,7 @@ MaxSessions 50
 LogLevel VERBOSE
 Subsystem sftp internal-sftp
 Match User ${GATE_USER}
-  AuthorizedKeysFile ${join(lab.root, "gate_authorized_keys")}
+  AuthorizedKeysFile ${await setUpRelayGate(lab, relay, sshDir)}
 `,
   );
   await mkdir("/run/sshd", { recursive: true, mode: 0o755 });
