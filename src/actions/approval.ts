@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { approvalCard } from "../cards/approval.js";
+import { describeError } from "../errors.js";
 import { mailqMetrics, recordApprovalExecuted } from "../metrics/mailq.js";
 import type { ApprovalRequest, AuditEntry, Store } from "../store/store.js";
 import { type ActionDeps, type ExecutionResult, emptyResult, execute, resolveRequest } from "./execute.js";
@@ -61,6 +62,16 @@ async function refreshCard(d: FlowDeps, id: string, progress?: ExecutionResult):
       ),
     );
   return fresh;
+}
+
+/** Updates the card; when Slack fails, what to tell the person instead of failing what was done. */
+async function cardNote(d: FlowDeps, id: string, ticket: string): Promise<string> {
+  try {
+    await refreshCard(d, id);
+    return "";
+  } catch (e) {
+    return ` The card in the channel could not be updated (${describeError(e)}); \`/mailq audit ${ticket}\` has it.`;
+  }
 }
 
 /** Resolves the request to exact queue IDs (read-only) and posts the approval card. */
@@ -195,8 +206,7 @@ export async function decide(
     if (!(await d.store.approvals.transition(r.id, "pending", r.version, { status: "cancelled" })))
       return refuse("Someone acted on that request first.");
     await audit(d, r, { kind: "cancel", actor: userId, detail: {} });
-    await refreshCard(d, r.id);
-    return { ok: true, message: "Request cancelled; nothing was run." };
+    return { ok: true, message: `Request cancelled; nothing was run.${await cardNote(d, r.id, r.ticket)}` };
   }
   if (userId === r.requester)
     return refuse("You cannot approve or reject your own request: a second person must.");
@@ -215,12 +225,21 @@ export async function decide(
     )
       return refuse("Someone acted on that request first.");
     await audit(d, r, { kind: "reject", actor: userId, detail: {} });
-    await refreshCard(d, r.id);
-    return { ok: true, message: "Request rejected; nothing was run." };
+    return { ok: true, message: `Request rejected; nothing was run.${await cardNote(d, r.id, r.ticket)}` };
   }
   if (r.approvers.includes(userId))
     return refuse("You already approved this request; another approver is needed.");
-  const approvers = [...r.approvers, userId];
+  // The last approval runs the request: every earlier approver must still be one (a group may have changed).
+  let earlier = r.approvers;
+  let dropped: string[] = [];
+  if (r.approvers.length + 1 >= d.config.approvals.required) {
+    const still = await Promise.all(
+      r.approvers.map(async (a) => ((await isAllowed(a, d.config.access.approvers, d.slack)) ? a : null)),
+    );
+    earlier = still.filter((a): a is string => a !== null);
+    dropped = r.approvers.filter((a) => !earlier.includes(a));
+  }
+  const approvers = [...earlier, userId];
   const enough = approvers.length >= d.config.approvals.required;
   // One holder per press: a double click on the same replica must not share (and release) the lease.
   const holder = `${d.holder ?? PROCESS_HOLDER}:${randomUUID().slice(0, 8)}`;
@@ -240,12 +259,19 @@ export async function decide(
     if (enough) await d.store.leases.release(execLease(r.id), holder);
     return refuse("Someone acted on that request first.");
   }
-  await audit(d, r, { kind: "approve", actor: userId, detail: { approvers, enough } });
+  await audit(d, r, {
+    kind: "approve",
+    actor: userId,
+    detail: { approvers, enough, ...(dropped.length ? { dropped } : {}) },
+  });
   if (!enough) {
-    await refreshCard(d, r.id);
+    const note = await cardNote(d, r.id, r.ticket);
+    const gone = dropped.length
+      ? ` The earlier approval of ${dropped.map((a) => `<@${a}>`).join(", ")} no longer counts: not in access.approvers now.`
+      : "";
     return {
       ok: true,
-      message: `Approval recorded; ${d.config.approvals.required - approvers.length} more approver(s) needed.`,
+      message: `Approval recorded; ${d.config.approvals.required - approvers.length} more approver(s) needed.${gone}${note}`,
     };
   }
   const keep = setInterval(
@@ -261,7 +287,17 @@ export async function decide(
 }
 
 async function run(r: ApprovalRequest, approvers: string[], userId: string, d: FlowDeps): Promise<Outcome> {
-  const running = await refreshCard(d, r.id);
+  // Slack may fail to update the card; that never stops or hides the run: it goes on, and says so.
+  const cardTrouble: string[] = [];
+  const showCard = async (progress?: ExecutionResult) => {
+    try {
+      return await refreshCard(d, r.id, progress);
+    } catch (e) {
+      cardTrouble.push(describeError(e));
+      return undefined;
+    }
+  };
+  const running = (await showCard()) ?? ((await d.store.approvals.get(r.id)) as ApprovalRequest);
   const startedAtMs = d.nowMs();
   const result = await execute(running, d, async (partial) => {
     if (running.messageTs)
@@ -292,10 +328,13 @@ async function run(r: ApprovalRequest, approvers: string[], userId: string, d: F
       result,
     },
   });
-  await refreshCard(d, r.id);
+  await showCard();
+  const card = cardTrouble.length
+    ? ` The card in the channel could not be updated (${cardTrouble[0]}); \`/mailq audit ${r.ticket}\` has the outcome.`
+    : "";
   return {
     ok: !result.error,
-    message: result.error ? `Request failed: ${result.error}` : "Request done.",
+    message: `${result.error ? `Request failed: ${result.error}` : "Request done."}${card}`,
   };
 }
 

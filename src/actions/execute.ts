@@ -2,7 +2,7 @@ import { archiveMessage } from "../archive/archive.js";
 import type { Config } from "../config.js";
 import { describeError } from "../errors.js";
 import { parsePostcat, postcatFields } from "../parsers/postcat.js";
-import type { QueueEntry } from "../parsers/postqueue.js";
+import { isQueueName, type QueueEntry } from "../parsers/postqueue.js";
 import { parsePostsuper, SUMMARY_VERB } from "../parsers/postsuper.js";
 import { listMatching, postcat, postsuper, retryNow } from "../relay/actions.js";
 import type { RunnerPool } from "../relay/collect.js";
@@ -75,7 +75,8 @@ export async function resolveRequest(req: ActionRequest, d: ActionDeps): Promise
   const { entries, truncated } = await listMatching(
     ctx,
     (e) => {
-      if (!matches(e, req.selectors, nowS)) return false;
+      // A queue name that is not one of the five (postqueue -j printed something odd) is never frozen.
+      if (!isQueueName(e.queueName) || !matches(e, req.selectors, nowS)) return false;
       if (applicable(req.action, e, req.selectors)) return true;
       notApplicable++;
       return false;

@@ -1,6 +1,6 @@
 import { postcatArgv, postsuperArgv, retryArgv } from "../actions/request.js";
 import { createLineSplitter } from "../parsers/lines.js";
-import { parsePostqueueJsonLine, QUEUE_ID_RE, type QueueEntry } from "../parsers/postqueue.js";
+import { isQueueName, parsePostqueueJsonLine, QUEUE_ID_RE, type QueueEntry } from "../parsers/postqueue.js";
 import { explain, type ProbeContext, ProbeFailure, remaining } from "./probes.js";
 import type { RunResult } from "./runner.js";
 
@@ -44,6 +44,11 @@ export async function listMatching(
 /** `postsuper <flag> - <queue>` with the IDs on stdin, one per line. */
 export function postsuper(ctx: ProbeContext, flag: string, queue: string, ids: string[]): Promise<RunResult> {
   if (!/^-[hHrd]$/.test(flag)) throw new Error(`refusing postsuper flag ${flag}`);
+  // The queue name comes from postqueue -j's output: only the five real queues reach an argv.
+  if (!isQueueName(queue))
+    throw new Error(
+      `refusing a queue name that is not one of Postfix's queues: ${JSON.stringify(queue.slice(0, 40))}`,
+    );
   return ctx.runner.run(postsuperArgv(flag, queue, ctx.sudo), {
     stdin: `${ids.map(checkedId).join("\n")}\n`,
     timeoutMs: remaining(ctx, "postsuper"),

@@ -26,20 +26,22 @@ const config = closedRelaysConfig(["relay-a"], {
 let slack: FakeSlack;
 let bot: RunningBot;
 let now = Date.UTC(2026, 10, 22, 13, 0, 0);
+/** Who is in the approvers' group right now (a test changes it between two presses). */
+let leads = ["UCAROL", "UDAN"];
+/** When set, Slack refuses every card update. */
+let updatesFail = false;
 
 beforeAll(async () => {
   slack = await startFakeSlack();
   slack.on("usergroups.users.list", (c) => ({
     body: {
       ok: true,
-      users:
-        c.body.usergroup === "SLEADS"
-          ? ["UCAROL", "UDAN"]
-          : c.body.usergroup === "SREQUESTERS"
-            ? ["UERIN"]
-            : [],
+      users: c.body.usergroup === "SLEADS" ? leads : c.body.usergroup === "SREQUESTERS" ? ["UERIN"] : [],
     },
   }));
+  slack.on("chat.update", () =>
+    updatesFail ? { body: { ok: false, error: "channel_not_found" } } : undefined,
+  );
   bot = await startBot({ config, apiUrl: slack.apiUrl, nowMs: () => now });
 });
 afterAll(async () => {
@@ -93,6 +95,49 @@ describe("approval rules, enforced on the server", () => {
     expect((await bot.store.approvals.get(r.id))?.status).toBe("pending");
     expect(JSON.stringify(updatesOf(r).at(-1)?.body.blocks)).toContain("approved so far by <@UCAROL>");
     expect(slack.callsTo("usergroups.users.list").some((c) => c.body.usergroup === "SLEADS")).toBe(true);
+  });
+
+  it("with two required, the earlier approver is checked again when the last one presses", async () => {
+    const r = await pending();
+    expect(await press(r.id, "UCAROL", "approve")).toBe("Approval recorded; 1 more approver(s) needed.");
+    leads = ["UDAN"];
+    try {
+      // UCAROL left the approvers' group: her approval no longer counts, so UBOB's does not run it.
+      expect(await press(r.id, "UBOB", "approve")).toBe(
+        "Approval recorded; 1 more approver(s) needed. The earlier approval of <@UCAROL> no longer counts: not in access.approvers now.",
+      );
+    } finally {
+      leads = ["UCAROL", "UDAN"];
+    }
+    expect(await bot.store.approvals.get(r.id)).toMatchObject({ status: "pending", approvers: ["UBOB"] });
+    const approve = (await bot.store.audit.list({ ticket: "INC-7", limit: 500 })).find(
+      (e) => e.requestId === r.id && e.kind === "approve" && e.actor === "UBOB",
+    );
+    expect(approve?.detail).toMatchObject({ approvers: ["UBOB"], enough: false, dropped: ["UCAROL"] });
+  });
+
+  it("a Slack failure on the card never leaves a request running: it runs and says so, with the card's trouble", async () => {
+    const r = await pending();
+    updatesFail = true;
+    try {
+      expect(await press(r.id, "UCAROL", "approve")).toMatch(
+        /^Approval recorded; 1 more approver\(s\) needed\. The card in the channel could not be updated \(.*channel_not_found.*\); `\/mailq audit INC-7` has it\.$/,
+      );
+      // The run itself fails here (the relay is unreachable), and says so; it is not left "executing".
+      const said = await press(r.id, "UBOB", "approve");
+      expect(said).toMatch(/^Request failed: /);
+      expect(said).toContain("The card in the channel could not be updated");
+    } finally {
+      updatesFail = false;
+    }
+    const after = (await bot.store.approvals.get(r.id)) as ApprovalRequest;
+    expect(after.status).toBe("failed");
+    expect((after.result as { error: string }).error).not.toMatch(/interrupted/);
+    expect(
+      (await bot.store.audit.list({ ticket: "INC-7", limit: 500 })).filter(
+        (e) => e.requestId === r.id && e.kind === "execute",
+      ),
+    ).toHaveLength(1);
   });
 
   it("only the requester can cancel; a cancelled request takes no more presses", async () => {

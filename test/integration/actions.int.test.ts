@@ -29,7 +29,7 @@ function config() {
   return parseConfig(
     {
       probes: { timeout: "15s" },
-      access: { approvers: ["UBOB", "UCAROL"] },
+      access: { approvers: ["UBOB", "UCAROL"], inspectors: ["UDAVE"] },
       archive: { path: join(dir, "archive") },
       relays: [labRelayEntry(relay, { name: "relay-act" })],
     },
@@ -249,10 +249,50 @@ describe("inspect and the audit export", () => {
 
     const refused = await postSigned(
       bot.url,
-      slashCommandBody({ text: "inspect relay-act ../../etc/shadow", response_url: slack.responseUrl("x") }),
+      slashCommandBody({
+        text: "inspect relay-act ../../etc/shadow",
+        user_id: "UDAVE",
+        response_url: slack.responseUrl("x"),
+      }),
       { secret: SIGNING_SECRET },
     );
     expect(JSON.parse(refused.text).text).toContain("a queue ID");
+
+    // Someone who is not an inspector: refused before anything is read, and audited.
+    const before = slack.calls.length;
+    const notInspector = await postSigned(
+      bot.url,
+      slashCommandBody({
+        text: `inspect relay-act ${id}`,
+        user_id: "UERIN",
+        response_url: slack.responseUrl("y"),
+      }),
+      { secret: SIGNING_SECRET },
+    );
+    expect(JSON.parse(notInspector.text).text).toContain(
+      "reading a message's envelope is for access.inspectors",
+    );
+    const refusal = (await bot.store.audit.list({ relay: "relay-act", limit: 20 })).find(
+      (e) => e.kind === "refuse" && e.actor === "UERIN",
+    );
+    expect(refusal?.detail).toMatchObject({ decision: "/mailq inspect" });
+    // From another workspace: refused too, whatever is asked, and nothing reaches Slack or the relay.
+    const outsider = await postSigned(
+      bot.url,
+      slashCommandBody({
+        text: `hold relay-act ${id} --ticket INC-299`,
+        user_id: "UBOB",
+        team_id: "TOTHER",
+        response_url: slack.responseUrl("z"),
+      }),
+      { secret: SIGNING_SECRET },
+    );
+    expect(JSON.parse(outsider.text).text).toBe(
+      "Sorry, this bot does not serve your workspace. Nothing was run.",
+    );
+    await new Promise((res) => setTimeout(res, 300));
+    expect(slack.calls.slice(before).filter((c) => c.method !== "auth.test")).toEqual([]);
+    expect((await bot.store.approvals.pending()).some((x) => x.ticket === "INC-299")).toBe(false);
 
     // The store's own file, not a database from the environment.
     const { code, out } = await runCli(

@@ -26,6 +26,7 @@ beforeAll(async () => {
   const config = parseConfig(
     {
       probes: { timeout: "10s" },
+      access: { inspectors: ["UALICE"] },
       relays: [labRelayEntry(relay, { resolver: "127.0.0.1" })],
     },
     "test",
