@@ -12,7 +12,7 @@ import { statusCard } from "../../src/cards/status.js";
 import { triageCard } from "../../src/cards/triage.js";
 import { parsePostqueueJsonLine, type QueueEntry } from "../../src/parsers/postqueue.js";
 import type { ApprovalRequest, AuditEntry } from "../../src/store/store.js";
-import { MAILBOX_RE } from "../helpers/slack.js";
+import { MAILBOX_RE, mailboxesShown, startFakeSlack } from "../helpers/slack.js";
 import { MIN, snapOf, T0 } from "../watch/helpers.js";
 
 // Every card the bot posts in a channel, fed the lab's real queue and log (full of addresses).
@@ -176,5 +176,28 @@ describe("no mailbox in any channel card", () => {
       e("execute", { action: "delete", result }),
     ]);
     expect(shown(text)).toEqual([]);
+  });
+});
+
+describe("the fake Slack's check (every test that talks to Slack runs it on close)", () => {
+  it("sees a mailbox in a channel post and fails close(); an ephemeral answer may show one", async () => {
+    expect(mailboxesShown({ method: "chat.postEphemeral", body: { text: someone } })).toEqual([]);
+    expect(
+      mailboxesShown({ method: "response_url", body: { response_type: "ephemeral", text: someone } }),
+    ).toEqual([]);
+    expect(
+      mailboxesShown({ method: "response_url", body: { response_type: "in_channel", text: someone } }),
+    ).toEqual([someone]);
+    const slack = await startFakeSlack();
+    await fetch(`${slack.apiUrl}chat.postMessage`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        channel: "C1",
+        blocks: [{ type: "section", text: { type: "mrkdwn", text: someone } }],
+      }),
+    });
+    expect(slack.mailboxLeaks()).toEqual([{ method: "chat.postMessage", shown: [someone] }]);
+    await expect(slack.close()).rejects.toThrow(/a channel was shown mailboxes/);
   });
 });
