@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { isAllowed } from "../actions/approval.js";
 import type { Config } from "../config.js";
 import { describeError } from "../errors.js";
@@ -15,6 +16,34 @@ export interface Asker {
   enterpriseId?: string | undefined;
   /** The asker's home workspace when Slack names it (user.team_id): another one is a Slack Connect guest. */
   userTeamId?: string | undefined;
+}
+
+/** The team fields of an interactive payload (button press, form submission), for its zod schema. */
+export const payloadTeams = {
+  team: z.object({ id: z.string() }).nullish(),
+  enterprise: z.object({ id: z.string() }).nullish(),
+};
+export const payloadUser = z.object({
+  id: z.string().regex(/^[UW][A-Z0-9]{2,}$/),
+  team_id: z.string().optional(),
+});
+
+/** Who pressed or submitted, from an interactive payload checked with the shapes above. */
+export function interactiveAsker(
+  p: {
+    user: { id: string; team_id?: string | undefined };
+    team?: { id: string } | null;
+    enterprise?: { id: string } | null;
+  },
+  channelId: string,
+): Asker {
+  return {
+    userId: p.user.id,
+    channelId,
+    teamId: p.team?.id,
+    enterpriseId: p.enterprise?.id,
+    userTeamId: p.user.team_id,
+  };
 }
 
 interface ClientLike {

@@ -5,13 +5,12 @@ import type { Config } from "../../config.js";
 import { describeError } from "../../errors.js";
 import type { RunnerPool } from "../../relay/collect.js";
 import type { Store } from "../../store/store.js";
-import type { AccessChecker, Asker } from "../access.js";
+import { type AccessChecker, interactiveAsker, payloadTeams, payloadUser } from "../access.js";
 import { approvalSlack } from "../approvals.js";
 
 const pressSchema = z.object({
-  user: z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,}$/), team_id: z.string().optional() }),
-  team: z.object({ id: z.string() }).nullish(),
-  enterprise: z.object({ id: z.string() }).nullish(),
+  user: payloadUser,
+  ...payloadTeams,
   channel: z.object({ id: z.string().regex(/^[CGD][A-Z0-9]{2,}$/) }),
   actions: z
     .array(
@@ -38,13 +37,7 @@ export function register(
     const press = actions[0] as { action_id: string; value: string };
     const decision = press.action_id.slice("mailq_".length) as "approve" | "reject" | "cancel";
     const refused = await deps.access.refusal(
-      {
-        userId: user.id,
-        channelId: channel.id,
-        teamId: p.data.team?.id,
-        enterpriseId: p.data.enterprise?.id,
-        userTeamId: user.team_id,
-      } satisfies Asker,
+      interactiveAsker(p.data, channel.id),
       decision === "cancel" ? "any" : "approve",
       `${decision} request ${press.value}`,
     );

@@ -7,7 +7,7 @@ import type { Config } from "../../config.js";
 import { describeError } from "../../errors.js";
 import type { RunnerPool } from "../../relay/collect.js";
 import type { Store } from "../../store/store.js";
-import type { AccessChecker } from "../access.js";
+import { type AccessChecker, interactiveAsker, payloadTeams, payloadUser } from "../access.js";
 import { approvalSlack } from "../approvals.js";
 
 const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/);
@@ -30,9 +30,8 @@ const inputValue = z
   .optional();
 
 const submissionSchema = z.object({
-  user: z.object({ id: userId, team_id: z.string().optional() }),
-  team: z.object({ id: z.string() }).nullish(),
-  enterprise: z.object({ id: z.string() }).nullish(),
+  user: payloadUser,
+  ...payloadTeams,
   view: z.object({
     callback_id: z.literal(TICKET_FORM_CALLBACK),
     private_metadata: z.string().max(3000),
@@ -65,13 +64,7 @@ export function register(
       return;
     }
     const refused = await deps.access.refusal(
-      {
-        userId: p.data.user.id,
-        channelId: state.channelId,
-        teamId: p.data.team?.id,
-        enterpriseId: p.data.enterprise?.id,
-        userTeamId: p.data.user.team_id,
-      },
+      interactiveAsker(p.data, state.channelId),
       "request",
       `/mailq ${state.action}`,
       state.relay,

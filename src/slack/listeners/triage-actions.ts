@@ -4,6 +4,7 @@ import { TRIAGE_ACTIONS } from "../../cards/triage.js";
 import type { Config } from "../../config.js";
 import { describeError } from "../../errors.js";
 import { QUEUE_ID_RE } from "../../parsers/postqueue.js";
+import { interactiveAsker, payloadTeams, payloadUser } from "../access.js";
 import { type CommandDeps, commandContext, type SlackClient } from "../subcommand.js";
 
 const valueSchema = (config: Config) =>
@@ -31,9 +32,8 @@ const valueSchema = (config: Config) =>
 
 const pressSchema = (config: Config) =>
   z.object({
-    user: z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,}$/), team_id: z.string().optional() }),
-    team: z.object({ id: z.string() }).nullish(),
-    enterprise: z.object({ id: z.string() }).nullish(),
+    user: payloadUser,
+    ...payloadTeams,
     channel: z.object({ id: z.string().regex(/^[CGD][A-Z0-9]{2,}$/) }),
     actions: z
       .array(
@@ -94,13 +94,7 @@ export function register(app: App, deps: TriageActionDeps): void {
     const [name, ...args] = words as [string, ...string[]];
     const sub = deps.subcommands.find((s) => s.name === name);
     const refused = await deps.access.refusal(
-      {
-        userId: user.id,
-        channelId: channel.id,
-        teamId: p.data.team?.id,
-        enterpriseId: p.data.enterprise?.id,
-        userTeamId: user.team_id,
-      },
+      interactiveAsker(p.data, channel.id),
       sub?.access ?? "view",
       `/mailq ${words.join(" ")}`,
       relay,
