@@ -116,7 +116,10 @@ export function accessChecker(deps: {
 
   return {
     async refusal(who, need, what, relay = null) {
-      const why = await problem(who, need);
+      // Fails closed: when access cannot be checked (Slack unreachable), nothing runs.
+      const why = await problem(who, need).catch(
+        (e: unknown) => `the bot could not check your access (${describeError(e)}); try again in a minute`,
+      );
       if (why === undefined) return undefined;
       await deps.store.audit.append({
         atMs: deps.nowMs(),

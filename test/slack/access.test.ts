@@ -153,6 +153,32 @@ describe("the access model, on every request", () => {
   });
 });
 
+describe("when access cannot be checked", () => {
+  it("fails closed: when a viewers group cannot be read (usergroups.users.list fails), nothing runs", async () => {
+    const s2 = await startFakeSlack();
+    s2.on("usergroups.users.list", () => ({ body: { ok: false, error: "missing_scope" } }));
+    const b2 = await startBot({
+      config: closedRelaysConfig(["relay-a"], { access: { viewers: ["SVIEWERS"] } }),
+      apiUrl: s2.apiUrl,
+    });
+    try {
+      const r = await postSigned(
+        b2.url,
+        slashCommandBody({ text: "status", user_id: "UALICE", response_url: s2.responseUrl("x") }),
+        { secret: SIGNING_SECRET },
+      );
+      expect(JSON.parse(r.text).text).toMatch(
+        /^Sorry, the bot could not check your access \(.*missing_scope/,
+      );
+      expect((await b2.store.audit.list({ limit: 5 }))[0]).toMatchObject({ kind: "refuse", actor: "UALICE" });
+      expect(s2.callsTo("chat.postMessage")).toEqual([]);
+    } finally {
+      await b2.stop();
+      await s2.close();
+    }
+  });
+});
+
 describe("the access keys in the configuration", () => {
   it("are validated with their paths", () => {
     const relay = {
