@@ -257,6 +257,11 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
       expect(r.code).toBe(126);
       expect(r.stderr).toContain("1 of 1 queue IDs were not read whole");
       expect(await queueState()).toBe(before);
+      // The next allowed delete clears records past the window.
+      const [other] = (await deferredIds(2)).filter((x) => x !== id);
+      expect((await ssh(asBot(["postcat", "-q", String(other)]))).code).toBe(0);
+      expect((await ssh(asBot(["postsuper", "-d", "-", "deferred"]), `${other}\n`)).code).toBe(0);
+      expect(existsSync(join(relay.gateStatePath, String(id)))).toBe(false);
     });
   });
 });
