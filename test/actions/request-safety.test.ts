@@ -3,6 +3,7 @@ import { subcommands } from "../../commands/index.js";
 import {
   applicable,
   commandText,
+  DELETE_RUN_MAX,
   freeze,
   parseSelector,
   requestSchema,
@@ -195,6 +196,14 @@ describe("the command shown is the command run", () => {
       "sudo -n postsuper -d - hold  (1 queue ID on stdin)",
     ]);
     expect(commandText("retry", frozen)).toBe("postqueue -i <ID>  (once for each of 3 queue IDs)");
+  });
+  it("a delete runs at most DELETE_RUN_MAX IDs per postsuper (the relay gate's default --max-delete)", () => {
+    const many = Array.from({ length: 2 * DELETE_RUN_MAX + 1 }, (_, i) =>
+      freeze(entry({ queueId: `D${String(i).padStart(9, "0")}` })),
+    );
+    expect(commandText("delete", many).split("\n")[1]).toBe(
+      `postsuper -d - deferred  (${2 * DELETE_RUN_MAX + 1} queue IDs on stdin, ${DELETE_RUN_MAX} per run in 3 runs)`,
+    );
   });
 });
 
