@@ -75,7 +75,8 @@ function actionCommand(action: Action): Subcommand<ActionRequest> {
           pool: ctx.pool,
           store: ctx.store,
           nowMs: ctx.nowMs,
-          slack: approvalSlack(ctx.client as never),
+          // The card goes where the command's own cards go: the channel, else its response URL.
+          slack: { ...approvalSlack(ctx.client as never), post: (_channel, card) => ctx.post(card) },
         },
       );
       await ctx.whisper(out.message);

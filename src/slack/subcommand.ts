@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Card } from "../cards/status.js";
 import type { Config } from "../config.js";
+import { describeError, MailqError } from "../errors.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { Store } from "../store/store.js";
 import type { WatchScheduler } from "../watch/scheduler.js";
@@ -92,7 +93,15 @@ export function commandContext(deps: Omit<CommandDeps, "subcommands">, req: Requ
       } catch (e) {
         const code = slackErrorCode(e);
         if (!req.postViaResponseUrl || code === undefined || !NOT_POSTABLE.has(code)) throw e;
-        await req.postViaResponseUrl(card);
+        try {
+          await req.postViaResponseUrl(card);
+        } catch (viaUrl) {
+          throw new MailqError(
+            "SLACK_API",
+            `the bot cannot post in this channel (${code}), and Slack refused the message through the command's response URL too (${describeError(viaUrl)})`,
+            { cause: viaUrl },
+          );
+        }
         return undefined;
       }
     },

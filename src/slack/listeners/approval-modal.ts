@@ -106,8 +106,12 @@ export function register(
     } catch (e) {
       message = `\`/mailq ${state.action}\` failed: ${describeError(e)}`;
     }
-    await client.chat.postEphemeral({ channel: channelId, user: who, text: message }).catch((e) => {
-      logger.warn(`could not tell ${who} the outcome of a ticket form: ${describeError(e)}`);
-    });
+    // A form has no response URL: where the bot is not in the channel, the answer goes to the person directly.
+    await client.chat
+      .postEphemeral({ channel: channelId, user: who, text: message })
+      .catch(() => client.chat.postMessage({ channel: who, text: message }))
+      .catch((e) => {
+        logger.warn(`could not tell ${who} the outcome of a ticket form: ${describeError(e)}`);
+      });
   });
 }
