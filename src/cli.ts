@@ -40,7 +40,7 @@ Usage:
                                                              (TCP, host key, login, gate, probes, sudo, mail log)
                                                              and Slack (token, scopes, channels, transport)
   mailq-bot fingerprint HOST[:PORT]                          the host key fingerprint a relay presents
-  mailq-bot healthcheck                                      exit 0 when the running bot's /healthz answers
+  mailq-bot healthcheck [--wait 30s]                         exit 0 when the running bot's /healthz answers
   mailq-bot help
 
 Configuration: --config FILE, else $MAILQ_CONFIG, else ./mailq.yaml, else this machine (relay "local").
@@ -152,6 +152,7 @@ export async function main(given: CliIo): Promise<number> {
         json: { type: "boolean", default: false },
         "wait-full": { type: "boolean", default: false },
         every: { type: "string" },
+        wait: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -166,7 +167,14 @@ export async function main(given: CliIo): Promise<number> {
     return 0;
   }
   if (cmd === "fingerprint") return fingerprint(extra, io);
-  if (cmd === "healthcheck" && !extra.length) return healthcheck(io);
+  if (cmd === "healthcheck" && !extra.length) {
+    const waitMs = v.wait === undefined ? 0 : parseDuration(v.wait as string);
+    if (waitMs === undefined) {
+      io.stderr("mailq-bot: --wait takes a duration such as 30s\n");
+      return 2;
+    }
+    return healthcheck(io, waitMs);
+  }
   if (extra.length) {
     io.stderr(`mailq-bot: unexpected argument ${JSON.stringify(extra[0])}\n\n${USAGE}\n`);
     return 2;
@@ -280,17 +288,35 @@ async function fingerprint(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** For the image's HEALTHCHECK: /healthz on the port the running bot really serves it. */
-async function healthcheck(io: CliIo): Promise<number> {
+/**
+ * For the image's HEALTHCHECK and the runbook: /healthz on the port the running bot really serves
+ * it; with --wait, asks again until it answers or the time is up (a service just started).
+ */
+async function healthcheck(io: CliIo, waitMs: number): Promise<number> {
+  const until = io.nowMs() + waitMs;
+  for (;;) {
+    let problem: string;
+    try {
+      const url = healthzUrl(io.env);
+      const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      if (r.ok) return 0;
+      problem = `${url} answered HTTP ${r.status}: ${(await r.text()).trim().slice(0, 300)}`;
+    } catch (e) {
+      problem = `healthcheck: ${describeError(e)}${isMailqError(e) ? "" : ` (${healthzUrlOrWhy(io.env)})`}`;
+    }
+    if (io.nowMs() >= until) {
+      io.stderr(`mailq-bot: ${problem}\n`);
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function healthzUrlOrWhy(env: NodeJS.ProcessEnv): string {
   try {
-    const url = healthzUrl(io.env);
-    const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    if (r.ok) return 0;
-    io.stderr(`mailq-bot: ${url} answered HTTP ${r.status}: ${(await r.text()).trim().slice(0, 300)}\n`);
-    return 1;
+    return healthzUrl(env);
   } catch (e) {
-    io.stderr(`mailq-bot: healthcheck: ${describeError(e)}\n`);
-    return 1;
+    return describeError(e);
   }
 }
 
