@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parseConfig } from "../../src/config.js";
 import { BOT_SCOPES } from "../../src/slack/scopes.js";
+import { SIGNING_SECRET, startBot } from "../helpers/bot.js";
 import { runCli } from "../helpers/cli.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
 import { type FakeSlack, startFakeSlack } from "../helpers/slack.js";
@@ -170,6 +172,32 @@ describe("mailq-bot doctor", () => {
     } finally {
       scopes = Object.keys(BOT_SCOPES);
       members.add("CINCIDENT");
+    }
+  });
+
+  it("HTTP mode: a signed request to SLACK_REQUEST_URL must come back from the running bot", async () => {
+    const bot = await startBot({
+      config: parseConfig({ relays: [labRelayEntry(relay)] }, "test", dir),
+      apiUrl: slack.apiUrl,
+    });
+    try {
+      const http = { ...env(), SLACK_APP_TOKEN: "", SLACK_REQUEST_URL: bot.url };
+      const good = await runCli(["doctor"], config(), { ...http, SLACK_SIGNING_SECRET: SIGNING_SECRET });
+      expect(good.out).toMatch(/^ok +slack env +HTTP mode/m);
+      expect(good.out).toMatch(new RegExp(`^ok +slack http +${bot.url} answers a signed request`, "m"));
+      expect(good.code).toBe(0);
+      const wrong = await runCli(["doctor"], config(), {
+        ...http,
+        SLACK_SIGNING_SECRET: "another-secret-0123456789",
+      });
+      expect(wrong.code).toBe(1);
+      expect(failures(wrong.out)).toEqual([
+        expect.stringMatching(
+          /^FAIL +slack http +.* answered HTTP 401 .* \/ fix: SLACK_SIGNING_SECRET differs/,
+        ),
+      ]);
+    } finally {
+      await bot.stop();
     }
   });
 
