@@ -61,6 +61,7 @@ function actionCommand(action: Action): Subcommand<ActionRequest> {
               ...(req.batch ? { batch: req.batch } : {}),
               userId: ctx.userId,
               channelId: ctx.channelId,
+              ...(ctx.responseUrl ? { responseUrl: ctx.responseUrl } : {}),
             },
             ctx.config.tickets.pattern,
           ),

@@ -25,6 +25,8 @@ export interface CommandContext {
   nowMs: () => number;
   userId: string;
   channelId: string;
+  /** The command's response URL, when it came with one (slash commands do). */
+  responseUrl?: string;
   /** Posts in the channel, for everyone; the message's ts when Slack gave one. */
   post(card: Card): Promise<string | undefined>;
   /** Answers only the person who asked. */
@@ -61,6 +63,7 @@ export interface RequestSlack {
   userId: string;
   channelId: string;
   whisper(text: string): Promise<void>;
+  responseUrl?: string;
   /** Posts for everyone through the request's response_url, where the bot is not in the channel. */
   postViaResponseUrl?(card: Card): Promise<void>;
   openModal?(view: Record<string, unknown>): Promise<void>;
@@ -82,6 +85,7 @@ export function commandContext(deps: Omit<CommandDeps, "subcommands">, req: Requ
     nowMs: deps.nowMs,
     userId: req.userId,
     channelId: req.channelId,
+    ...(req.responseUrl ? { responseUrl: req.responseUrl } : {}),
     async post(card: Card) {
       try {
         const r = await req.client.chat.postMessage({

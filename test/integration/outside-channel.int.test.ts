@@ -10,6 +10,7 @@ import { labRelayEntry } from "../helpers/lab-relay.js";
 import {
   buttonPressBody,
   type FakeSlack,
+  interactionBody,
   postSigned,
   type SlackCall,
   slashCommandBody,
@@ -165,5 +166,47 @@ describe("a request in a channel the bot is not in", () => {
     ]);
     expect(JSON.stringify(trail.find((e) => e.kind === "cancel")?.detail)).toContain("no approval card");
     expect(await deferred()).toEqual(before);
+  });
+
+  it("a request typed without a ticket: the form's card goes through the command's response URL too", async () => {
+    const [target] = await deferred();
+    const opened = slack.callsTo("views.open").length;
+    await ask(`hold relay-out ${target}`, "cmd-3");
+    const open = await slack.waitFor("views.open", () => slack.callsTo("views.open").length > opened);
+    const view = open.body.view as { callback_id: string; private_metadata: string };
+    const submitted = await postSigned(
+      bot.url,
+      interactionBody({
+        type: "view_submission",
+        team: { id: "TLAB", domain: "lab" },
+        user: { id: "UALICE", username: "alice", team_id: "TLAB" },
+        api_app_id: "AMAILQ",
+        token: "unused",
+        view: {
+          id: "V1",
+          type: "modal",
+          callback_id: view.callback_id,
+          private_metadata: view.private_metadata,
+          state: { values: { ticket: { value: { type: "plain_text_input", value: "INC-303" } } } },
+        },
+      }),
+      { secret: SIGNING_SECRET },
+    );
+    expect(submitted.status).toBe(200);
+    const card = await slack.waitFor(
+      "response_url",
+      (c) => c.body.response_url_id === "cmd-3" && c.body.response_type === "in_channel",
+      30_000,
+    );
+    const id = /"value":"([0-9a-f-]{36})"/.exec(JSON.stringify(card.body.blocks))?.[1] ?? "";
+    expect(await bot.store.approvals.get(id)).toMatchObject({ status: "pending", ticket: "INC-303" });
+    const told = await slack.waitFor(
+      "response_url",
+      (c) =>
+        c.body.response_url_id === "cmd-3" && String(c.body.text).startsWith("Request posted for approval"),
+    );
+    expect(told.body.response_type).toBe("ephemeral");
+    expect(await press("UBOB", id, "press-form")).toBe("Request done.");
+    expect((await postqueueJson(relay)).find((e) => e.queue_id === target)?.queue_name).toBe("hold");
   });
 });
