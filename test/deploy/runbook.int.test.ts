@@ -221,4 +221,40 @@ describe("deploy/RUNBOOK.md, every shell block as written", () => {
     expect(r.status).toBe(200);
     expect(existsSync(join(botRoot, "var/lib/mailq-bot/data/mailq.sqlite"))).toBe(true);
   }, 600_000);
+
+  it.each([
+    [
+      "two keys in one file",
+      "ssh-ed25519 AAAAC3Nza mailq-bot\nssh-ed25519 AAAAC3Nzb other\n",
+      /exactly one public key line/,
+    ],
+    [
+      "options smuggled in front of the key",
+      'command="/bin/sh" ssh-ed25519 AAAAC3Nza mailq-bot\n',
+      /not a public key line/,
+    ],
+    ["a private key", "-----BEGIN OPENSSH PRIVATE KEY-----\n", /not a public key line/],
+    ["a quote in the comment", 'ssh-ed25519 AAAAC3Nza a"b\n', /not a public key line/],
+  ])("deploy/relay/install.sh refuses %s and changes nothing", async (_label, content, why) => {
+    const file = join(relayRoot, `bad-${randomBytes(3).toString("hex")}.pub`);
+    writeFileSync(file, content);
+    const user = `mqrb${randomBytes(3).toString("hex")}x`;
+    const r = await run(["sh", join(REPO, "deploy/relay/install.sh"), file], {
+      env: { ...process.env, MAILQ_RELAY_USER: user, DESTDIR: join(relayRoot, "refused") },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(why);
+    expect((await run(["id", "-u", user])).code).not.toBe(0);
+    expect(existsSync(join(relayRoot, "refused"))).toBe(false);
+  });
+
+  it("deploy/install.sh refuses a user name that is not one, before changing anything", async () => {
+    const root = join(botRoot, "refused");
+    const r = await run(["sh", join(REPO, "deploy/install.sh")], {
+      env: { ...process.env, MAILQ_USER: "a;b", DESTDIR: root },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/MAILQ_USER takes/);
+    expect(existsSync(root)).toBe(false);
+  });
 });
