@@ -10,11 +10,11 @@ import { labRelayEntry } from "../helpers/lab-relay.js";
 import {
   buttonPressBody,
   type FakeSlack,
-  interactionBody,
   postSigned,
   type SlackCall,
   slashCommandBody,
   startFakeSlack,
+  ticketFormBody,
 } from "../helpers/slack.js";
 import { type LabRelay, postqueueJson, sendMail, startRelay, waitForQueueSettled } from "../lab/lab.js";
 
@@ -174,24 +174,9 @@ describe("a request in a channel the bot is not in", () => {
     await ask(`hold relay-out ${target}`, "cmd-3");
     const open = await slack.waitFor("views.open", () => slack.callsTo("views.open").length > opened);
     const view = open.body.view as { callback_id: string; private_metadata: string };
-    const submitted = await postSigned(
-      bot.url,
-      interactionBody({
-        type: "view_submission",
-        team: { id: "TLAB", domain: "lab" },
-        user: { id: "UALICE", username: "alice", team_id: "TLAB" },
-        api_app_id: "AMAILQ",
-        token: "unused",
-        view: {
-          id: "V1",
-          type: "modal",
-          callback_id: view.callback_id,
-          private_metadata: view.private_metadata,
-          state: { values: { ticket: { value: { type: "plain_text_input", value: "INC-303" } } } },
-        },
-      }),
-      { secret: SIGNING_SECRET },
-    );
+    const submitted = await postSigned(bot.url, ticketFormBody({ view, ticket: "INC-303" }), {
+      secret: SIGNING_SECRET,
+    });
     expect(submitted.status).toBe(200);
     const card = await slack.waitFor(
       "response_url",
