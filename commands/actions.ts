@@ -62,6 +62,7 @@ function actionCommand(action: Action): Subcommand<ActionRequest> {
               ...(req.batch ? { batch: req.batch } : {}),
               userId: ctx.userId,
               channelId: ctx.channelId,
+              ...(ctx.responseUrl ? { responseUrl: ctx.responseUrl } : {}),
             },
             ctx.config.tickets.pattern,
           ),
@@ -76,7 +77,8 @@ function actionCommand(action: Action): Subcommand<ActionRequest> {
           pool: ctx.pool,
           store: ctx.store,
           nowMs: ctx.nowMs,
-          slack: approvalSlack(ctx.client as never),
+          // The card goes where the command's own cards go: the channel, else its response URL.
+          slack: { ...approvalSlack(ctx.client as never), post: (_channel, card) => ctx.post(card) },
         },
       );
       await ctx.whisper(out.message);

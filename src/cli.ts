@@ -6,7 +6,11 @@ import type { RelaySnapshot } from "./analysis/snapshot.js";
 import { statusText } from "./cards/text.js";
 import { triageText } from "./cards/triage.js";
 import { type Config, loadConfig } from "./config.js";
+import { fail } from "./doctor/check.js";
+import { doctorText } from "./doctor/text.js";
+import { effectiveEnv } from "./env-file.js";
 import { describeError, isMailqError } from "./errors.js";
+import { healthzUrl } from "./metrics/http.js";
 import {
   collectAll,
   collectAllProgressive,
@@ -14,6 +18,7 @@ import {
   RunnerPool,
   selectRelays,
 } from "./relay/collect.js";
+import { parseTarget, presentedFingerprint } from "./relay/fingerprint.js";
 import { triageRelay } from "./relay/triage.js";
 import { openStore } from "./store/open.js";
 import { parseDuration } from "./util/duration.js";
@@ -31,11 +36,18 @@ Usage:
   mailq-bot audit  --json [--config FILE]                     the audit trail as JSON lines, oldest first
   mailq-bot triage [--relay NAME] [--json] [--config FILE]    the first-ten-minutes checklist, read-only
   mailq-bot serve  [--config FILE]                           run the Slack app (/mailq)
+  mailq-bot doctor [--relay NAME] [--config FILE]             the preflight: config, store, archive, each relay
+                                                             (TCP, host key, login, gate, probes, sudo, mail log)
+                                                             and Slack (token, scopes, channels, transport)
+  mailq-bot fingerprint HOST[:PORT]                          the host key fingerprint a relay presents
+  mailq-bot healthcheck [--wait 30s]                         exit 0 when the running bot's /healthz answers
   mailq-bot help
 
 Configuration: --config FILE, else $MAILQ_CONFIG, else ./mailq.yaml, else this machine (relay "local").
+The environment: the process's, over ./.env when it exists; NAME= (empty) means not set.
 Exit status of status: 0 every relay answered, 1 some did not, 2 bad usage or configuration,
-3 (--json only) the document is a partial answer (the listing was still running; --wait-full waits).`;
+3 (--json only) the document is a partial answer (the listing was still running; --wait-full waits).
+Exit status of doctor: 0 every check passed (warnings allowed), 1 some failed.`;
 
 export interface CliIo {
   argv: string[];
@@ -127,7 +139,8 @@ export async function watchCli(
   }
 }
 
-export async function main(io: CliIo): Promise<number> {
+export async function main(given: CliIo): Promise<number> {
+  const io = { ...given, env: effectiveEnv(given.env, given.cwd).env };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -139,6 +152,7 @@ export async function main(io: CliIo): Promise<number> {
         json: { type: "boolean", default: false },
         "wait-full": { type: "boolean", default: false },
         every: { type: "string" },
+        wait: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -152,10 +166,20 @@ export async function main(io: CliIo): Promise<number> {
     io.stdout(`${USAGE}\n`);
     return 0;
   }
+  if (cmd === "fingerprint") return fingerprint(extra, io);
+  if (cmd === "healthcheck" && !extra.length) {
+    const waitMs = v.wait === undefined ? 0 : parseDuration(v.wait as string);
+    if (waitMs === undefined) {
+      io.stderr("mailq-bot: --wait takes a duration such as 30s\n");
+      return 2;
+    }
+    return healthcheck(io, waitMs);
+  }
   if (extra.length) {
     io.stderr(`mailq-bot: unexpected argument ${JSON.stringify(extra[0])}\n\n${USAGE}\n`);
     return 2;
   }
+  if (cmd === "doctor") return doctorCli(v.config as string | undefined, v.relay as string | undefined, io);
   try {
     const config = loadConfig({ file: v.config as string | undefined, env: io.env, cwd: io.cwd });
     if (cmd === "status")
@@ -213,6 +237,86 @@ export async function main(io: CliIo): Promise<number> {
       (e.code === "CONFIG_INVALID" || e.code === "CONFIG_NOT_FOUND" || e.code === "RELAY_UNKNOWN")
       ? 2
       : 1;
+  }
+}
+
+async function doctorCli(file: string | undefined, relay: string | undefined, io: CliIo): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig({ file, env: io.env, cwd: io.cwd });
+  } catch (e) {
+    io.stdout(
+      doctorText([
+        fail(
+          "config",
+          "parse",
+          describeError(e),
+          "fix the configuration file (deploy/mailq.example.yaml is complete)",
+        ),
+      ]),
+    );
+    return 1;
+  }
+  try {
+    // Slack's SDK loads only here and in serve.
+    const { doctor } = await import("./doctor.js");
+    const checks = await doctor(config, { ...(relay ? { relay } : {}), env: io.env, nowMs: io.nowMs });
+    io.stdout(doctorText(checks));
+    return checks.some((c) => c.status === "fail") ? 1 : 0;
+  } catch (e) {
+    io.stderr(`mailq-bot: ${describeError(e)}\n`);
+    return 2;
+  }
+}
+
+async function fingerprint(args: string[], io: CliIo): Promise<number> {
+  const target = args.length === 1 ? parseTarget(args[0] as string) : undefined;
+  if (!target) {
+    io.stderr("mailq-bot: usage: mailq-bot fingerprint HOST[:PORT]   (IPv6: [ADDR]:PORT)\n");
+    return 2;
+  }
+  try {
+    const fp = await presentedFingerprint(target.host, target.port, 10_000);
+    io.stdout(`hostKeyFingerprint: "${fp}"\n`);
+    io.stderr(
+      `Compare it out of band before pasting it into the configuration: on ${target.host}'s console, ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub must print ${fp}. Anyone between this machine and the relay could have answered instead.\n`,
+    );
+    return 0;
+  } catch (e) {
+    io.stderr(`mailq-bot: ${describeError(e)}\n`);
+    return 1;
+  }
+}
+
+/**
+ * For the image's HEALTHCHECK and the runbook: /healthz on the port the running bot really serves
+ * it; with --wait, asks again until it answers or the time is up (a service just started).
+ */
+async function healthcheck(io: CliIo, waitMs: number): Promise<number> {
+  const until = io.nowMs() + waitMs;
+  for (;;) {
+    let problem: string;
+    try {
+      const url = healthzUrl(io.env);
+      const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      if (r.ok) return 0;
+      problem = `${url} answered HTTP ${r.status}: ${(await r.text()).trim().slice(0, 300)}`;
+    } catch (e) {
+      problem = `healthcheck: ${describeError(e)}${isMailqError(e) ? "" : ` (${healthzUrlOrWhy(io.env)})`}`;
+    }
+    if (io.nowMs() >= until) {
+      io.stderr(`mailq-bot: ${problem}\n`);
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function healthzUrlOrWhy(env: NodeJS.ProcessEnv): string {
+  try {
+    return healthzUrl(env);
+  } catch (e) {
+    return describeError(e);
   }
 }
 

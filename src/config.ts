@@ -116,6 +116,15 @@ const settingsShape = {
     .object({ path: z.string().min(1).default("./data/mailq.sqlite") })
     .strict()
     .prefault({}),
+  slack: z
+    .object({
+      /** The incident channels where /mailq is used: `mailq-bot doctor` checks the bot is in each. */
+      channels: z
+        .array(z.string().regex(/^[CG][A-Z0-9]{2,}$/, "a channel ID (C… or G…), from the channel's details"))
+        .default([]),
+    })
+    .strict()
+    .prefault({}),
 };
 
 const relaysSchema = z
@@ -163,7 +172,19 @@ export function formatIssues(error: z.ZodError): string {
     .join("\n");
 }
 
-export function parseConfig(raw: unknown, source: string, baseDir: string): Config {
+/**
+ * Where relative store and archive paths resolve: systemd's $STATE_DIRECTORY (StateDirectory=),
+ * else /var/lib/mailq-bot for a configuration under /etc (a service), else the configuration's folder.
+ * Never /etc itself: a service may not write there.
+ */
+export function stateDirectory(env: NodeJS.ProcessEnv, configDir: string): string {
+  const fromSystemd = env.STATE_DIRECTORY?.split(":")[0];
+  if (fromSystemd) return fromSystemd;
+  return configDir === "/etc" || configDir.startsWith("/etc/") ? DEFAULT_STATE_DIRECTORY : configDir;
+}
+export const DEFAULT_STATE_DIRECTORY = "/var/lib/mailq-bot";
+
+export function parseConfig(raw: unknown, source: string, baseDir: string, stateDir = baseDir): Config {
   const result = configSchema.safeParse(raw ?? {});
   if (!result.success) {
     throw new MailqError(
@@ -183,20 +204,21 @@ export function parseConfig(raw: unknown, source: string, baseDir: string): Conf
       kind: "ssh" as const,
       privateKeyPath: isAbsolute(r.privateKeyPath) ? r.privateKeyPath : resolve(baseDir, r.privateKeyPath),
     })),
-    store: { path: isAbsolute(c.store.path) ? c.store.path : resolve(baseDir, c.store.path) },
-    archive: { path: isAbsolute(c.archive.path) ? c.archive.path : resolve(baseDir, c.archive.path) },
+    store: { path: resolve(stateDir, c.store.path) },
+    archive: { path: resolve(stateDir, c.archive.path) },
   };
 }
 
 /** The configuration used when no file exists: one relay, this machine, no SSH. */
-export function localConfig(cwd: string): Config {
+export function localConfig(cwd: string, env: NodeJS.ProcessEnv = {}): Config {
   const c = settingsSchema.parse({});
+  const state = stateDirectory(env, cwd);
   return {
     ...c,
     source: "built-in defaults (no configuration file: probing this machine)",
     relays: [{ kind: "local", name: "local", sudo: false }],
-    store: { path: resolve(cwd, c.store.path) },
-    archive: { path: resolve(cwd, c.archive.path) },
+    store: { path: resolve(state, c.store.path) },
+    archive: { path: resolve(state, c.archive.path) },
   };
 }
 
@@ -210,7 +232,7 @@ export function loadConfig(opts: { file?: string; env: NodeJS.ProcessEnv; cwd: s
         hint: "Pass an existing file with --config or MAILQ_CONFIG, or remove the option to probe this machine",
       });
     }
-    return localConfig(opts.cwd);
+    return localConfig(opts.cwd, opts.env);
   }
   let raw: unknown;
   try {
@@ -224,7 +246,12 @@ export function loadConfig(opts: { file?: string; env: NodeJS.ProcessEnv; cwd: s
       },
     );
   }
-  return parseConfig(raw, path, dirname(path));
+  return parseConfig(raw, path, dirname(path), stateDirectory(opts.env, dirname(path)));
+}
+
+/** `NAME=` in an env file means "not set", the usual way to switch something off there. */
+export function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
 }
 
 const envSchema = z.object({
@@ -235,13 +262,15 @@ const envSchema = z.object({
     .regex(/^xapp-[A-Za-z0-9-]+$/, "an app-level token starting with xapp-")
     .optional(),
   SLACK_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** HTTP mode: the request URL Slack calls; only `mailq-bot doctor` uses it, to check it answers. */
+  SLACK_REQUEST_URL: z.url({ protocol: /^https?$/ }).optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
 });
 export type SlackEnv = z.infer<typeof envSchema>;
 
 /** Slack secrets come from the environment only. */
 export function parseSlackEnv(env: NodeJS.ProcessEnv): SlackEnv {
-  const r = envSchema.safeParse(env);
+  const r = envSchema.safeParse(withoutEmpty(env));
   if (!r.success) {
     throw new MailqError("CONFIG_INVALID", `Slack environment is invalid:\n${formatIssues(r.error)}`, {
       hint: "Set the variables listed (see .env.sample) and start again",

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig, parseConfig, parseSlackEnv } from "../src/config.js";
+import { loadConfig, parseConfig, parseSlackEnv, stateDirectory } from "../src/config.js";
 import { MailqError } from "../src/errors.js";
 
 const FP = `SHA256:${"Q".repeat(43)}`;
@@ -137,5 +137,60 @@ describe("Slack environment", () => {
     ],
   ])("refuses %s", (_l, env, path) => {
     expect(() => parseSlackEnv(env as NodeJS.ProcessEnv)).toThrow(path);
+  });
+});
+
+describe("state directory (store and archive)", () => {
+  const etc = mkdtempSync(join(tmpdir(), "mailq-state-"));
+  const fileIn = (d: string) => {
+    writeFileSync(join(d, "mailq.yaml"), `relays: []\n`);
+    return join(d, "mailq.yaml");
+  };
+  const withRelay = { relays: [relay] };
+
+  it("resolves relative paths in $STATE_DIRECTORY (systemd's StateDirectory=), never next to the file", () => {
+    const c = parseConfig(withRelay, "/etc/mailq-bot/mailq.yaml", "/etc/mailq-bot", "/var/lib/mailq-bot");
+    expect(c.store.path).toBe("/var/lib/mailq-bot/data/mailq.sqlite");
+    expect(c.archive.path).toBe("/var/lib/mailq-bot/data/archive");
+    expect(c.relays[0]).toMatchObject({ privateKeyPath: "/etc/mailq-bot/keys/bot" });
+  });
+
+  it("picks $STATE_DIRECTORY, else /var/lib/mailq-bot for a file under /etc, else the file's folder", () => {
+    expect(stateDirectory({ STATE_DIRECTORY: "/var/lib/mailq-bot:/var/lib/other" }, "/etc/mailq-bot")).toBe(
+      "/var/lib/mailq-bot",
+    );
+    expect(stateDirectory({ STATE_DIRECTORY: "/srv/state" }, "/home/x")).toBe("/srv/state");
+    expect(stateDirectory({}, "/etc/mailq-bot")).toBe("/var/lib/mailq-bot");
+    expect(stateDirectory({ STATE_DIRECTORY: "" }, "/etc")).toBe("/var/lib/mailq-bot");
+    expect(stateDirectory({}, "/home/ops/mailq")).toBe("/home/ops/mailq");
+  });
+
+  it("loadConfig uses it, and keeps absolute paths as written", () => {
+    fileIn(etc);
+    writeFileSync(
+      join(etc, "abs.yaml"),
+      `relays: [{name: r, host: h, username: u, privateKeyPath: k, hostKeyFingerprint: "${FP}"}]\nstore: {path: /srv/x.sqlite}\n`,
+    );
+    const c = loadConfig({ file: join(etc, "abs.yaml"), env: { STATE_DIRECTORY: "/srv/state" }, cwd: "/" });
+    expect(c.store.path).toBe("/srv/x.sqlite");
+    expect(c.archive.path).toBe("/srv/state/data/archive");
+    expect(
+      loadConfig({ env: { STATE_DIRECTORY: "/srv/state" }, cwd: mkdtempSync(join(tmpdir(), "e-")) }).store
+        .path,
+    ).toBe("/srv/state/data/mailq.sqlite");
+  });
+});
+
+describe("empty variables mean unset", () => {
+  it("an empty SLACK_APP_TOKEN= is HTTP mode, not an invalid token; an empty PORT= is the default", () => {
+    const env = parseSlackEnv({
+      SLACK_BOT_TOKEN: "xoxb-1-2",
+      SLACK_SIGNING_SECRET: "0123456789",
+      SLACK_APP_TOKEN: "",
+      SLACK_API_URL: "",
+      PORT: "",
+    });
+    expect(env.SLACK_APP_TOKEN).toBeUndefined();
+    expect(env.PORT).toBe(3000);
   });
 });

@@ -11,6 +11,11 @@ export interface ApprovalSlack {
   update(channel: string, ts: string, card: ReturnType<typeof approvalCard>): Promise<void>;
   /** Members of a user group (S…), for access lists that name groups. */
   groupMembers(groupId: string): Promise<string[]>;
+  /**
+   * Replaces the card a button was pressed on, through that press's response URL: the only way
+   * to update a card that was posted through a response URL (it has no ts the bot may update).
+   */
+  replaceOriginal?(card: ReturnType<typeof approvalCard>): Promise<void>;
 }
 
 export interface FlowDeps extends ActionDeps {
@@ -50,17 +55,16 @@ const audit = (d: FlowDeps, r: Pick<ApprovalRequest, "relay" | "ticket" | "id">,
 
 async function refreshCard(d: FlowDeps, id: string, progress?: ExecutionResult): Promise<ApprovalRequest> {
   const fresh = (await d.store.approvals.get(id)) as ApprovalRequest;
-  if (fresh.messageTs)
-    await d.slack.update(
-      fresh.channelId,
-      fresh.messageTs,
-      approvalCard(
-        fresh,
-        d.nowMs(),
-        progress ?? (fresh.result as ExecutionResult | null) ?? undefined,
-        d.config.approvals.required,
-      ),
+  const card = () =>
+    approvalCard(
+      fresh,
+      d.nowMs(),
+      progress ?? (fresh.result as ExecutionResult | null) ?? undefined,
+      d.config.approvals.required,
     );
+  if (fresh.messageTs) await d.slack.update(fresh.channelId, fresh.messageTs, card());
+  // A card posted through a response URL: replaced through the press's own, when there is one.
+  else if (d.slack.replaceOriginal) await d.slack.replaceOriginal(card()).catch(() => {});
   return fresh;
 }
 
@@ -157,7 +161,23 @@ export async function requestAction(
       expiresAtMs: created.expiresAtMs,
     },
   });
-  const ts = await d.slack.post(who.channelId, approvalCard(created, now, undefined, c.approvals.required));
+  let ts: string | undefined;
+  try {
+    ts = await d.slack.post(who.channelId, approvalCard(created, now, undefined, c.approvals.required));
+  } catch (e) {
+    // No card, no request: nobody could approve it, and a pending row would only mislead.
+    const why = describeError(e);
+    if (await d.store.approvals.transition(created.id, "pending", created.version, { status: "cancelled" }))
+      await audit(d, created, {
+        kind: "cancel",
+        actor: "mailq-bot",
+        detail: { why: `no approval card: ${why}` },
+      });
+    return {
+      ok: false,
+      message: `The approval card could not be posted here, so nothing was requested: ${why}. Invite the bot to this channel (\`/invite @mailq-bot\`) or ask from a channel it is in.`,
+    };
+  }
   if (ts) await d.store.approvals.transition(created.id, "pending", created.version, { messageTs: ts });
   return {
     ok: true,

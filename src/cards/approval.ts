@@ -185,6 +185,8 @@ export interface TicketFormState {
   batch?: { size: number; pauseMs: number };
   userId: string;
   channelId: string;
+  /** The command's response URL: where the card goes when the bot is not in the channel. */
+  responseUrl?: string;
 }
 
 export const TICKET_FORM_CALLBACK = "mailq_ticket";

@@ -132,6 +132,14 @@ export function parseMetricsEnv(env: NodeJS.ProcessEnv): MetricsEnv {
   return r.data;
 }
 
+/** Where /healthz listens: PORT in HTTP mode, METRICS_HOST:METRICS_PORT (9464) in Socket Mode. */
+export function healthzUrl(env: NodeJS.ProcessEnv): string {
+  if (!env.SLACK_APP_TOKEN) return `http://127.0.0.1:${Number(env.PORT || 3000)}/healthz`;
+  const m = parseMetricsEnv(env);
+  const host = m.METRICS_HOST === "0.0.0.0" || m.METRICS_HOST === "::" ? "127.0.0.1" : m.METRICS_HOST;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${m.METRICS_PORT}/healthz`;
+}
+
 export interface RunningServer {
   server: Server;
   port: number;

@@ -50,13 +50,15 @@ export function remaining(ctx: ProbeContext, probe: string): number {
   return ms;
 }
 
+const SUDO_REFUSED = /sudo: a password is required|sudo: a terminal is required/;
+
 /** Why a relay command failed, in words an operator can act on; `install` names its package. */
 export function explain(probe: string, r: RunResult, install?: string): string {
   if (r.timedOut) return `${probe} did not finish before the probe deadline`;
   const err = r.stderr.trim().split("\n").slice(-2).join(" ").slice(0, 300);
   if (r.code === 127)
     return `${probe}: command not found on the relay${install ? ` (install ${install})` : ""}`;
-  if (/sudo: a password is required|sudo: a terminal is required/.test(err))
+  if (SUDO_REFUSED.test(err))
     return `${probe}: sudo -n asked for a password; grant the bot's user this command in sudoers`;
   if (/refused: not in the allowlist/.test(err))
     return `${probe}: the relay's mailq-bot-gate refused it; update the gate on the relay`;
@@ -97,7 +99,8 @@ async function runChecked(
   acceptCodes = [0],
 ): Promise<RunResult> {
   const r = await ctx.runner.run(argv, { timeoutMs: remaining(ctx, probe) });
-  if (r.timedOut || r.code === null || !acceptCodes.includes(r.code))
+  // sudo's own refusal exits 1, which `postfix status` also uses for "not running".
+  if (r.timedOut || r.code === null || !acceptCodes.includes(r.code) || SUDO_REFUSED.test(r.stderr))
     throw new ProbeFailure(probe, explain(probe, r));
   return r;
 }

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { redactDeep } from "../cards/privacy.js";
 import type { Card } from "../cards/status.js";
 import type { Config } from "../config.js";
+import { describeError, MailqError } from "../errors.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { Store } from "../store/store.js";
 import type { WatchScheduler } from "../watch/scheduler.js";
@@ -27,6 +28,8 @@ export interface CommandContext {
   nowMs: () => number;
   userId: string;
   channelId: string;
+  /** The command's response URL, when it came with one (slash commands do). */
+  responseUrl?: string;
   /** Posts in the channel, for everyone; the message's ts when Slack gave one. */
   post(card: Card): Promise<string | undefined>;
   /** Answers only the person who asked. */
@@ -65,6 +68,7 @@ export interface RequestSlack {
   userId: string;
   channelId: string;
   whisper(text: string): Promise<void>;
+  responseUrl?: string;
   /** Posts for everyone through the request's response_url, where the bot is not in the channel. */
   postViaResponseUrl?(card: Card): Promise<void>;
   openModal?(view: Record<string, unknown>): Promise<void>;
@@ -91,6 +95,7 @@ export function commandContext(
     nowMs: deps.nowMs,
     userId: req.userId,
     channelId: req.channelId,
+    ...(req.responseUrl ? { responseUrl: req.responseUrl } : {}),
     async post(card: Card) {
       try {
         const r = await client.chat.postMessage({
@@ -102,7 +107,15 @@ export function commandContext(
       } catch (e) {
         const code = slackErrorCode(e);
         if (!req.postViaResponseUrl || code === undefined || !NOT_POSTABLE.has(code)) throw e;
-        await req.postViaResponseUrl(redactDeep(card));
+        try {
+          await req.postViaResponseUrl(redactDeep(card));
+        } catch (viaUrl) {
+          throw new MailqError(
+            "SLACK_API",
+            `the bot cannot post in this channel (${code}), and Slack refused the message through the command's response URL too (${describeError(viaUrl)})`,
+            { cause: viaUrl },
+          );
+        }
         return undefined;
       }
     },

@@ -9,12 +9,12 @@ import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
 import {
   type FakeSlack,
-  interactionBody,
   postSigned,
   pressApproval,
   type SlackCall,
   slashCommandBody,
   startFakeSlack,
+  ticketFormBody,
 } from "../helpers/slack.js";
 import { fillStandardScenario, type LabRelay, labExec, postqueueJson, startRelay } from "../lab/lab.js";
 
@@ -126,31 +126,16 @@ describe("acting on a lab relay, beyond the basics", () => {
       "a ticket reference is required",
     );
     await slack.waitFor("views.open", () => slack.callsTo("views.open").length > opened);
-    const view = (slack.callsTo("views.open").at(-1) as SlackCall).body.view as Record<string, string>;
+    const view = (slack.callsTo("views.open").at(-1) as SlackCall).body.view as {
+      callback_id: string;
+      private_metadata: string;
+    };
     expect((await bot.store.approvals.pending()).length).toBe(0);
 
     const before = new Set((await bot.store.approvals.pending()).map((r) => r.id));
     const submitted = await postSigned(
       bot.url,
-      interactionBody({
-        type: "view_submission",
-        team: { id: "TLAB", domain: "lab" },
-        user: { id: "UALICE", username: "alice", team_id: "TLAB" },
-        api_app_id: "AMAILQ",
-        token: "unused",
-        view: {
-          id: "V1",
-          type: "modal",
-          callback_id: view.callback_id,
-          private_metadata: view.private_metadata,
-          state: {
-            values: {
-              ticket: { value: { type: "plain_text_input", value: "INC-201" } },
-              reason: { value: { type: "plain_text_input", value: "loop suspected" } },
-            },
-          },
-        },
-      }),
+      ticketFormBody({ view, ticket: "INC-201", reason: "loop suspected" }),
       { secret: SIGNING_SECRET },
     );
     expect(submitted.status).toBe(200);

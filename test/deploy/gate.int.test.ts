@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { GATE_SENTINEL } from "../../src/relay/doctor.js";
 import { shellQuote, withCommandPath } from "../../src/relay/runner.js";
 import { runCli } from "../helpers/cli.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
@@ -73,7 +74,12 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     expect(partial.listing.complete).toBe(false);
     expect(partial.queueFiles.hold).toBe(10);
     expect(partial.messages).toBe(snap.messages);
-    expect(gateLog()).not.toContain("REFUSED");
+    // The log is the lab's, shared by every relay: doctor's deliberate probe of the gate may be in it.
+    expect(
+      gateLog()
+        .split("\n")
+        .filter((l) => l.includes("REFUSED") && !l.includes(GATE_SENTINEL)),
+    ).toEqual([]);
   });
 
   const q = () => relay.queueDirectory;

@@ -113,6 +113,15 @@ afterAll(async () => {
   if (root) await run("rm", ["-rf", root]);
 });
 
+/** The final stage's ENV, as KEY=VALUE pairs. */
+const imageEnv = (): Record<string, string> =>
+  Object.fromEntries(
+    final.lines
+      .filter((x) => x.op === "ENV")
+      .flatMap((x) => x.args.split(/\s+/))
+      .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+  );
+
 const entrypoint = () => {
   const e = final.lines.find((x) => x.op === "ENTRYPOINT")?.args ?? "[]";
   // tini only forwards signals; the image's own command is what follows "--".
@@ -152,13 +161,19 @@ describe("deploy/Dockerfile, rehearsed without Docker", () => {
             hostKeyFingerprint: `SHA256:${"A".repeat(43)}`,
           },
         ],
-        store: { path: join(root, "data", "mailq.sqlite") },
-        archive: { path: join(root, "data", "archive") },
+        // No store or archive path: the defaults resolve in the image's state directory.
       }),
     );
-    mkdirSync(join(root, "data"), { recursive: true });
-    await run("chown", ["-R", `${USER}:nogroup`, join(root, "data")]);
-    const env = { PATH: "/usr/bin:/bin", NODE_ENV: "production", MAILQ_CONFIG: join(cfgDir, "mailq.yaml") };
+    // The image's STATE_DIRECTORY, moved to a scratch folder (this rehearsal has no /var/lib of its own).
+    expect(imageEnv().STATE_DIRECTORY).toBe("/var/lib/mailq-bot");
+    mkdirSync(join(root, "state"), { recursive: true });
+    await run("chown", ["-R", `${USER}:nogroup`, join(root, "state")]);
+    const env = {
+      PATH: "/usr/bin:/bin",
+      NODE_ENV: "production",
+      MAILQ_CONFIG: join(cfgDir, "mailq.yaml"),
+      STATE_DIRECTORY: join(root, "state"),
+    };
     const [node = "node", cli = ""] = entrypoint();
     const help = asUser([process.execPath, cli, "help"], env, imageDir);
     const h = await run(help.cmd, help.args, help.opts);
@@ -173,7 +188,7 @@ describe("deploy/Dockerfile, rehearsed without Docker", () => {
     const snap = JSON.parse(s.stdout).relays[0];
     expect(snap.ok).toBe(false);
     expect(snap.error).toMatch(/relay-down: cannot read privateKeyPath/);
-    expect(existsSync(join(root, "data", "mailq.sqlite"))).toBe(true);
+    expect(existsSync(join(root, "state", "data", "mailq.sqlite"))).toBe(true);
   }, 60_000);
 
   it("as an unprivileged user, serve starts, answers /healthz and stops cleanly on SIGTERM", async () => {
@@ -181,6 +196,7 @@ describe("deploy/Dockerfile, rehearsed without Docker", () => {
       PATH: "/usr/bin:/bin",
       NODE_ENV: "production",
       MAILQ_CONFIG: join(root, "etc", "mailq.yaml"),
+      STATE_DIRECTORY: join(root, "state"),
       SLACK_BOT_TOKEN: "xoxb-image-test",
       SLACK_SIGNING_SECRET: "image-signing-secret-0123456789",
       SLACK_API_URL: slack.apiUrl,
@@ -219,6 +235,21 @@ describe("deploy/Dockerfile, rehearsed without Docker", () => {
       expect(started.port).toEqual(expect.any(Number));
       const r = await fetch(`http://127.0.0.1:${started.port}/healthz`);
       expect(r.status).toBe(200);
+      // The image's HEALTHCHECK, as Docker runs it in the container: same user, same environment.
+      const hc = /\bCMD\s+(\[.*\])$/.exec(final.lines.find((x) => x.op === "HEALTHCHECK")?.args ?? "");
+      const [, hcCli = "", ...hcArgs] = JSON.parse(hc?.[1] ?? "[]") as string[];
+      expect(hcArgs).toEqual(["healthcheck"]);
+      const check = asUser(
+        [process.execPath, hcCli, ...hcArgs],
+        { ...env, PORT: String(started.port) },
+        imageDir,
+      );
+      await run(check.cmd, check.args, check.opts);
+      const down = asUser([process.execPath, hcCli, ...hcArgs], { ...env, PORT: "1" }, imageDir);
+      const refused = await run(down.cmd, down.args, down.opts).catch(
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(refused).toMatchObject({ code: 1, stderr: expect.stringMatching(/healthcheck: /) });
     } finally {
       proc.kill("SIGTERM");
       await new Promise((r) => proc.once("exit", r));

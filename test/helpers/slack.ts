@@ -241,6 +241,37 @@ export function interactionBody(payload: Record<string, unknown>): string {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
+/** The ticket form submitted by `user`, as Slack sends it: the view the bot opened, filled in. */
+export function ticketFormBody(o: {
+  view: { callback_id: string; private_metadata: string };
+  ticket: string;
+  reason?: string;
+  user?: string;
+}): string {
+  const user = o.user ?? "UALICE";
+  return interactionBody({
+    type: "view_submission",
+    team: { id: "TLAB", domain: "lab" },
+    user: { id: user, username: user.toLowerCase(), team_id: "TLAB" },
+    api_app_id: "AMAILQ",
+    token: "unused",
+    view: {
+      id: "V1",
+      type: "modal",
+      callback_id: o.view.callback_id,
+      private_metadata: o.view.private_metadata,
+      state: {
+        values: {
+          ticket: { value: { type: "plain_text_input", value: o.ticket } },
+          ...(o.reason === undefined
+            ? {}
+            : { reason: { value: { type: "plain_text_input", value: o.reason } } }),
+        },
+      },
+    },
+  });
+}
+
 /** A person pressing one button on a message in a channel, as Slack sends it. */
 export function buttonPressBody(o: {
   user: string;

@@ -24,7 +24,7 @@ export function register(
   app: App,
   deps: { config: Config; pool: RunnerPool; store: Store; nowMs: () => number; access: AccessChecker },
 ): void {
-  app.action(/^mailq_(approve|reject|cancel)$/, async ({ ack, body, client, logger }) => {
+  app.action(/^mailq_(approve|reject|cancel)$/, async ({ ack, body, client, logger, respond }) => {
     await ack();
     const p = pressSchema.safeParse(body);
     if (!p.success) {
@@ -48,11 +48,25 @@ export function register(
     let message: string;
     try {
       message = (
-        await decide(press.value, user.id, decision, { ...deps, slack: approvalSlack(client as never) })
+        await decide(press.value, user.id, decision, {
+          ...deps,
+          slack: {
+            ...approvalSlack(client as never),
+            replaceOriginal: async (card) => {
+              await respond({ replace_original: true, text: card.text, blocks: card.blocks as never });
+            },
+          },
+        })
       ).message;
     } catch (e) {
       message = `That ${decision} failed: ${describeError(e)}`;
     }
-    await client.chat.postEphemeral({ channel: channel.id, user: user.id, text: message }).catch(() => {});
+    // Where the bot is not a member, only the press's response URL reaches the person.
+    await client.chat
+      .postEphemeral({ channel: channel.id, user: user.id, text: message })
+      .catch(() => respond({ response_type: "ephemeral", replace_original: false, text: message }))
+      .catch((e) =>
+        logger.warn(`could not tell ${user.id} the outcome of a ${decision}: ${describeError(e)}`),
+      );
   });
 }

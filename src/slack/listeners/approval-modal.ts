@@ -9,6 +9,8 @@ import type { RunnerPool } from "../../relay/collect.js";
 import type { Store } from "../../store/store.js";
 import { type AccessChecker, interactiveAsker, payloadTeams, payloadUser } from "../access.js";
 import { approvalSlack } from "../approvals.js";
+import { postToResponseUrl } from "../response-url.js";
+import { commandContext, type SlackClient } from "../subcommand.js";
 
 const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/);
 
@@ -23,6 +25,10 @@ const stateSchema = z.object({
     .optional(),
   userId,
   channelId: z.string().regex(/^[CGD][A-Z0-9]{2,}$/),
+  responseUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(500)
+    .optional(),
 });
 
 const inputValue = z
@@ -104,22 +110,42 @@ export function register(
       return;
     }
     await ack();
-    const { channelId } = state;
+    const { channelId, responseUrl } = state;
     const who = p.data.user.id;
+    const viaUrl = (m: Record<string, unknown>) =>
+      responseUrl ? postToResponseUrl(responseUrl, m) : Promise.reject(new Error("no response URL"));
+    // The card goes where the command's own cards go: the channel, else the command's response URL.
+    const ctx = commandContext(deps, {
+      client: client as unknown as SlackClient,
+      userId: who,
+      channelId,
+      whisper: (text) => viaUrl({ response_type: "ephemeral", text }),
+      ...(responseUrl
+        ? {
+            postViaResponseUrl: (card: { text: string; blocks: unknown[] }) =>
+              viaUrl({ response_type: "in_channel", text: card.text, blocks: card.blocks }),
+          }
+        : {}),
+    });
     let message: string;
     try {
       message = (
         await requestAction(
           { ...parsed.data, ticket: parsed.data.ticket },
           { userId: who, channelId },
-          { ...deps, slack: approvalSlack(client as never) },
+          { ...deps, slack: { ...approvalSlack(client as never), post: (_c, card) => ctx.post(card) } },
         )
       ).message;
     } catch (e) {
       message = `\`/mailq ${state.action}\` failed: ${describeError(e)}`;
     }
-    await client.chat.postEphemeral({ channel: channelId, user: who, text: message }).catch((e) => {
-      logger.warn(`could not tell ${who} the outcome of a ticket form: ${describeError(e)}`);
-    });
+    // Where the bot is not in the channel: through the command's response URL, else to the person directly.
+    await client.chat
+      .postEphemeral({ channel: channelId, user: who, text: message })
+      .catch(() => ctx.whisper(message))
+      .catch(() => client.chat.postMessage({ channel: who, text: message }))
+      .catch((e) => {
+        logger.warn(`could not tell ${who} the outcome of a ticket form: ${describeError(e)}`);
+      });
   });
 }

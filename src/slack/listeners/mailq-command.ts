@@ -49,6 +49,7 @@ export function register(app: App, deps: MailqDeps): void {
       client: client as unknown as SlackClient,
       userId: command.user_id,
       channelId: command.channel_id,
+      responseUrl: command.response_url,
       // The bot is not in every channel; the response URL works anywhere the command was typed.
       postViaResponseUrl: async (card) => {
         await respond({ response_type: "in_channel", text: card.text, blocks: card.blocks as never });
