@@ -37,11 +37,11 @@ import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type OutgoingMessage, sendMessages } from "./smtp-client.js";
 import {
+  canBind,
   canConnect,
   childrenOf,
   countFiles,
   type ExecResult,
-  freePort,
   isAlive,
   procComm,
   readPid,
@@ -194,7 +194,7 @@ export async function startLab(opts: { root?: string; relays?: string[] } = {}):
     const smtp = await startHelper("throttle", root, join(root, "servers.pid"), join(root, "servers.log"));
     lab.throttlePort = smtp.port;
     lab.greylistPort = smtp.greylistPort ?? 0;
-    lab.refusedPort = await allocPort();
+    lab.refusedPort = await allocPort(root);
 
     lab.relays = await Promise.all(names.map((n) => createRelay(lab, n)));
     await writeLabFiles(lab);
@@ -362,6 +362,7 @@ export async function stopLabAt(root: string): Promise<void> {
   const helper = await readPid(join(root, "servers.pid"));
   if (helper && (await procComm(helper)) === "node") await terminate(helper);
   await releaseDns(root);
+  await releasePorts(root);
   await rm(root, { recursive: true, force: true, maxRetries: 3 });
 }
 
@@ -603,15 +604,37 @@ async function installGateSudoers(relay: LabRelay): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Ports, helper process, DNS
 
-const handedOut = new Set<number>();
-async function allocPort(): Promise<number> {
-  for (;;) {
-    const p = await freePort();
-    if (!handedOut.has(p)) {
-      handedOut.add(p);
-      return p;
-    }
+/**
+ * A port for a lab daemon, claimed across processes: vitest workers start relays side by side,
+ * and two of them asking the kernel for "a free port" can be handed the same one before either
+ * binds it. Ports come from below the ephemeral range (outgoing connections never take them), and
+ * each is claimed with an exclusive file naming the lab; a claim whose lab is gone is stale.
+ */
+const PORTS_DIR = join(RUN_DIR, "ports");
+const LAB_PORTS = { from: 20_000, to: 32_000 };
+async function releasePorts(root: string): Promise<void> {
+  for (const f of await readdir(PORTS_DIR).catch(() => [] as string[])) {
+    const claim = join(PORTS_DIR, f);
+    if ((await readFile(claim, "utf8").catch(() => "")).trim() === root) await rm(claim, { force: true });
   }
+}
+
+async function allocPort(root: string): Promise<number> {
+  await mkdir(PORTS_DIR, { recursive: true });
+  for (let tries = 0; tries < 1000; tries++) {
+    const p = LAB_PORTS.from + Math.floor(Math.random() * (LAB_PORTS.to - LAB_PORTS.from));
+    const claim = join(PORTS_DIR, String(p));
+    const owner = (await readFile(claim, "utf8").catch(() => "")).trim();
+    if (owner && existsSync(owner)) continue;
+    if (owner) await rm(claim, { force: true });
+    try {
+      await writeFile(claim, `${root}\n`, { flag: "wx" });
+    } catch {
+      continue; // another process claimed it just now
+    }
+    if (await canBind(p)) return p;
+  }
+  throw new Error(`relay lab: no free port in ${LAB_PORTS.from}-${LAB_PORTS.to} after 1000 tries`);
 }
 
 /** Starts servers.ts detached; returns the port(s) it listens on. */
@@ -800,13 +823,13 @@ async function createRelay(
   const relay: LabRelay = {
     name,
     host: "127.0.0.1",
-    port: await allocPort(),
+    port: await allocPort(lab.root),
     username: "root",
     privateKeyPath: join(lab.root, "client_ed25519"),
     hostKeyFingerprint: "",
     configDir: join(dir, "config"),
     queueDirectory: join(dir, "queue"),
-    smtpPort: await allocPort(),
+    smtpPort: await allocPort(lab.root),
     maillogPath: join(dir, "maillog"),
     sudoUsername: SUDO_USER,
     gateUsername: GATE_USER,
