@@ -5,9 +5,11 @@
  */
 
 // Local part as RFC 5322's atext plus dots; the domain as labels. Slack's own <@U…> mentions
-// have no local part, so they never match.
+// have no local part, so they never match. A local part starts where a run of atext starts (the
+// lookbehind): without it, a long run with no "@" (a log line, a hex blob) is rescanned from
+// every position, quadratic in its length.
 const ADDRESS =
-  /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)/g;
+  /(?<![A-Za-z0-9.!#$%&'*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)/g;
 
 /** `alice@corp.example` → `a…@corp.example`; the null sender stays `<>`. */
 export function maskAddress(address: string): string {

@@ -16,7 +16,7 @@ export interface SlackCall {
  * A mailbox as a person would recognise it (local@domain.tld). Written independently of the
  * bot's own masking so that a change there cannot make this check agree with it.
  */
-export const MAILBOX_RE = /[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*/;
+export const MAILBOX_RE = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*/;
 
 /** What everyone in a channel sees: posts, updates, in_channel responses, file comments. */
 export function isChannelVisible(c: Pick<SlackCall, "method" | "body">): boolean {
