@@ -9,6 +9,8 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          // A guard against a hang, not a speed limit: CI runs these beside two CPU burners.
+          testTimeout: 30_000,
           include: ["test/**/*.test.ts"],
           exclude: ["test/**/*.int.test.ts", "test/**/*.pg.test.ts", "test/lab/**"],
         },

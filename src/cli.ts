@@ -276,7 +276,9 @@ async function fingerprint(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   try {
-    const fp = await presentedFingerprint(target.host, target.port, 10_000);
+    // As long as the bot itself would wait for the relay (probes.timeout's default): a fingerprint
+    // is taken before there is a configuration.
+    const fp = await presentedFingerprint(target.host, target.port, 20_000);
     io.stdout(`hostKeyFingerprint: "${fp}"\n`);
     io.stderr(
       `Compare it out of band before pasting it into the configuration: on ${target.host}'s console, ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub must print ${fp}. Anyone between this machine and the relay could have answered instead.\n`,

@@ -183,7 +183,7 @@ describe("deploy/RUNBOOK.md, every shell block as written", () => {
     const presented = await run(["mailq-bot", "fingerprint", `127.0.0.1:${sshdPort}`], {
       env: envFor("bot"),
     });
-    expect(presented.stdout).toBe(`hostKeyFingerprint: "${fingerprint}"\n`);
+    expect(presented.stdout, presented.stderr).toBe(`hostKeyFingerprint: "${fingerprint}"\n`);
     writeFileSync(
       join(etc, "mailq.yaml"),
       stringify({
