@@ -21,6 +21,8 @@ export class LogAccumulator {
   private readonly perMinute = new Map<number, Map<string, number>>();
   private readonly normalised = new Map<string, string>();
   private newest: number | null = null;
+  /** Postfix's dsn= code per cause: it classifies causes whose text carries none. */
+  private readonly dsnOf = new Map<string, string>();
 
   constructor(
     private readonly source: string,
@@ -49,6 +51,7 @@ export class LogAccumulator {
       this.prune();
     }
     bucket.set(key, (bucket.get(key) ?? 0) + 1);
+    if (!this.dsnOf.has(key) && this.dsnOf.size < 20_000) this.dsnOf.set(key, d.dsn);
     return d;
   }
 
@@ -73,7 +76,7 @@ export class LogAccumulator {
       }
     }
     const reasons = [...counts]
-      .map(([reason, count]) => ({ reason, class: classifyReason(reason), count }))
+      .map(([reason, count]) => ({ reason, class: classifyReason(reason, this.dsnOf.get(reason)), count }))
       .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason))
       .slice(0, top);
     return {

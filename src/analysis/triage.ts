@@ -18,6 +18,8 @@ export const FINDING_CLASSES = [
   "dns",
   "network",
   "remote-throttling",
+  "policy",
+  "recipient",
 ] as const;
 export type FindingClass = (typeof FINDING_CLASSES)[number];
 
@@ -118,6 +120,10 @@ export const LEVERS: Record<FindingClass, string> = {
     "Do not flush or delete: the relay cannot connect. Escalate to network/firewall (egress on port 25, routing); if outbound 25 is blocked by policy, use an approved relayhost. Then test one message (postqueue -i ID) before requeueing.",
   "remote-throttling":
     "Do not flush: the remote side is asking you to back off. Lower the per-destination concurrency for it (smtp_destination_concurrency_limit, or a transport of its own) and let the backoff drain it.",
+  policy:
+    "Do not flush: the remote side refuses on policy or reputation, and retrying harder makes it worse. Read the provider's reason: fix authentication (SPF, DKIM, DMARC, PTR) or the source of complaints, check block lists and the provider's postmaster tools, ask for delisting; slow down meanwhile.",
+  recipient:
+    "Nothing to change on the relay: single mailboxes are full, disabled or unknown. Do not flush or delete; the retries go on until the messages bounce, so tell the senders or recipients if it matters.",
   "local-service":
     "The milter is down: restore it; do not delete. Start the milter/policy/content-filter service (or disable it only if policy allows), then replay one message to confirm.",
   storage:
@@ -132,6 +138,8 @@ const TITLES: Record<FindingClass, string> = {
   dns: "DNS lookups fail for failing destinations",
   network: "The relay cannot connect to failing destinations",
   "remote-throttling": "Remote sites throttle or greylist (4xx)",
+  policy: "Remote sites refuse on policy or reputation (4xx)",
+  recipient: "Recipients' mailboxes are full, disabled or unknown (4xx)",
   "local-service": "A local milter, policy or content-filter service fails",
   storage: "Deliveries fail for lack of space",
   config: "Configuration errors defer mail",

@@ -34,6 +34,8 @@ const CLASS_ICON: Record<Finding["class"], string> = {
   dns: "🌐",
   network: "🔌",
   "remote-throttling": "🐢",
+  policy: "🚫",
+  recipient: "📭",
 };
 
 export function shareText(f: Finding): string {

@@ -199,11 +199,13 @@ export class LogFactsAccumulator {
       if (!d) return;
       this.deferred++;
       const domain = d.recipient.slice(d.recipient.lastIndexOf("@") + 1).toLowerCase() || "(none)";
-      let cls = this.classCache.get(d.reason);
+      // The dsn= code is Postfix's classification of the reason: part of the key.
+      const cacheKey = `${d.dsn} ${d.reason}`;
+      let cls = this.classCache.get(cacheKey);
       if (cls === undefined) {
-        cls = classifyReason(normaliseReason(d.reason));
+        cls = classifyReason(normaliseReason(d.reason), d.dsn);
         if (this.classCache.size > 20_000) this.classCache.clear();
-        this.classCache.set(d.reason, cls);
+        this.classCache.set(cacheKey, cls);
       }
       this.sampleByClass.set(cls, verbatim);
       let acc = this.dests.get(domain);
