@@ -80,20 +80,35 @@ export function progressCard(w: Watch, seq: number, relays: RelayProgress[], now
   };
 }
 
+/** Why a watch ended: plain words, and who stopped it (a Slack user ID, shown as a mention). */
+export interface WatchEnd {
+  reason: string;
+  by?: string | undefined;
+}
+
+/** The ending as Slack shows it: the words escaped, the person a real mention. */
+export function endText(e: WatchEnd): string {
+  return `${esc(e.reason)}${e.by ? ` by <@${e.by}>` : ""}`;
+}
+
 /** The watch's first message, kept current with chat.update. */
 export function watchHeaderCard(
   w: Pick<Watch, "relay" | "intervalMs" | "createdBy" | "startedAtMs" | "updates" | "nextDueMs">,
   relays: RelaySnapshot[],
   nowMs: number,
-  ended?: string,
+  ended?: WatchEnd,
 ): Card {
   const who = w.relay ?? "every relay";
   const state = ended
-    ? `⏹ Watch of *${esc(who)}* ended after ${w.updates} update(s): ${esc(ended)}`
+    ? `⏹ Watch of *${esc(who)}* ended after ${w.updates} update(s): ${endText(ended)}`
     : `👀 Watching *${esc(who)}* every ${formatDuration(w.intervalMs)} (started by <@${w.createdBy}>, ${formatDuration(nowMs - w.startedAtMs)} ago); updates in this thread.\n${w.updates} update(s) so far · next <!date^${Math.floor(w.nextDueMs / 1000)}^{time}|${new Date(w.nextDueMs).toISOString()}>`;
   const lines = relays.map((s) => `• ${esc(headline(s))}`).join("\n");
+  const summary = relays.map(headline).join("; ");
+  const fallback = ended
+    ? `Watch of ${who} ended: ${endText(ended)}${summary ? `; ${summary}` : ""}`
+    : `Watching ${who}${summary ? `: ${summary}` : ""}`;
   return {
-    text: truncate(`${ended ? "Watch ended" : "Watching"} ${who}: ${relays.map(headline).join("; ")}`, 3000),
+    text: truncate(fallback, 3000),
     blocks: [section(state), ...(lines ? [section(lines)] : [])],
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { type DepthPoint, depthChart } from "../cards/chart.js";
-import { progressCard, watchHeaderCard } from "../cards/progress.js";
+import { endText, progressCard, type WatchEnd, watchHeaderCard } from "../cards/progress.js";
 import type { Card } from "../cards/status.js";
 import type { Config, RelayConfig } from "../config.js";
 import { MailqError } from "../errors.js";
@@ -56,6 +56,9 @@ class Pacer {
 
 const total = (s: RelaySnapshot) => s.messages;
 
+/** What whileActive returns when the watch ended before its turn. */
+const DISCARDED = Symbol("discarded");
+
 /**
  * Watches live in the store: when each is due, how many updates went out, whether it ended.
  * Every tick derives what to do from there, so a restart neither repeats nor skips an update
@@ -96,6 +99,21 @@ export class WatchScheduler {
 
   private post(channel: string, card: Card, threadTs?: string) {
     return this.pacer.run(channel, () => this.d.slack.post(channel, card, threadTs));
+  }
+
+  /**
+   * Runs fn in the channel's turn only if the watch is still active then: a stop that landed
+   * while an update was collected or waiting for its turn discards it, so nothing follows
+   * "ended" (the stop's own messages queue behind anything already past this check).
+   */
+  private whileActive<T>(
+    w: Pick<Watch, "id" | "channelId">,
+    fn: () => Promise<T>,
+  ): Promise<T | typeof DISCARDED> {
+    return this.pacer.run(w.channelId, async () => {
+      const now = await this.d.store.watches.get(w.id);
+      return now?.status === "active" ? fn() : DISCARDED;
+    });
   }
 
   async startWatch(o: {
@@ -159,7 +177,7 @@ export class WatchScheduler {
       // An update may move the watch on between reading and stopping it: read again and retry.
       let w: Watch | undefined = found;
       for (let i = 0; i < 5 && w?.status === "active"; i++) {
-        if (await this.end(w, "stopped", `stopped by <@${o.userId}>`)) {
+        if (await this.end(w, "stopped", { reason: "stopped", by: o.userId })) {
           stopped.push(w);
           await this.d.store.audit.append({
             atMs: this.d.nowMs(),
@@ -199,11 +217,12 @@ export class WatchScheduler {
   private async end(
     w: Watch,
     status: Watch["status"],
-    reason: string,
+    ending: WatchEnd,
     last?: RelaySnapshot[],
     o: { quiet?: boolean } = {},
   ): Promise<boolean> {
-    const ok = await this.d.store.watches.update(w.id, w.version, { status, stopReason: reason });
+    const stopReason = ending.by ? `${ending.reason} by <@${ending.by}>` : ending.reason;
+    const ok = await this.d.store.watches.update(w.id, w.version, { status, stopReason });
     if (!ok) return false;
     if (w.messageTs && !o.quiet) {
       const snaps = last ?? [];
@@ -211,10 +230,14 @@ export class WatchScheduler {
         this.d.slack.update(
           w.channelId,
           w.messageTs as string,
-          watchHeaderCard(w, snaps, this.d.nowMs(), reason),
+          watchHeaderCard(w, snaps, this.d.nowMs(), ending),
         ),
       );
-      await this.post(w.channelId, { text: `⏹ The watch ended: ${reason}.`, blocks: [] }, w.messageTs);
+      await this.post(
+        w.channelId,
+        { text: `⏹ The watch ended: ${endText(ending)}.`, blocks: [] },
+        w.messageTs,
+      );
     }
     return true;
   }
@@ -243,15 +266,17 @@ export class WatchScheduler {
       nowMs: now,
     });
     const thread = w.messageTs ?? undefined;
-    let posted: string | undefined;
+    let posted: string | undefined | typeof DISCARDED;
     try {
-      posted = await this.post(w.channelId, progressCard(w, seq, relays, now), thread);
+      posted = await this.whileActive(w, () =>
+        this.d.slack.post(w.channelId, progressCard(w, seq, relays, now), thread),
+      );
     } catch (e) {
       const code = slackErrorCode(e);
       if (code === undefined || !NOT_POSTABLE.has(code)) throw e;
       // Removed from the channel, or it was archived: no update can ever go out there.
       const reason = `the bot can no longer post in the channel (${code})`;
-      if (await this.end(w, "stopped", reason, undefined, { quiet: true }))
+      if (await this.end(w, "stopped", { reason }, undefined, { quiet: true }))
         await this.d.store.audit.append({
           atMs: now,
           kind: "watch-stop",
@@ -263,6 +288,8 @@ export class WatchScheduler {
         });
       return;
     }
+    // Stopped while this update was collected: it is dropped, never posted after "ended".
+    if (posted === DISCARDED) return;
     await this.d.store.watches.recordPosted(w.id, seq, posted ?? null);
 
     const allOk = snaps.every((s) => s.ok);
@@ -280,35 +307,33 @@ export class WatchScheduler {
     if (thread) {
       const points =
         relays.length === 1 ? (relays[0]?.series ?? []) : mergeSeries(relays.map((r) => r.series));
-      await this.pacer
-        .run(w.channelId, () =>
-          this.d.slack.uploadPng(
-            w.channelId,
-            thread,
-            `queue-depth-${seq}.png`,
-            `Queue depth since the start (update ${seq})`,
-            depthChart(points),
-          ),
-        )
-        .catch((e) => this.d.onError?.(e));
+      await this.whileActive(w, () =>
+        this.d.slack.uploadPng(
+          w.channelId,
+          thread,
+          `queue-depth-${seq}.png`,
+          `Queue depth since the start (update ${seq})`,
+          depthChart(points),
+        ),
+      ).catch((e) => this.d.onError?.(e));
       const state = { ...w, updates: seq, nextDueMs };
-      await this.pacer
-        .run(w.channelId, () => this.d.slack.update(w.channelId, thread, watchHeaderCard(state, snaps, now)))
-        .catch((e) => this.d.onError?.(e));
+      await this.whileActive(w, () =>
+        this.d.slack.update(w.channelId, thread, watchHeaderCard(state, snaps, now)),
+      ).catch((e) => this.d.onError?.(e));
     }
     const fresh = (await this.d.store.watches.get(w.id)) as Watch;
     if (drainedStreak >= 2)
       await this.end(
         fresh,
         "drained",
-        `the queue stayed under ${this.d.config.watch.drainedBelow} for two updates`,
+        { reason: `the queue stayed under ${this.d.config.watch.drainedBelow} for two updates` },
         snaps,
       );
     else if (now - w.startedAtMs >= this.d.config.watch.maxDuration)
       await this.end(
         fresh,
         "expired",
-        `it ran for its maximum of ${formatDuration(this.d.config.watch.maxDuration)}`,
+        { reason: `it ran for its maximum of ${formatDuration(this.d.config.watch.maxDuration)}` },
         snaps,
       );
   }

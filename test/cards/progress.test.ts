@@ -89,9 +89,18 @@ describe("progressText and the header", () => {
     expect(live).toContain(
       `1 update(s) so far · next <!date^${(T0 + 30 * MIN) / 1000}^{time}|2026-01-03T10:30:00.000Z>`,
     );
-    const ended = watchHeaderCard(watch, [], T0 + 16 * MIN, "stopped by <@UBOB>");
+    const ended = watchHeaderCard(watch, [], T0 + 16 * MIN, { reason: "stopped", by: "UBOB" });
     expect(JSON.stringify(ended.blocks)).toContain(
-      "⏹ Watch of *every relay* ended after 1 update(s): stopped by &lt;@UBOB&gt;",
+      "⏹ Watch of *every relay* ended after 1 update(s): stopped by <@UBOB>",
+    );
+    // The mention is a mention, once: not escaped into literal text.
+    expect(JSON.stringify(ended.blocks)).not.toContain("&lt;@");
+    expect(ended.text).toBe("Watch of every relay ended: stopped by <@UBOB>");
+    const drained = watchHeaderCard(watch, [snapOf("relay-a", T0, { deferred: 3 })], T0, {
+      reason: "the queue stayed under 10 & quiet",
+    });
+    expect(drained.text).toMatch(
+      /^Watch of every relay ended: the queue stayed under 10 &amp; quiet; relay-a: 3 deferred/,
     );
   });
 });

@@ -305,7 +305,7 @@ describe("a watch on a lab relay, on the real clock", () => {
       .callsTo("chat.update")
       .filter((c) => c.body.ts === ts)
       .at(-1);
-    expect(String(header?.body.text)).toMatch(/^Watch ended relay-follow/);
+    expect(String(header?.body.text)).toMatch(/^Watch of relay-follow ended: the queue stayed under 1 for two updates/);
     const all = updatesIn(ts);
     const lastTwo = all.slice(-2).map(nowDepth);
     expect(lastTwo).toEqual([0, 0]);

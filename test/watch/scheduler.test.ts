@@ -186,6 +186,63 @@ describe("the watch scheduler (injected clock)", () => {
     expect(kinds).toEqual(expect.arrayContaining(["watch-start", "watch-stop"]));
   });
 
+  it("discards the update being collected when the watch is stopped: nothing follows 'ended'", async () => {
+    const c = clock(T0);
+    const store = openSqliteStore(":memory:");
+    const slack = recordingSlack(c);
+    let release: () => void = () => {};
+    let collecting: () => void = () => {};
+    const started = new Promise<void>((r) => {
+      collecting = r;
+    });
+    let calls = 0;
+    const s = new WatchScheduler({
+      store,
+      config,
+      collect: async () => {
+        // The first collect (startWatch) answers at once; the update's waits until released.
+        if (calls++ > 0) {
+          collecting();
+          await new Promise<void>((r) => {
+            release = r;
+          });
+        }
+        return [snapOf("relay-a", c.now(), { deferred: 500 })];
+      },
+      slack,
+      nowMs: c.now,
+      sleep: c.sleep,
+    });
+    const w = await s.startWatch({
+      relay: "relay-a",
+      channelId: "C1",
+      userId: "UALICE",
+      intervalMs: 15 * MIN,
+    });
+    c.set(T0 + 15 * MIN);
+    const tick = s.tick();
+    await started;
+    const stopped = await s.stopWatches({ channelId: "C1", relay: "relay-a", userId: "UBOB" });
+    expect(stopped).toHaveLength(1);
+    release();
+    await tick;
+    expect(updates(slack.log)).toHaveLength(0);
+    expect(slack.log.some((p) => p.kind === "png")).toBe(false);
+    const endedAt = slack.log.findIndex((p) => p.kind === "post" && p.text.startsWith("⏹ The watch ended"));
+    expect(endedAt).toBe(slack.log.length - 1);
+    expect(slack.log[endedAt]?.text).toBe("⏹ The watch ended: stopped by <@UBOB>.");
+    // The header says who stopped it as a real mention, and its fallback text has the reason.
+    const header = slack.log.filter((p) => p.kind === "update").at(-1);
+    expect(header?.blocks).toContain("ended after 0 update(s): stopped by <@UBOB>");
+    expect(header?.blocks).not.toContain("&lt;@");
+    expect(header?.text).toBe("Watch of relay-a ended: stopped by <@UBOB>");
+    // The claim of the dropped update is not replayed later by anyone.
+    c.set(T0 + 60 * MIN);
+    await s.tick();
+    expect(updates(slack.log)).toHaveLength(0);
+    expect((await store.watches.get(w.id))?.status).toBe("stopped");
+  });
+
   it("keeps one message a second per channel", async () => {
     const c = clock(T0);
     const store = openSqliteStore(":memory:");
