@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Config } from "../src/config.js";
 import { defineSubcommand } from "../src/slack/subcommand.js";
-import { formatDuration, parseDuration } from "../src/util/duration.js";
+import { formatDuration, parseDuration, relativeTo } from "../src/util/duration.js";
 
 type WatchArgs =
   | { op: "start"; relay: string | null; intervalMs: number }
@@ -91,7 +91,7 @@ export const watch = defineSubcommand<WatchArgs>({
     const all = await w.list();
     const lines = all.map(
       (x) =>
-        `• ${x.relay ?? "every relay"} in <#${x.channelId}> every ${formatDuration(x.intervalMs)}, ${x.updates} updates, next in ${formatDuration(Math.max(0, x.nextDueMs - ctx.nowMs()))}`,
+        `• ${x.relay ?? "every relay"} in <#${x.channelId}> every ${formatDuration(x.intervalMs)}, ${x.updates} updates, next ${relativeTo(Math.max(x.nextDueMs, ctx.nowMs()), ctx.nowMs())}`,
     );
     await ctx.whisper(lines.length ? lines.join("\n") : "No watch is running.");
   },

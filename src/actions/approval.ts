@@ -3,6 +3,7 @@ import { approvalCard } from "../cards/approval.js";
 import { describeError } from "../errors.js";
 import { mailqMetrics, recordApprovalExecuted } from "../metrics/mailq.js";
 import type { ApprovalRequest, AuditEntry, Store } from "../store/store.js";
+import { formatDuration } from "../util/duration.js";
 import { type ActionDeps, type ExecutionResult, emptyResult, execute, resolveRequest } from "./execute.js";
 import { type ActionRequest, commandText, MAX_MESSAGES, RETRY_CAP, selectorText } from "./request.js";
 
@@ -181,7 +182,7 @@ export async function requestAction(
   if (ts) await d.store.approvals.transition(created.id, "pending", created.version, { messageTs: ts });
   return {
     ok: true,
-    message: `Request posted for approval: ${frozen.length} message(s), ticket ${req.ticket}. It expires in ${Math.round(c.approvals.expireAfter / 60_000)} min.${leftOut}`,
+    message: `Request posted for approval: ${frozen.length} message(s), ticket ${req.ticket}. It expires in ${formatDuration(c.approvals.expireAfter)}.${leftOut}`,
   };
 }
 

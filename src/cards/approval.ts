@@ -1,6 +1,6 @@
 import type { ExecutionResult } from "../actions/execute.js";
 import type { ApprovalRequest } from "../store/store.js";
-import { formatDuration } from "../util/duration.js";
+import { relativeTo, utcMinute } from "../util/duration.js";
 import { esc, num, truncate } from "./format.js";
 import { addressDomainOf, maskAddress, redactAddresses } from "./privacy.js";
 import type { Block, Card } from "./status.js";
@@ -22,8 +22,7 @@ function tally(values: string[], limit = 5): string {
 
 /** A time every reader sees in their own zone, with UTC as the fallback text. */
 export function slackTime(ms: number): string {
-  const iso = `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
-  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${iso}>`;
+  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${utcMinute(ms)}>`;
 }
 
 const plural = (n: number, one: string) => `${num(n)} ${one}${n === 1 ? "" : "s"}`;
@@ -96,7 +95,7 @@ export function approvalCard(
       elements: [
         {
           type: "mrkdwn",
-          text: `Needs ${need} more approver${need === 1 ? "" : "s"} other than the requester${so} · expires ${slackTime(r.expiresAtMs)} (in ${formatDuration(r.expiresAtMs - nowMs)})`,
+          text: `Needs ${need} more approver${need === 1 ? "" : "s"} other than the requester${so} · expires ${slackTime(r.expiresAtMs)} (${relativeTo(r.expiresAtMs, nowMs)})`,
         },
       ],
     });

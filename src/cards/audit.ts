@@ -1,4 +1,5 @@
 import type { AuditEntry } from "../store/store.js";
+import { utcSecond } from "../util/duration.js";
 import { esc, truncate } from "./format.js";
 import { redactAddresses } from "./privacy.js";
 
@@ -42,7 +43,7 @@ export function auditDetail(e: AuditEntry): string {
 export function auditText(entries: AuditEntry[], filter?: string): string {
   if (!entries.length) return filter ? `No audit entries for ${esc(filter)}.` : "No audit entries yet.";
   const lines = entries.map((e) => {
-    const at = `${new Date(e.atMs).toISOString().slice(0, 19).replace("T", " ")}Z`;
+    const at = utcSecond(e.atMs);
     const actor = /^[UW][A-Z0-9]+$/.test(e.actor) ? `<@${e.actor}>` : esc(e.actor);
     const where = [e.relay ? `on ${esc(e.relay)}` : "", e.ticket ? `ticket ${esc(e.ticket)}` : ""]
       .filter(Boolean)

@@ -2,7 +2,7 @@ import { type Progress, sparkline, trendMark } from "../analysis/delta.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
 import type { Watch } from "../store/store.js";
-import { formatDuration } from "../util/duration.js";
+import { formatDuration, relativeTo, utcMinute, utcSecond } from "../util/duration.js";
 import type { DepthPoint } from "./chart.js";
 import { esc, num, SLACK_LIMITS, truncate } from "./format.js";
 import { redactAddresses } from "./privacy.js";
@@ -101,7 +101,7 @@ export function watchHeaderCard(
   const who = w.relay ?? "every relay";
   const state = ended
     ? `⏹ Watch of *${esc(who)}* ended after ${w.updates} update(s): ${endText(ended)}`
-    : `👀 Watching *${esc(who)}* every ${formatDuration(w.intervalMs)} (started by <@${w.createdBy}>, ${formatDuration(nowMs - w.startedAtMs)} ago); updates in this thread.\n${w.updates} update(s) so far · next <!date^${Math.floor(w.nextDueMs / 1000)}^{time}|${new Date(w.nextDueMs).toISOString()}>`;
+    : `👀 Watching *${esc(who)}* every ${formatDuration(w.intervalMs)} (started by <@${w.createdBy}>, ${relativeTo(w.startedAtMs, nowMs)}); updates in this thread.\n${w.updates} update(s) so far · next <!date^${Math.floor(w.nextDueMs / 1000)}^{time}|${utcMinute(w.nextDueMs)}>`;
   const lines = relays.map((s) => `• ${esc(headline(s))}`).join("\n");
   const summary = relays.map(headline).join("; ");
   const fallback = ended
@@ -119,7 +119,7 @@ export function progressText(
   relays: RelayProgress[],
 ): string {
   const out = [
-    `-- update ${o.seq} at ${new Date(o.nowMs).toISOString()}, ${formatDuration(o.nowMs - o.startedAtMs)} into the watch (every ${formatDuration(o.everyMs)}; Ctrl-C stops)`,
+    `-- update ${o.seq} at ${utcSecond(o.nowMs)}, ${formatDuration(o.nowMs - o.startedAtMs)} into the watch (every ${formatDuration(o.everyMs)}; Ctrl-C stops)`,
   ];
   for (const r of relays) {
     out.push(`== ${headline(r.snapshot)}`);

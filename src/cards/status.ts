@@ -3,7 +3,7 @@ import type { QueueCounts } from "../analysis/queue-summary.js";
 import { shortCause } from "../analysis/reasons.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
-import { formatDuration } from "../util/duration.js";
+import { ago, formatDuration } from "../util/duration.js";
 import { age, bytes, esc, num, SLACK_LIMITS, truncate } from "./format.js";
 import { redactAddresses } from "./privacy.js";
 
@@ -37,12 +37,12 @@ export function progressLine(p: Progress): string {
   const bits: string[] = [];
   if (p.sinceLast)
     bits.push(
-      `since last (${formatDuration(p.sinceLast.minutes * 60_000)} ago): total ${signed(p.sinceLast.messages)}, ${queueChanges(p.sinceLast.queues)}`,
+      `since last (${ago(p.sinceLast.minutes * 60_000)}): total ${signed(p.sinceLast.messages)}, ${queueChanges(p.sinceLast.queues)}`,
     );
   else bits.push("first snapshot of this relay");
   if (p.sinceStart)
     bits.push(
-      `since the incident began (${formatDuration(p.sinceStart.minutes * 60_000)} ago): total ${signed(p.sinceStart.messages)}, ${queueChanges(p.sinceStart.queues)}`,
+      `since the incident began (${ago(p.sinceStart.minutes * 60_000)}): total ${signed(p.sinceStart.messages)}, ${queueChanges(p.sinceStart.queues)}`,
     );
   if (p.drainPerMinute !== null)
     bits.push(

@@ -127,7 +127,7 @@ describe("the status card with progress", () => {
     ]);
     const progressMap = new Map([["relay-a", progress(now, before, before, T0 + 15 * MIN)]]);
     const card = JSON.stringify(statusCard([now], { nowMs: T0 + 15 * MIN, progress: progressMap }));
-    expect(card).toContain("since last (15m ago): total −300, deferred −300, active ±0, hold ±0");
+    expect(card).toContain("since last (15 minutes ago): total −300, deferred −300, active ±0, hold ±0");
     expect(card).toContain("draining 20.0/min");
     expect(card).toContain("500 ↓ · `network`");
     expect(card).toContain("100 🆕 · `network`");

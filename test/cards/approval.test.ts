@@ -55,7 +55,7 @@ describe("the approval card", () => {
     expect(t).toContain("*Top recipient domains*: throttle.lab.test 2 · refused.lab.test 1");
     expect(t).toContain("postsuper -h - deferred  (3 queue IDs on stdin)");
     expect(t).toContain(`expires <!date^${Math.floor((T0 + 15 * 60_000) / 1000)}^`);
-    expect(t).toContain("(in 14m)");
+    expect(t).toContain("(in 14 minutes)");
     expect(t).toContain("Needs 1 more approver other than the requester");
     expect(buttons(c).map((b) => b.action_id)).toEqual(["mailq_approve", "mailq_reject", "mailq_cancel"]);
     expect(c.text).toBe("hold on relay-a: 3 messages, ticket INC-42 (pending)");

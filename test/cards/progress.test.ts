@@ -75,19 +75,19 @@ describe("progressText and the header", () => {
     ]);
     const [head, name, depth] = text.split("\n");
     expect(head).toBe(
-      "-- update 1 at 2026-01-03T10:15:00.000Z, 15m into the watch (every 15m; Ctrl-C stops)",
+      "-- update 1 at 2026-01-03 10:15:00Z, 15m into the watch (every 15m; Ctrl-C stops)",
     );
     expect(name).toMatch(/^== relay-a: 1,000 deferred · top cause: connection refused .*\(100\)$/);
     expect(depth).toBe("   depth 1,000 now · 1,200 at the last update · 1,200 at the start   █▁");
-    expect(text).toContain("since last (15m ago): total −200, deferred −200");
+    expect(text).toContain("since last (15 minutes ago): total −200, deferred −200");
     expect(text).toContain(`NEW CAUSE: ${REFUSED}`);
   });
 
   it("the header says how many updates went out and when the next is due, or that it ended", () => {
     const live = JSON.stringify(watchHeaderCard(watch, [], T0 + 16 * MIN).blocks);
-    expect(live).toContain("👀 Watching *every relay* every 15m (started by <@UALICE>, 16m ago)");
+    expect(live).toContain("👀 Watching *every relay* every 15m (started by <@UALICE>, 16 minutes ago)");
     expect(live).toContain(
-      `1 update(s) so far · next <!date^${(T0 + 30 * MIN) / 1000}^{time}|2026-01-03T10:30:00.000Z>`,
+      `1 update(s) so far · next <!date^${(T0 + 30 * MIN) / 1000}^{time}|2026-01-03 10:30 UTC>`,
     );
     const ended = watchHeaderCard(watch, [], T0 + 16 * MIN, { reason: "stopped", by: "UBOB" });
     expect(JSON.stringify(ended.blocks)).toContain(

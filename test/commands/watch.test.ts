@@ -97,8 +97,8 @@ describe("/mailq watch", () => {
     await h.run("watch list");
     expect(h.said.at(-1)).toBe(
       [
-        "• relay-a in <#C1> every 10m, 0 updates, next in 6m",
-        "• every relay in <#C1> every 15m, 0 updates, next in 11m",
+        "• relay-a in <#C1> every 10m, 0 updates, next in 6 minutes",
+        "• every relay in <#C1> every 15m, 0 updates, next in 11 minutes",
       ].join("\n"),
     );
     await h.run("watch stop relay-b");

@@ -56,12 +56,12 @@ describe("a watch's update measures against the last update", () => {
     }
     const [u1, u2] = progressUpdates(slack.log).map((u) => u.blocks);
     expect(u1).toContain("600 now · 1,000 at the last update · 1,000 at the start");
-    expect(u1).toContain("since last (15m ago): total −400");
+    expect(u1).toContain("since last (15 minutes ago): total −400");
     expect(u1).toContain(`draining ${(400 / 15).toFixed(1)}/min`);
     expect(u1).toContain("empty in ~22m 30s"); // 600 at 400/15 a minute
     expect(u2).toContain("300 now · 600 at the last update · 1,000 at the start");
-    expect(u2).toContain("since last (15m ago): total −300, deferred −300, active ±0, hold ±0");
-    expect(u2).toContain("since the incident began (30m ago): total −700, deferred −700");
+    expect(u2).toContain("since last (15 minutes ago): total −300, deferred −300, active ±0, hold ±0");
+    expect(u2).toContain("since the incident began (30 minutes ago): total −700, deferred −700");
     expect(u2).toContain("draining 20.0/min");
     // the sparkline covers every stored snapshot since the start: 1000, 700, 600, 500, 300
     expect(u2).toContain("`█▅▄▃▁` total depth since the start");

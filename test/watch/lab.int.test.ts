@@ -248,7 +248,7 @@ describe("a watch on a lab relay, on the real clock", () => {
     const previous = updatesIn(ts).find((x) => x.seq === u.seq - 1) as Update;
     expect(nowDepth(previous)).toBe(before);
     expect(u.blocks).toContain(`${before} at the last update`);
-    expect(u.blocks).toMatch(new RegExp(`since last \\(\\d+s ago\\): total −${refused.length},`));
+    expect(u.blocks).toMatch(new RegExp(`since last \\((?:a few|\\d+) seconds ago\\): total −${refused.length},`));
     expect(u.blocks).toContain(`${initial} at the start`);
 
     // 5. The bot restarts half-way between two updates.

@@ -42,13 +42,13 @@ describe("mailq-bot watch (injected clock)", () => {
     // a 40 s probe does not push the schedule back
     expect(r.probedAt).toEqual([0, 15, 30]);
     expect(r.out.map((o) => o.split("\n")[0])).toEqual([
-      "-- update 0 at 2026-01-03T10:00:00.000Z, 0s into the watch (every 15m; Ctrl-C stops)",
-      "-- update 1 at 2026-01-03T10:15:00.000Z, 15m into the watch (every 15m; Ctrl-C stops)",
-      "-- update 2 at 2026-01-03T10:30:00.000Z, 30m into the watch (every 15m; Ctrl-C stops)",
+      "-- update 0 at 2026-01-03 10:00:00Z, 0s into the watch (every 15m; Ctrl-C stops)",
+      "-- update 1 at 2026-01-03 10:15:00Z, 15m into the watch (every 15m; Ctrl-C stops)",
+      "-- update 2 at 2026-01-03 10:30:00Z, 30m into the watch (every 15m; Ctrl-C stops)",
     ]);
     expect(r.out[0]).toContain("first snapshot of this relay");
     expect(r.out[2]).toContain("depth 700 now · 850 at the last update · 1,000 at the start   █▅▁");
-    expect(r.out[2]).toContain("since last (15m ago): total −150, deferred −150");
+    expect(r.out[2]).toContain("since last (15 minutes ago): total −150, deferred −150");
     expect(r.out[2]).toContain("draining 10.0/min · empty in ~1h 10m");
   });
 
@@ -72,6 +72,6 @@ describe("mailq-bot watch (injected clock)", () => {
     expect(r.out[1]).toContain("== relay-a: not answering · relay-a (root@127.0.0.1:22): cannot connect");
     expect(r.out[1]).toContain("the watch goes on; the next update tries again");
     expect(r.out[2]).toContain("depth 300 now · 600 at the last update · 600 at the start");
-    expect(r.out[2]).toContain("since last (30m ago): total −300");
+    expect(r.out[2]).toContain("since last (30 minutes ago): total −300");
   });
 });
