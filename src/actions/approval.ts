@@ -62,6 +62,7 @@ async function refreshCard(d: FlowDeps, id: string, progress?: ExecutionResult):
       d.nowMs(),
       progress ?? (fresh.result as ExecutionResult | null) ?? undefined,
       d.config.approvals.required,
+      d.config.access.approvers,
     );
   if (fresh.messageTs) await d.slack.update(fresh.channelId, fresh.messageTs, card());
   // A card posted through a response URL: replaced through the press's own, when there is one.
@@ -164,7 +165,10 @@ export async function requestAction(
   });
   let ts: string | undefined;
   try {
-    ts = await d.slack.post(who.channelId, approvalCard(created, now, undefined, c.approvals.required));
+    ts = await d.slack.post(
+      who.channelId,
+      approvalCard(created, now, undefined, c.approvals.required, c.access.approvers),
+    );
   } catch (e) {
     // No card, no request: nobody could approve it, and a pending row would only mislead.
     const why = describeError(e);
@@ -326,7 +330,7 @@ async function run(r: ApprovalRequest, approvers: string[], userId: string, d: F
         .update(
           running.channelId,
           running.messageTs,
-          approvalCard(running, d.nowMs(), partial, d.config.approvals.required),
+          approvalCard(running, d.nowMs(), partial, d.config.approvals.required, d.config.access.approvers),
         )
         .catch(() => {});
   });

@@ -1,7 +1,7 @@
 import type { ExecutionResult } from "../actions/execute.js";
 import type { ApprovalRequest } from "../store/store.js";
-import { relativeTo, utcMinute } from "../util/duration.js";
-import { esc, num, truncate } from "./format.js";
+import { relativeTo } from "../util/duration.js";
+import { esc, num, slackDate, truncate } from "./format.js";
 import { addressDomainOf, maskAddress, redactAddresses } from "./privacy.js";
 import type { Block, Card } from "./status.js";
 
@@ -22,10 +22,41 @@ function tally(values: string[], limit = 5): string {
 
 /** A time every reader sees in their own zone, with UTC as the fallback text. */
 export function slackTime(ms: number): string {
-  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${utcMinute(ms)}>`;
+  return slackDate(ms);
 }
 
 const plural = (n: number, one: string) => `${num(n)} ${one}${n === 1 ? "" : "s"}`;
+
+/**
+ * The configured approvers as Slack mentions, so they are notified: a user group (S…) as
+ * <!subteam^S…>, a person (U…, W…) as <@U…>. Anything else is not an ID and is left out.
+ */
+export function approverMentions(approvers: readonly string[]): string {
+  return approvers
+    .map((a) => (/^S[A-Z0-9]+$/.test(a) ? `<!subteam^${a}>` : /^[UW][A-Z0-9]+$/.test(a) ? `<@${a}>` : ""))
+    .filter(Boolean)
+    .join(" ");
+}
+
+/** Approving runs something that cannot be taken back, or touches the whole queue. */
+export function needsConfirmation(r: Pick<ApprovalRequest, "action" | "selector">): boolean {
+  return r.action === "delete" || (r.action === "requeue" && r.selector.trim() === "ALL");
+}
+
+function approveConfirm(r: ApprovalRequest): Record<string, unknown> {
+  const n = r.frozen.length;
+  const what =
+    r.action === "delete"
+      ? `Delete ${plural(n, "message")} on ${r.relay}? Each is archived first; the delete itself cannot be undone.`
+      : `Requeue the whole queue of ${r.relay} (${plural(n, "message")})? Every message is retried at once, which can flood the destinations that are failing.`;
+  return {
+    title: { type: "plain_text", text: r.action === "delete" ? "Delete these messages?" : "Requeue ALL?" },
+    text: { type: "plain_text", text: truncate(`${what} Ticket ${r.ticket}.`, 300) },
+    confirm: { type: "plain_text", text: r.action === "delete" ? "Yes, delete" : "Yes, requeue all" },
+    deny: { type: "plain_text", text: "Back" },
+    style: "danger",
+  };
+}
 
 /** The approver(s) still needed, as the card says it. */
 export function stillNeeded(r: ApprovalRequest, required: number): number {
@@ -42,7 +73,9 @@ export function approvalCard(
   nowMs: number,
   result?: ExecutionResult,
   required = 1,
+  approvers: readonly string[] = [],
 ): Card {
+  const call = r.status === "pending" ? approverMentions(approvers) : "";
   const blocks: Block[] = [];
   const n = r.frozen.length;
   blocks.push(
@@ -99,6 +132,13 @@ export function approvalCard(
         },
       ],
     });
+    blocks.push(
+      section(
+        call
+          ? `🔔 ${call}: an approval is needed (not from the requester).`
+          : "⚠️ No approvers are configured (access.approvers): nobody can approve this.",
+      ),
+    );
     blocks.push({
       type: "actions",
       block_id: `mailq_approval:${r.id}`,
@@ -109,6 +149,7 @@ export function approvalCard(
           text: { type: "plain_text", text: "Approve" },
           style: "primary",
           value: r.id,
+          ...(needsConfirmation(r) ? { confirm: approveConfirm(r) } : {}),
         },
         {
           type: "button",
@@ -169,7 +210,8 @@ export function approvalCard(
     if (lines.length) blocks.push(section(lines.join("\n")));
   }
   return {
-    text: `${r.action} on ${r.relay}: ${n} messages, ticket ${r.ticket} (${r.status})`,
+    // The mention in the text is what notifies the approvers (and shows in the notification).
+    text: `${call ? `${call} ` : ""}${r.action} on ${r.relay}: ${n} messages, ticket ${r.ticket} (${r.status})`,
     blocks: blocks.slice(0, 50),
   };
 }

@@ -1,6 +1,5 @@
 import type { AuditEntry } from "../store/store.js";
-import { utcSecond } from "../util/duration.js";
-import { esc, truncate } from "./format.js";
+import { esc, slackDate, truncate } from "./format.js";
 import { redactAddresses } from "./privacy.js";
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v ? v : undefined);
@@ -43,7 +42,7 @@ export function auditDetail(e: AuditEntry): string {
 export function auditText(entries: AuditEntry[], filter?: string): string {
   if (!entries.length) return filter ? `No audit entries for ${esc(filter)}.` : "No audit entries yet.";
   const lines = entries.map((e) => {
-    const at = utcSecond(e.atMs);
+    const at = slackDate(e.atMs, "{date_short} {time_secs}");
     const actor = /^[UW][A-Z0-9]+$/.test(e.actor) ? `<@${e.actor}>` : esc(e.actor);
     const where = [e.relay ? `on ${esc(e.relay)}` : "", e.ticket ? `ticket ${esc(e.ticket)}` : ""]
       .filter(Boolean)

@@ -1,4 +1,4 @@
-import { formatDuration } from "../util/duration.js";
+import { formatDuration, utcMinute } from "../util/duration.js";
 
 export const SLACK_LIMITS = {
   blocks: 50,
@@ -36,4 +36,12 @@ export function truncate(s: string, max: number): string {
 export function age(fromIso: string | null, nowMs: number): string {
   if (!fromIso) return "–";
   return formatDuration(nowMs - Date.parse(fromIso));
+}
+
+/**
+ * A time each reader sees in their own zone (Slack's <!date^…>), UTC as the fallback text.
+ * format is Slack's: {date_short_pretty} {time}, {time_secs}, …
+ */
+export function slackDate(ms: number, format = "{date_short_pretty} {time}"): string {
+  return `<!date^${Math.floor(ms / 1000)}^${format}|${utcMinute(ms)}>`;
 }

@@ -2,9 +2,9 @@ import { type Progress, sparkline, trendMark } from "../analysis/delta.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
 import type { Watch } from "../store/store.js";
-import { formatDuration, relativeTo, utcMinute, utcSecond } from "../util/duration.js";
+import { formatDuration, relativeTo, utcSecond } from "../util/duration.js";
 import type { DepthPoint } from "./chart.js";
-import { esc, num, SLACK_LIMITS, truncate } from "./format.js";
+import { esc, num, SLACK_LIMITS, slackDate, truncate } from "./format.js";
 import { redactAddresses } from "./privacy.js";
 import { type Block, type Card, headline, progressLine } from "./status.js";
 
@@ -101,7 +101,7 @@ export function watchHeaderCard(
   const who = w.relay ?? "every relay";
   const state = ended
     ? `⏹ Watch of *${esc(who)}* ended after ${w.updates} update(s): ${endText(ended)}`
-    : `👀 Watching *${esc(who)}* every ${formatDuration(w.intervalMs)} (started by <@${w.createdBy}>, ${relativeTo(w.startedAtMs, nowMs)}); updates in this thread.\n${w.updates} update(s) so far · next <!date^${Math.floor(w.nextDueMs / 1000)}^{time}|${utcMinute(w.nextDueMs)}>`;
+    : `👀 Watching *${esc(who)}* every ${formatDuration(w.intervalMs)} (started by <@${w.createdBy}>, ${relativeTo(w.startedAtMs, nowMs)}); updates in this thread.\n${w.updates} update(s) so far · next ${slackDate(w.nextDueMs, "{time}")}`;
   const lines = relays.map((s) => `• ${esc(headline(s))}`).join("\n");
   const summary = relays.map(headline).join("; ");
   const fallback = ended

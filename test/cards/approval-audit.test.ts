@@ -39,7 +39,7 @@ describe("/mailq audit's text", () => {
     );
     expect(t).toContain("*Audit of INC-1*");
     expect(t).toContain(
-      "2026-11-22 13:00:00Z *execute* by <@UBOB> on relay-a ticket INC-1 (request 0b6f6c3e) — hold 3 of 3 now on hold · 1 skipped",
+      `<!date^${Date.UTC(2026, 10, 22, 13, 0, 0) / 1000}^{date_short} {time_secs}|2026-11-22 13:00 UTC> *execute* by <@UBOB> on relay-a ticket INC-1 (request 0b6f6c3e) — hold 3 of 3 now on hold · 1 skipped`,
     );
     expect(t).toContain("*refuse* by <@UALICE>");
     expect(t).toContain("approve refused: You cannot approve &lt;your own&gt;");

@@ -69,6 +69,44 @@ describe("the approval card", () => {
     expect(text(del)).not.toContain("delivery already under way");
   });
 
+  it("calls the approvers: the group as <!subteam^…>, people as <@…>, in the text that notifies", () => {
+    const c = approvalCard(request(), T0, undefined, 1, ["S0MAILLEADS", "UCAROL", "not-an-id"]);
+    expect(text(c)).toContain(
+      "🔔 <!subteam^S0MAILLEADS> <@UCAROL>: an approval is needed (not from the requester).",
+    );
+    expect(c.text).toBe(
+      "<!subteam^S0MAILLEADS> <@UCAROL> hold on relay-a: 3 messages, ticket INC-42 (pending)",
+    );
+    expect(text(c)).not.toContain("not-an-id");
+    // Nobody to call: the card says so instead of staying silent.
+    expect(text(approvalCard(request(), T0))).toContain("No approvers are configured (access.approvers)");
+    // Decided: nobody is called any more.
+    const done = approvalCard(request({ status: "done", approvers: ["UBOB"] }), T0, undefined, 1, [
+      "S0MAILLEADS",
+    ]);
+    expect(JSON.stringify(done)).not.toContain("subteam");
+  });
+
+  it("asks for confirmation before approving a delete or a requeue of ALL, and only then", () => {
+    const approve = (c: ReturnType<typeof approvalCard>) =>
+      buttons(c).find((b) => b.action_id === "mailq_approve") as {
+        confirm?: Record<string, { text: string }>;
+      };
+    const del = approve(approvalCard(request({ action: "delete" }), T0));
+    expect(del.confirm?.title?.text).toBe("Delete these messages?");
+    expect(del.confirm?.text?.text).toContain("Delete 3 messages on relay-a? Each is archived first");
+    expect(del.confirm?.confirm?.text).toBe("Yes, delete");
+    expect(del.confirm).toMatchObject({ style: "danger", deny: { type: "plain_text", text: "Back" } });
+    const all = approve(approvalCard(request({ action: "requeue", selector: "ALL" }), T0));
+    expect(all.confirm?.title?.text).toBe("Requeue ALL?");
+    expect(
+      approve(approvalCard(request({ action: "requeue", selector: "domain:x.tld" }), T0)).confirm,
+    ).toBeUndefined();
+    expect(approve(approvalCard(request({ action: "hold", selector: "ALL" }), T0)).confirm).toBeUndefined();
+    // Block Kit's limits for a confirm: title 100, text 300, buttons 30 characters.
+    expect(del.confirm?.text?.text.length).toBeLessThanOrEqual(300);
+  });
+
   it("counts the approvers still needed when more than one is required", () => {
     const c = approvalCard(request({ approvers: ["UBOB"] }), T0, undefined, 2);
     expect(text(c)).toContain("Needs 1 more approver other than the requester (approved so far by <@UBOB>)");

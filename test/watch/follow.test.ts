@@ -203,7 +203,9 @@ describe("the watch's first message", () => {
     c.set(T0 + 30 * MIN);
     await s.tick();
     const last = slack.log.filter((p) => p.kind === "update").at(-1);
-    expect(last?.text).toMatch(/^Watch of relay-a ended: the queue stayed under 10 for two updates; relay-a: 4 deferred/);
+    expect(last?.text).toMatch(
+      /^Watch of relay-a ended: the queue stayed under 10 for two updates; relay-a: 4 deferred/,
+    );
     expect(last?.blocks).toContain("ended after 2 update(s): the queue stayed under 10 for two updates");
   });
 });

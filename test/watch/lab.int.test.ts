@@ -248,7 +248,9 @@ describe("a watch on a lab relay, on the real clock", () => {
     const previous = updatesIn(ts).find((x) => x.seq === u.seq - 1) as Update;
     expect(nowDepth(previous)).toBe(before);
     expect(u.blocks).toContain(`${before} at the last update`);
-    expect(u.blocks).toMatch(new RegExp(`since last \\((?:a few|\\d+) seconds ago\\): total −${refused.length},`));
+    expect(u.blocks).toMatch(
+      new RegExp(`since last \\((?:a few|\\d+) seconds ago\\): total −${refused.length},`),
+    );
     expect(u.blocks).toContain(`${initial} at the start`);
 
     // 5. The bot restarts half-way between two updates.
@@ -305,7 +307,9 @@ describe("a watch on a lab relay, on the real clock", () => {
       .callsTo("chat.update")
       .filter((c) => c.body.ts === ts)
       .at(-1);
-    expect(String(header?.body.text)).toMatch(/^Watch of relay-follow ended: the queue stayed under 1 for two updates/);
+    expect(String(header?.body.text)).toMatch(
+      /^Watch of relay-follow ended: the queue stayed under 1 for two updates/,
+    );
     const all = updatesIn(ts);
     const lastTwo = all.slice(-2).map(nowDepth);
     expect(lastTwo).toEqual([0, 0]);
