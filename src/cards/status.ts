@@ -4,6 +4,7 @@ import { shortCause } from "../analysis/reasons.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
 import { ago, formatDuration } from "../util/duration.js";
+import { fleetTotals, relayState, STATE_ICON, worstFirst } from "./fleet.js";
 import { age, bytes, esc, num, SLACK_LIMITS, truncate } from "./format.js";
 import { redactAddresses } from "./privacy.js";
 
@@ -127,11 +128,7 @@ function healthLine(s: RelaySnapshot): string {
 }
 
 function relayBlocks(s: RelaySnapshot, o: Required<StatusCardOptions>): Block[] {
-  const icon = !s.ok
-    ? "🔴"
-    : s.queues.deferred + s.queues.active > 0 || s.disk?.warning || s.service?.qmgrRunning === false
-      ? "🟠"
-      : "🟢";
+  const icon = STATE_ICON[relayState(s)];
   const blocks: Block[] = [section(`${icon} *${esc(headline(s))}*`)];
   if (!s.ok) return blocks;
   const fields = [
@@ -194,23 +191,50 @@ function overflowSections(snaps: RelaySnapshot[], room: number): Block[] {
   return out.slice(0, Math.max(1, room));
 }
 
-/** One card for every relay asked about; stays within Slack's limits whatever the queue or relay count. */
+/** Healthy relays in one line: their names, nothing else to read. */
+function healthySection(snaps: RelaySnapshot[]): Block {
+  const names = snaps.map((s) => esc(s.relay)).join(", ");
+  return section(
+    `🟢 *${num(snaps.length)} healthy relay${snaps.length === 1 ? "" : "s"}* (nothing waiting): ${names}`,
+  );
+}
+
+/**
+ * One card for every relay asked about; stays within Slack's limits whatever the queue or relay
+ * count. Several relays: the fleet's totals first, then the relays worst first (failing, then
+ * the most deferred and oldest), and the healthy ones folded into one line at the end.
+ */
 export function statusCard(snapshots: RelaySnapshot[], opts: StatusCardOptions): Card {
   // `progress: undefined` (a partial first answer has none yet) must not hide the default.
   const o = { ...opts, top: opts.top ?? 5, progress: opts.progress ?? new Map<string, Progress>() };
-  const blocks: Block[] = [];
+  const fleet = snapshots.length > 1;
+  const ordered = fleet ? worstFirst(snapshots) : snapshots;
+  const healthy = fleet ? ordered.filter((s) => relayState(s) === "healthy") : [];
+  const shown = fleet ? ordered.filter((s) => relayState(s) !== "healthy") : ordered;
+  const [first = "", ...rest] = fleet ? fleetTotals(snapshots, o.nowMs).split("\n") : [];
+  const blocks: Block[] = fleet
+    ? [section([`*${esc(first)}*`, ...rest.map(esc)].join("\n")), { type: "divider" }]
+    : [];
+  // Room kept at the end: the overflow sections, the healthy line and a divider.
+  const reserve = 4 + (healthy.length ? 1 : 0);
   const overflow: RelaySnapshot[] = [];
-  for (const s of snapshots) {
+  let relaysShown = 0;
+  for (const s of shown) {
     const rb = relayBlocks(s, o);
-    // keep room for the overflow sections and a divider
-    if (overflow.length || blocks.length + rb.length + 4 > SLACK_LIMITS.blocks) {
+    if (overflow.length || blocks.length + rb.length + reserve > SLACK_LIMITS.blocks) {
       overflow.push(s);
       continue;
     }
-    if (blocks.length) blocks.push({ type: "divider" });
+    if (relaysShown++) blocks.push({ type: "divider" });
     blocks.push(...rb);
   }
-  if (overflow.length) blocks.push(...overflowSections(overflow, SLACK_LIMITS.blocks - blocks.length));
-  const text = snapshots.map(headline).join("\n");
+  if (overflow.length)
+    blocks.push(
+      ...overflowSections(overflow, SLACK_LIMITS.blocks - blocks.length - (healthy.length ? 1 : 0)),
+    );
+  if (healthy.length) blocks.push(healthySection(healthy));
+  const headlines = shown.map(headline);
+  if (healthy.length) headlines.push(`${healthy.length} healthy: ${healthy.map((s) => s.relay).join(", ")}`);
+  const text = [...(fleet ? [fleetTotals(snapshots, o.nowMs)] : []), ...headlines].join("\n");
   return { text: truncate(text, 3000), blocks };
 }

@@ -67,6 +67,16 @@ describe("/mailq status in Slack against the lab relay", () => {
       /^relay-slow: not answering · relay-slow \(root@127\.0\.0\.1:\d+\): no SSH answer in time/m,
     );
     const blocks = card.body.blocks as { type: string }[];
+    // A fleet: its totals first, then the relays worst first (the one not answering leads).
+    expect(text.split("\n")[0]).toMatch(
+      /^Fleet of 2 relays: 🔴 1 not answering · 🟠 1 with mail waiting or trouble$/,
+    );
+    const sections = blocks.map((b) => String((b as { text?: { text?: string } }).text?.text ?? ""));
+    expect(sections[0]).toMatch(/^\*Fleet of 2 relays: .*\*\n[\d,]+ deferred · \d+ active · \d+ on hold/);
+    const slowAt = sections.findIndex((x) => x.startsWith("🔴 *relay-slow: not answering"));
+    const aAt = sections.findIndex((x) => x.startsWith("🟠 *relay-a: "));
+    expect(slowAt).toBeGreaterThan(0);
+    expect(aAt).toBeGreaterThan(slowAt);
     expect(blocks.length).toBeGreaterThan(3);
     expect(blocks.length).toBeLessThanOrEqual(50);
     expect(JSON.stringify(blocks)).toContain("Top deferral reasons");
