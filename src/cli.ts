@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import type { RelaySnapshot } from "./analysis/snapshot.js";
+import { terminalProgress } from "./cards/listing-progress.js";
 import { statusText } from "./cards/text.js";
 import { triageText } from "./cards/triage.js";
+import { parseCli } from "./cli-args.js";
 import { type Config, loadConfig } from "./config.js";
 import { fail } from "./doctor/check.js";
 import { doctorText } from "./doctor/text.js";
@@ -25,36 +26,14 @@ import { parseDuration } from "./util/duration.js";
 import { recordSnapshots } from "./watch/record.js";
 import { abortableSleep, watchInTerminal } from "./watch/terminal.js";
 
-const USAGE = `mailq-bot — see and safely recover a stuck Postfix queue
-
-Usage:
-  mailq-bot status [--relay NAME] [--config FILE] [--json] [--wait-full]
-                                                             read-only snapshot of the queue(s); on a huge
-                                                             queue a partial answer comes first
-  mailq-bot watch  [--relay NAME] [--every 15m] [--config FILE]  progress every interval until Ctrl-C,
-                                                             or until the queue drains (watch.drainedBelow)
-  mailq-bot audit  --json [--config FILE]                     the audit trail as JSON lines, oldest first
-  mailq-bot triage [--relay NAME] [--json] [--config FILE]    the first-ten-minutes checklist, read-only
-  mailq-bot serve  [--config FILE]                           run the Slack app (/mailq)
-  mailq-bot doctor [--relay NAME] [--config FILE]             the preflight: config, store, archive, each relay
-                                                             (TCP, host key, login, gate, probes, sudo, mail log)
-                                                             and Slack (token, scopes, channels, transport)
-  mailq-bot fingerprint HOST[:PORT]                          the host key fingerprint a relay presents
-  mailq-bot healthcheck [--wait 30s]                         exit 0 when the running bot's /healthz answers
-  mailq-bot help
-
-Configuration: --config FILE, else $MAILQ_CONFIG, else ./mailq.yaml, else this machine (relay "local").
-The environment: the process's, over ./.env when it exists; NAME= (empty) means not set.
-Exit status of status: 0 every relay answered, 1 some did not, 2 bad usage or configuration,
-3 (--json only) the document is a partial answer (the listing was still running; --wait-full waits).
-Exit status of doctor: 0 every check passed (warnings allowed), 1 some failed.`;
-
 export interface CliIo {
   argv: string[];
   env: NodeJS.ProcessEnv;
   cwd: string;
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** stderr is a terminal: then a progress line shows the listing as it streams. */
+  stderrIsTty?: boolean;
   nowMs: () => number;
 }
 
@@ -72,14 +51,15 @@ async function status(
 ): Promise<number> {
   const relays = selectRelays(config, o.relay);
   const pool = new RunnerPool(io.env, config.probes.compression);
-  const opts = collectOptions(config, io.nowMs);
+  const line = io.stderrIsTty ? terminalProgress({ write: io.stderr, nowMs: io.nowMs }) : undefined;
+  const opts = { ...collectOptions(config, io.nowMs), ...(line ? { onListing: line.onListing } : {}) };
   const store = await openStore(config, io.env);
   try {
     const { first, full } = await collectAllProgressive(
       relays,
       pool,
       o.waitFull ? { ...opts, firstAnswerMs: undefined } : opts,
-    );
+    ).finally(() => line?.done());
     const progress = await recordSnapshots(store, first, io.nowMs());
     if (o.json) {
       // One document: the first answer (marked partial where it is), or the full one with --wait-full.
@@ -98,10 +78,11 @@ async function status(
       return first.every((s) => s.ok) ? 0 : 1;
     }
     io.stdout("… the full queue listing is still running; the complete snapshot follows.\n\n");
-    const done = await full;
+    const done = await full.finally(() => line?.done());
     io.stdout(statusText(done, io.nowMs(), 5, await recordSnapshots(store, done, io.nowMs())));
     return done.every((s) => s.ok) ? 0 : 1;
   } finally {
+    line?.stop();
     await pool.closeAll();
     await store.close();
   }
@@ -141,43 +122,25 @@ export async function watchCli(
 
 export async function main(given: CliIo): Promise<number> {
   const io = { ...given, env: effectiveEnv(given.env, given.cwd).env };
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: io.argv,
-      allowPositionals: true,
-      options: {
-        relay: { type: "string" },
-        config: { type: "string" },
-        json: { type: "boolean", default: false },
-        "wait-full": { type: "boolean", default: false },
-        every: { type: "string" },
-        wait: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    io.stderr(`mailq-bot: ${(e as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  const [cmd = "serve", ...extra] = parsed.positionals;
-  const v = parsed.values;
-  if (v.help || cmd === "help") {
-    io.stdout(`${USAGE}\n`);
+  const parsed = parseCli(io.argv);
+  if (parsed.kind === "help") {
+    io.stdout(`${parsed.text}\n`);
     return 0;
   }
-  if (cmd === "fingerprint") return fingerprint(extra, io);
-  if (cmd === "healthcheck" && !extra.length) {
+  if (parsed.kind === "error") {
+    io.stderr(`mailq-bot ${parsed.message}\n`);
+    return 2;
+  }
+  const cmd = parsed.command;
+  const v = parsed.values;
+  if (cmd === "fingerprint") return fingerprint(parsed.positionals, io);
+  if (cmd === "healthcheck") {
     const waitMs = v.wait === undefined ? 0 : parseDuration(v.wait as string);
     if (waitMs === undefined) {
       io.stderr("mailq-bot: --wait takes a duration such as 30s\n");
       return 2;
     }
     return healthcheck(io, waitMs);
-  }
-  if (extra.length) {
-    io.stderr(`mailq-bot: unexpected argument ${JSON.stringify(extra[0])}\n\n${USAGE}\n`);
-    return 2;
   }
   if (cmd === "doctor") return doctorCli(v.config as string | undefined, v.relay as string | undefined, io);
   try {
@@ -229,7 +192,7 @@ export async function main(given: CliIo): Promise<number> {
       process.once("SIGINT", () => ac.abort());
       return await watchCli(config, { relay: v.relay as string | undefined, everyMs }, io, ac.signal);
     }
-    io.stderr(`mailq-bot: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}\n`);
+    io.stderr(`mailq-bot: ${cmd} has no handler\n`);
     return 2;
   } catch (e) {
     io.stderr(`mailq-bot: ${describeError(e)}\n`);
@@ -337,6 +300,7 @@ if (isEntry) {
     cwd: process.cwd(),
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
+    stderrIsTty: process.stderr.isTTY === true,
     nowMs: Date.now,
   }).then((code) => {
     process.exitCode = code;

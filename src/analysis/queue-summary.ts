@@ -80,6 +80,11 @@ export class QueueAccumulator {
 
   constructor(private readonly nowSeconds: number) {}
 
+  /** Entries folded so far (a progress line reads it while the listing streams). */
+  get messagesRead(): number {
+    return this.messages;
+  }
+
   addParseError(): void {
     this.parseErrors++;
   }

@@ -51,7 +51,8 @@ export function fleetTotals(snaps: readonly RelaySnapshot[], nowMs: number): str
   ];
   const oldest = ok.filter((s) => s.oldestDeferredArrival).sort((a, b) => oldestMs(a) - oldestMs(b))[0];
   if (oldest) totals.push(`oldest deferred ${age(oldest.oldestDeferredArrival, nowMs)} (${oldest.relay})`);
-  if (ok.some((s) => !s.listing.complete)) totals.push("⏳ some answers are partial: these totals are lower bounds");
+  if (ok.some((s) => !s.listing.complete))
+    totals.push("⏳ some answers are partial: these totals are lower bounds");
   // The causes summed over each relay's top rows: a floor, but it names what hurts most widely.
   const causes = new Map<string, { count: number; relays: number }>();
   for (const s of ok)

@@ -38,6 +38,8 @@ export interface CollectOptions {
   thresholds: Config["thresholds"];
   nowMs: () => number;
   top?: number;
+  /** Told the entries read so far while a listing streams (a terminal's progress line). */
+  onListing?: (relay: string, entriesRead: number) => void;
 }
 
 /** A first answer, and the full one when the first was partial. */
@@ -139,10 +141,17 @@ export async function collectRelayProgressive(
     });
 
   const acc = new QueueAccumulator(Math.floor(started / 1000));
+  const onListing = opts.onListing;
+  const ticker = onListing && setInterval(() => onListing(relay.name, acc.messagesRead), 250);
   const listing = probes.postqueue(listingCtx, acc).then(
     (r) => ({ complete: r.complete, error: undefined as string | undefined }),
     (e) => ({ complete: false, error: probeError(e, "postqueue -j").message }),
   );
+  if (ticker)
+    void listing.then(() => {
+      clearInterval(ticker);
+      onListing?.(relay.name, acc.messagesRead);
+    });
   // Whether the listing finished by the first-answer point, judged at that point (from the start,
   // not after the other probes), so the early answer comes when configured.
   const firstAnswerMs = opts.firstAnswerMs;
