@@ -11,6 +11,7 @@ import { fail } from "./doctor/check.js";
 import { doctorText } from "./doctor/text.js";
 import { effectiveEnv } from "./env-file.js";
 import { describeError, isMailqError } from "./errors.js";
+import { statusDocument } from "./json/status-document.js";
 import { healthzUrl } from "./metrics/http.js";
 import {
   collectAll,
@@ -63,8 +64,7 @@ async function status(
     const progress = await recordSnapshots(store, first, io.nowMs());
     if (o.json) {
       // One document: the first answer (marked partial where it is), or the full one with --wait-full.
-      const relaysOut = first.map((s) => ({ ...s, progress: progress.get(s.relay) ?? null }));
-      io.stdout(`${JSON.stringify({ relays: relaysOut }, null, 2)}\n`);
+      io.stdout(`${JSON.stringify(statusDocument(first, progress), null, 2)}\n`);
       const hint = demoHint(config, first);
       if (hint) io.stderr(hint);
       if (!first.every((s) => s.ok)) return 1;
@@ -161,7 +161,7 @@ export async function main(given: CliIo): Promise<number> {
       const pool = new RunnerPool(io.env, config.probes.compression);
       try {
         const reports = await Promise.all(relays.map((r) => triageRelay(r, pool, config, io.nowMs)));
-        if (v.json === true) io.stdout(`${JSON.stringify({ relays: reports }, null, 2)}\n`);
+        if (v.json === true) io.stdout(`${JSON.stringify({ schemaVersion: 1, relays: reports }, null, 2)}\n`);
         else io.stdout(triageText(reports));
         // 1 when a relay did not answer: its findings are unknown, not empty.
         return reports.every((t) => t.ok) ? 0 : 1;

@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
+import { statusDocumentSchema } from "../../src/json/status-document.js";
 import { addressDomain, parsePostqueueJsonLine, type QueueEntry } from "../../src/parsers/postqueue.js";
 import { runCli } from "../helpers/cli.js";
 import { firstCardWithinMs, fullCardWithinMs, HARNESS_MS } from "../helpers/deadlines.js";
@@ -56,6 +57,8 @@ describe("mailq-bot status against the lab relays over SSH", () => {
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out);
+    // The real document from a real relay passes the shipped schema (strict: no unknown field).
+    expect(statusDocumentSchema.parse(doc).schemaVersion).toBe(1);
     const snap = doc.relays[0];
     expect(snap.ok).toBe(true);
     expect(snap.messages).toBe(truth.length);

@@ -1,0 +1,75 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { progress } from "../../src/analysis/delta.js";
+import { buildSnapshot } from "../../src/analysis/snapshot.js";
+import {
+  STATUS_SCHEMA_VERSION,
+  statusDocument,
+  statusDocumentSchema,
+  statusJsonSchema,
+} from "../../src/json/status-document.js";
+import { runCli } from "../helpers/cli.js";
+import { snapOf, T0 } from "../watch/helpers.js";
+
+const SHIPPED = join(import.meta.dirname, "../../src/json/status-document.schema.json");
+
+describe("the status --json document", () => {
+  it("ships a JSON Schema generated from the zod types, up to date (npm run schema)", () => {
+    expect(readFileSync(SHIPPED, "utf8")).toBe(statusJsonSchema());
+    const s = JSON.parse(readFileSync(SHIPPED, "utf8"));
+    expect(s.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+    expect(s.properties.schemaVersion.const).toBe(STATUS_SCHEMA_VERSION);
+    expect(s.required).toEqual(["schemaVersion", "relays"]);
+  });
+
+  it("is what the code builds: answered, down and partial relays, with progress", () => {
+    const before = snapOf("relay-a", T0, { deferred: 500, hold: 3 });
+    const now = snapOf("relay-a", T0 + 15 * 60_000, { deferred: 300, hold: 3 });
+    const down = snapOf("relay-b", T0, "down");
+    const partial = buildSnapshot({
+      relay: "relay-c",
+      takenAtMs: T0,
+      listingComplete: false,
+      probeErrors: [],
+    });
+    const doc = statusDocument(
+      [now, down, partial],
+      new Map([["relay-a", progress(now, before, before, T0 + 15 * 60_000)]]),
+    );
+    const parsed = statusDocumentSchema.parse(JSON.parse(JSON.stringify(doc)));
+    expect(parsed.schemaVersion).toBe(1);
+    expect(parsed.relays.map((r) => [r.relay, r.ok, r.complete, r.progress === null])).toEqual([
+      ["relay-a", true, true, false],
+      ["relay-b", false, false, true],
+      ["relay-c", true, false, true],
+    ]);
+  });
+
+  it("refuses a field it does not know, so a new field cannot slip in without the schema", () => {
+    const doc = statusDocument([snapOf("relay-a", T0, { deferred: 1 })], new Map());
+    const extra = { ...doc, relays: [{ ...doc.relays[0], surprise: 1 }] };
+    expect(statusDocumentSchema.safeParse(extra).success).toBe(false);
+  });
+
+  it("is what status --json prints (relays that do not answer)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mailq-json-"));
+    const r = await runCli(["status", "--json"], {
+      relays: ["relay-a", "relay-b"].map((name, i) => ({
+        name,
+        host: "127.0.0.1",
+        port: i + 1,
+        username: "root",
+        privateKeyPath: "/nonexistent",
+        hostKeyFingerprint: `SHA256:${String.fromCharCode(65 + i).repeat(43)}`,
+      })),
+      probes: { timeout: "2s" },
+      store: { path: join(dir, "db.sqlite") },
+    });
+    expect(r.err).toBe("");
+    expect(r.code).toBe(1);
+    const doc = statusDocumentSchema.parse(JSON.parse(r.out));
+    expect(doc.relays.map((x) => x.ok)).toEqual([false, false]);
+  });
+});
