@@ -118,9 +118,7 @@ export const trendMark = (t: Trend) => MARK[t];
 export function sparkline(values: number[]): string {
   if (values.length === 0) return "";
   const bars = "▁▂▃▄▅▆▇█";
-  const max = Math.max(...values);
-  const min = Math.min(...values);
-  return values
-    .map((v) => bars[max === min ? (max === 0 ? 0 : 7) : Math.round(((v - min) / (max - min)) * 7)])
-    .join("");
+  // From zero, not from the minimum: 166 → 105 must not look drained.
+  const max = Math.max(0, ...values);
+  return values.map((v) => bars[max === 0 ? 0 : Math.round((Math.max(0, v) / max) * 7)]).join("");
 }

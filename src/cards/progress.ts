@@ -12,10 +12,6 @@ const section = (text: string): Block => ({
   type: "section",
   text: { type: "mrkdwn", text: truncate(redactAddresses(text), SLACK_LIMITS.sectionText) },
 });
-const context = (text: string): Block => ({
-  type: "context",
-  elements: [{ type: "mrkdwn", text: truncate(redactAddresses(text), SLACK_LIMITS.sectionText) }],
-});
 
 export interface RelayProgress {
   snapshot: RelaySnapshot;
@@ -71,9 +67,6 @@ export function progressCard(w: Watch, seq: number, relays: RelayProgress[], now
         `*${rest.length} more relays*\n${rest.map((r) => `• ${esc(headline(r.snapshot))}`).join("\n")}`,
       ),
     );
-  blocks.push(
-    context("Chart colours: deferred orange · active blue · hold red · incoming green · maildrop purple"),
-  );
   return {
     text: truncate(`Progress update ${seq}: ${relays.map((r) => headline(r.snapshot)).join("; ")}`, 3000),
     blocks: blocks.slice(0, SLACK_LIMITS.blocks),

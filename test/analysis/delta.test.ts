@@ -113,6 +113,9 @@ describe("sparkline", () => {
     [[5, 5], "██"],
     [[0, 7, 14], "▁▅█"],
     [[900, 600, 300, 0], "█▆▃▁"],
+    // from zero: a queue that went from 166 to 105 is still more than half full
+    [[166, 105], "█▅"],
+    [[1000, 990], "██"],
   ])("%j → %s", (values, expected) => {
     expect(sparkline(values)).toBe(expected);
   });

@@ -76,7 +76,7 @@ describe("progressText and the header", () => {
     const [head, name, depth] = text.split("\n");
     expect(head).toBe("-- update 1 at 2026-01-03 10:15:00Z, 15m into the watch (every 15m; Ctrl-C stops)");
     expect(name).toMatch(/^== relay-a: 1,000 deferred · top cause: connection refused .*\(100\)$/);
-    expect(depth).toBe("   depth 1,000 now · 1,200 at the last update · 1,200 at the start   █▁");
+    expect(depth).toBe("   depth 1,000 now · 1,200 at the last update · 1,200 at the start   █▇");
     expect(text).toContain("since last (15 minutes ago): total −200, deferred −200");
     expect(text).toContain(`NEW CAUSE: ${REFUSED}`);
   });

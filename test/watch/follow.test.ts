@@ -64,7 +64,7 @@ describe("a watch's update measures against the last update", () => {
     expect(u2).toContain("since the incident began (30 minutes ago): total −700, deferred −700");
     expect(u2).toContain("draining 20.0/min");
     // the sparkline covers every stored snapshot since the start: 1000, 700, 600, 500, 300
-    expect(u2).toContain("`█▅▄▃▁` total depth since the start");
+    expect(u2).toContain("`█▆▅▅▃` total depth since the start");
   });
 
   it("calls out a new cause and marks how each cause moved since the last update", async () => {

@@ -47,7 +47,7 @@ describe("mailq-bot watch (injected clock)", () => {
       "-- update 2 at 2026-01-03 10:30:00Z, 30m into the watch (every 15m; Ctrl-C stops)",
     ]);
     expect(r.out[0]).toContain("first snapshot of this relay");
-    expect(r.out[2]).toContain("depth 700 now · 850 at the last update · 1,000 at the start   █▅▁");
+    expect(r.out[2]).toContain("depth 700 now · 850 at the last update · 1,000 at the start   █▇▆");
     expect(r.out[2]).toContain("since last (15 minutes ago): total −150, deferred −150");
     expect(r.out[2]).toContain("draining 10.0/min · empty in ~1h 10m");
   });
