@@ -124,7 +124,7 @@ describe("/mailq watch against a lab relay", () => {
     const blocks = JSON.stringify(first[0]?.body.blocks);
     expect(blocks).toContain(`${truth.length} now`);
     expect(blocks).toContain("181 at the start");
-    expect(blocks).toMatch(/since last \(15m ago\): total −120, deferred −110, active ±0, hold −10/);
+    expect(blocks).toMatch(/since last \(15 minutes ago\): total −120, deferred −110, active ±0, hold −10/);
 
     // The chart went up into the thread.
     const complete = await slack.waitFor("files.completeUploadExternal", (c) => c.body.thread_ts === ts);
