@@ -321,6 +321,14 @@ describe("acting on a lab relay, beyond the basics", () => {
   it("deletes nothing when the archive cannot be written", async () => {
     const ids = await idsIn("hold", "hold.lab.test", 2);
     const id = await request(bot, `delete relay-act2 ${ids.join(" ")} --ticket INC-205`);
+    // The card calls the approvers (the notification's text too) and asks before a delete.
+    const card = slack
+      .callsTo("chat.postMessage")
+      .find((c) => String(c.body.text).includes("ticket INC-205"));
+    expect(String(card?.body.text)).toMatch(/^<@UBOB> <@UCAROL> delete on relay-act2: 2 messages/);
+    expect(JSON.stringify(card?.body.blocks)).toContain(
+      '"confirm":{"type":"plain_text","text":"Yes, delete"}',
+    );
     // The ticket's archive folder cannot be created: a file already has its name.
     mkdirSync(join(dir, "archive", "relay-act2"), { recursive: true });
     writeFileSync(join(dir, "archive", "relay-act2", "INC-205"), "in the way\n");
