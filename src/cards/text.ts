@@ -1,6 +1,7 @@
 import type { Progress } from "../analysis/delta.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
+import { fleetTotals, worstFirst } from "./fleet.js";
 import { age, bytes, num } from "./format.js";
 import { headline, progressLine } from "./status.js";
 
@@ -11,8 +12,9 @@ export function statusText(
   top = 5,
   progress: Map<string, Progress> = new Map(),
 ): string {
-  const out: string[] = [];
-  for (const s of snapshots) {
+  // Several relays: the fleet's totals first, then the relays worst first, as on the card.
+  const out: string[] = snapshots.length > 1 ? [...fleetTotals(snapshots, nowMs).split("\n"), ""] : [];
+  for (const s of snapshots.length > 1 ? worstFirst(snapshots) : snapshots) {
     out.push(`== ${headline(s)}`);
     if (!s.ok) {
       out.push("");

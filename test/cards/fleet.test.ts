@@ -5,6 +5,7 @@ import { QueueAccumulator } from "../../src/analysis/queue-summary.js";
 import { buildSnapshot, type RelaySnapshot } from "../../src/analysis/snapshot.js";
 import { relayState, worstFirst } from "../../src/cards/fleet.js";
 import { statusCard } from "../../src/cards/status.js";
+import { statusText } from "../../src/cards/text.js";
 import { parsePostqueueJsonLine, type QueueEntry } from "../../src/parsers/postqueue.js";
 
 // The lab's real postqueue -j output (test/fixtures/relay-a): 171 deferred, 10 on hold.
@@ -108,6 +109,16 @@ describe("the status card for a fleet (50 relays from the lab's captured listing
     expect(healthyLine[0]).not.toContain("relay-09");
     const all = JSON.stringify(card.blocks);
     for (let i = 1; i <= 50; i++) expect(all).toContain(name(i));
+  });
+
+  it("the terminal's text: the same totals first, then worst first", () => {
+    const text = statusText(snaps, CAPTURED_AT);
+    expect(text.split("\n")[0]).toBe(
+      "Fleet of 50 relays: 🔴 2 not answering · 🟠 13 with mail waiting or trouble · 🟢 35 healthy",
+    );
+    const order = [...text.matchAll(/^== (relay-\d\d):/gm)].map((m) => m[1]);
+    expect(order.slice(0, 2)).toEqual(["relay-30", "relay-47"]);
+    expect(order).toHaveLength(50);
   });
 
   it("stays within Slack's limits", () => {
