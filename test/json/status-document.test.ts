@@ -11,6 +11,7 @@ import {
   statusJsonSchema,
 } from "../../src/json/status-document.js";
 import { runCli } from "../helpers/cli.js";
+import { closedRelayEntries } from "../helpers/config.js";
 import { snapOf, T0 } from "../watch/helpers.js";
 
 const SHIPPED = join(import.meta.dirname, "../../src/json/status-document.schema.json");
@@ -56,14 +57,7 @@ describe("the status --json document", () => {
   it("is what status --json prints (relays that do not answer)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mailq-json-"));
     const r = await runCli(["status", "--json"], {
-      relays: ["relay-a", "relay-b"].map((name, i) => ({
-        name,
-        host: "127.0.0.1",
-        port: i + 1,
-        username: "root",
-        privateKeyPath: "/nonexistent",
-        hostKeyFingerprint: `SHA256:${String.fromCharCode(65 + i).repeat(43)}`,
-      })),
+      relays: closedRelayEntries(["relay-a", "relay-b"]),
       probes: { timeout: "2s" },
       store: { path: join(dir, "db.sqlite") },
     });
