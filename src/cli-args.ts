@@ -24,6 +24,11 @@ const relay: OptionSpec = {
   help: "one relay from the configuration (default: all)",
 };
 const help: OptionSpec = { type: "boolean", short: "h", help: "this help" };
+// Accepted and not read, so one --config can go with any command (wrappers, scripts).
+const unusedConfig: OptionSpec = {
+  ...config,
+  help: "accepted with any command; this one reads no configuration",
+};
 
 /** Every CLI subcommand and the flags it takes; nothing else is accepted. */
 export const CLI_COMMANDS: CliCommandSpec[] = [
@@ -81,7 +86,7 @@ export const CLI_COMMANDS: CliCommandSpec[] = [
   {
     name: "fingerprint",
     summary: "the host key fingerprint a relay presents (for hostKeyFingerprint)",
-    options: { help },
+    options: { config: unusedConfig, help },
     positionals: { usage: "HOST[:PORT]", min: 1, max: 1 },
     notes: ["IPv6: [ADDR]:PORT."],
   },
@@ -90,10 +95,15 @@ export const CLI_COMMANDS: CliCommandSpec[] = [
     summary: "exit 0 when the running bot's /healthz answers",
     options: {
       wait: { type: "string", value: "DURATION", help: "keep trying this long, such as 30s" },
+      config: unusedConfig,
       help,
     },
   },
-  { name: "help", summary: "this overview; `mailq-bot <command> --help` for one command", options: { help } },
+  {
+    name: "help",
+    summary: "this overview; `mailq-bot <command> --help` for one command",
+    options: { config: unusedConfig, help },
+  },
 ];
 
 const flagText = (name: string, o: OptionSpec) =>
@@ -126,7 +136,7 @@ export function overviewHelp(): string {
     "Usage: mailq-bot <command> [options]    (no command: serve)",
     "",
     "Commands:",
-    ...CLI_COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...CLI_COMMANDS.map((c) => `  mailq-bot ${c.name.padEnd(width)}  ${c.summary}`),
     "",
     "`mailq-bot <command> --help` lists a command's options.",
     'Configuration: --config FILE, else $MAILQ_CONFIG, else ./mailq.yaml, else this machine (relay "local").',

@@ -36,7 +36,7 @@ describe("the CLI's arguments", () => {
 
   it("the overview lists every command", async () => {
     const r = await cli(["help"]);
-    for (const c of CLI_COMMANDS) expect(r.out).toContain(`  ${c.name} `);
+    for (const c of CLI_COMMANDS) expect(r.out).toContain(`  mailq-bot ${c.name} `);
     expect((await cli(["--help"])).out).toBe(r.out);
   });
 
