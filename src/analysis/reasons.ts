@@ -74,6 +74,24 @@ export const LEVERS = {
 } as const;
 export type Lever = keyof typeof LEVERS;
 
+/** The lever in two or three words, for a row of the status card. */
+export const LEVER_SHORT: Record<Lever, string> = {
+  "back-off": "slow down for it",
+  wait: "wait: it retries",
+  reputation: "fix the reputation",
+  authenticate: "fix SPF/DKIM/DMARC/PTR",
+  "contact-remote": "ask their postmaster",
+  recipient: "the recipient's side",
+  "fewer-recipients": "fewer recipients per message",
+  "fix-dns": "fix DNS",
+  "fix-network": "fix the network path",
+  "fix-tls": "fix TLS",
+  "restore-service": "restore the local service",
+  "free-space": "free spool space",
+  "fix-config": "fix Postfix's config",
+  read: "read the reason",
+};
+
 export interface ReasonVerdict {
   class: ReasonClass;
   lever: Lever;

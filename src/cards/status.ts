@@ -1,6 +1,6 @@
 import { type Progress, trendMark } from "../analysis/delta.js";
 import type { QueueCounts } from "../analysis/queue-summary.js";
-import { shortCause } from "../analysis/reasons.js";
+import { explainReason, LEVER_SHORT, shortCause } from "../analysis/reasons.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
 import { ago, formatDuration } from "../util/duration.js";
@@ -145,7 +145,10 @@ function relayBlocks(s: RelaySnapshot, o: Required<StatusCardOptions>): Block[] 
     const trends = new Map((o.progress.get(s.relay)?.reasons ?? []).map((r) => [r.reason, r.trend]));
     const rows = s.topReasons.slice(0, o.top).map((r) => {
       const t = trends.get(r.reason);
-      return `• ${num(r.count)}${t ? ` ${trendMark(t)}` : ""} · \`${r.class}\` · ${esc(truncate(r.reason, 400))}`;
+      // The lever from the words alone; shown when they agree with the class the row carries.
+      const v = explainReason(r.reason);
+      const lever = v.class === r.class ? ` → _${LEVER_SHORT[v.lever]}_` : "";
+      return `• ${num(r.count)}${t ? ` ${trendMark(t)}` : ""} · \`${r.class}\`${lever} · ${esc(truncate(r.reason, 400))}`;
     });
     const title = s.listing.complete
       ? "*Top deferral reasons*"

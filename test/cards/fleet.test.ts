@@ -121,6 +121,12 @@ describe("the status card for a fleet (50 relays from the lab's captured listing
     expect(order).toHaveLength(50);
   });
 
+  it("says the lever beside each cause's class", () => {
+    expect(JSON.stringify(card.blocks)).toContain(
+      "· `network` → _fix the network path_ · connect to 127.0.0.1",
+    );
+  });
+
   it("stays within Slack's limits", () => {
     expect(card.blocks.length).toBeLessThanOrEqual(50);
     expect(card.text.length).toBeLessThanOrEqual(3000);
