@@ -5,7 +5,12 @@ import { stringify } from "yaml";
 import { main } from "../../src/cli.js";
 
 /** `mailq-bot ARGS --config FILE` in-process, as an operator runs it, with `config` written to a fresh directory. */
-export async function runCli(args: string[], config: unknown, env: NodeJS.ProcessEnv = {}) {
+export async function runCli(
+  args: string[],
+  config: unknown,
+  env: NodeJS.ProcessEnv = {},
+  o: { stderrIsTty?: boolean } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), "mailq-cli-"));
   writeFileSync(join(dir, "mailq.yaml"), stringify(config));
   let out = "";
@@ -22,6 +27,7 @@ export async function runCli(args: string[], config: unknown, env: NodeJS.Proces
       err += s;
     },
     nowMs: Date.now,
+    ...(o.stderrIsTty ? { stderrIsTty: true } : {}),
   });
   return { code, out, err, ms: Date.now() - started };
 }

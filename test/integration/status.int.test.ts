@@ -162,6 +162,19 @@ describe("mailq-bot status against the lab relays over SSH", () => {
     expect(r.out).toContain("top deferral reasons:");
   });
 
+  it("on a terminal, shows the listing's progress on stderr and clears it before the answer", async () => {
+    const truth = await postqueueTruth(relayA);
+    const config = { relays: [relayEntry(relayA)] };
+    const tty = await runCli(["status", "--relay", "relay-a"], config, {}, { stderrIsTty: true });
+    expect(tty.code).toBe(0);
+    expect(tty.err).toContain(
+      `\r\x1b[K⏳ relay-a: ${truth.length.toLocaleString("en-US")} messages listed (`,
+    );
+    expect(tty.err.endsWith("\r\x1b[K")).toBe(true);
+    // Not a terminal (a pipe, a log): nothing on stderr.
+    expect((await runCli(["status", "--relay", "relay-a"], config)).err).toBe("");
+  });
+
   describe("relays that cannot be reached", () => {
     const wrongKey = `SHA256:${"x".repeat(43)}`;
     const cases = () => [
