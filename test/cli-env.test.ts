@@ -2,25 +2,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../src/cli.js";
+import { runMain } from "./helpers/cli.js";
 
-async function cli(argv: string[], cwd: string, env: NodeJS.ProcessEnv) {
-  let out = "";
-  let err = "";
-  const code = await main({
-    argv,
-    env,
-    cwd,
-    stdout: (s) => {
-      out += s;
-    },
-    stderr: (s) => {
-      err += s;
-    },
-    nowMs: Date.now,
-  });
-  return { code, out, err };
-}
+const cli = (argv: string[], cwd: string, env: NodeJS.ProcessEnv) => runMain(argv, { cwd, env });
 
 describe("the CLI reads ./.env", () => {
   it("takes settings from the working directory's .env, under the process environment", async () => {

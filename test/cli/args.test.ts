@@ -1,25 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { terminalProgress } from "../../src/cards/listing-progress.js";
-import { main } from "../../src/cli.js";
 import { CLI_COMMANDS, didYouMean, parseCli } from "../../src/cli-args.js";
+import { runMain } from "../helpers/cli.js";
 
-async function cli(argv: string[]) {
-  let out = "";
-  let err = "";
-  const code = await main({
-    argv,
-    env: {},
-    cwd: "/nonexistent",
-    stdout: (s) => {
-      out += s;
-    },
-    stderr: (s) => {
-      err += s;
-    },
-    nowMs: Date.now,
-  });
-  return { code, out, err };
-}
+const cli = (argv: string[]) => runMain(argv);
 
 describe("the CLI's arguments", () => {
   it("status --help prints status's own help, not the overview", async () => {

@@ -4,22 +4,17 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { main } from "../../src/cli.js";
 
-/** `mailq-bot ARGS --config FILE` in-process, as an operator runs it, with `config` written to a fresh directory. */
-export async function runCli(
-  args: string[],
-  config: unknown,
-  env: NodeJS.ProcessEnv = {},
-  o: { stderrIsTty?: boolean } = {},
+/** `mailq-bot ARGV` in-process, exactly as given: its exit code, stdout and stderr. */
+export async function runMain(
+  argv: string[],
+  o: { cwd?: string; env?: NodeJS.ProcessEnv; stderrIsTty?: boolean } = {},
 ) {
-  const dir = mkdtempSync(join(tmpdir(), "mailq-cli-"));
-  writeFileSync(join(dir, "mailq.yaml"), stringify(config));
   let out = "";
   let err = "";
-  const started = Date.now();
   const code = await main({
-    argv: [...args, "--config", join(dir, "mailq.yaml")],
-    env: { ...process.env, ...env },
-    cwd: dir,
+    argv,
+    env: o.env ?? {},
+    cwd: o.cwd ?? "/nonexistent",
     stdout: (s) => {
       out += s;
     },
@@ -29,5 +24,23 @@ export async function runCli(
     nowMs: Date.now,
     ...(o.stderrIsTty ? { stderrIsTty: true } : {}),
   });
-  return { code, out, err, ms: Date.now() - started };
+  return { code, out, err };
+}
+
+/** `mailq-bot ARGS --config FILE` in-process, as an operator runs it, with `config` written to a fresh directory. */
+export async function runCli(
+  args: string[],
+  config: unknown,
+  env: NodeJS.ProcessEnv = {},
+  o: { stderrIsTty?: boolean } = {},
+) {
+  const dir = mkdtempSync(join(tmpdir(), "mailq-cli-"));
+  writeFileSync(join(dir, "mailq.yaml"), stringify(config));
+  const started = Date.now();
+  const r = await runMain([...args, "--config", join(dir, "mailq.yaml")], {
+    cwd: dir,
+    env: { ...process.env, ...env },
+    ...o,
+  });
+  return { ...r, ms: Date.now() - started };
 }
