@@ -7,7 +7,14 @@ import { GATE_SENTINEL } from "../../src/relay/doctor.js";
 import { shellQuote, withCommandPath } from "../../src/relay/runner.js";
 import { runCli } from "../helpers/cli.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
-import { fillStandardScenario, type LabRelay, postqueueJson, startRelay } from "../lab/lab.js";
+import {
+  fillStandardScenario,
+  type LabRelay,
+  labExec,
+  postqueueJson,
+  startRelay,
+  waitForQueueSettled,
+} from "../lab/lab.js";
 
 const lab = inject("lab");
 let relay: LabRelay;
@@ -39,8 +46,14 @@ async function ssh(
 }
 
 const gateLog = () => readFileSync(relay.gateLogPath, "utf8");
-const queueState = async () =>
-  JSON.stringify((await postqueueJson(relay)).map((e) => [e.queue_id, e.queue_name]).sort());
+/**
+ * The queue once Postfix is done moving it: an earlier test's requeue may still be in maildrop
+ * (pickup gives it a new ID), which no refusal here caused.
+ */
+const queueState = async () => {
+  await waitForQueueSettled(relay);
+  return JSON.stringify((await postqueueJson(relay)).map((e) => [e.queue_id, e.queue_name]).sort());
+};
 
 beforeAll(async () => {
   // An instance of its own: this file puts mail on hold and back.
@@ -169,6 +182,10 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     const inspected = await ssh(asBot(["postcat", "-q", String(id)]));
     expect(inspected.stdout).toContain("*** ENVELOPE RECORDS");
     expect(gateLog()).toMatch(new RegExp(`ALLOWED: 1 queue ID, \\d+ bytes, served whole: postcat -q ${id}`));
+    // The requeued message waits in maildrop for pickup (which wakes every 60 s): wake it now, so
+    // this test leaves the queue settled for the next one, as it found it.
+    expect((await labExec(relay, ["postkick", "public", "pickup", "W"])).code).toBe(0);
+    await waitForQueueSettled(relay);
   });
 
   it("and sudoers alone refuses what the gate would: a bypass gets nothing more", async () => {

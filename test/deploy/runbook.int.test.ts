@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -26,8 +27,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { BOT_SCOPES } from "../../src/slack/scopes.js";
 import { type FakeSlack, startFakeSlack } from "../helpers/slack.js";
-import { type LabRelay, startRelay } from "../lab/lab.js";
-import { canConnect, freePort, run, runOk, waitFor } from "../lab/sys.js";
+import { type LabRelay, labPort, startRelay } from "../lab/lab.js";
+import { canConnect, run, runOk, waitFor } from "../lab/sys.js";
 
 const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const lab = inject("lab");
@@ -40,6 +41,8 @@ let relay: LabRelay;
 let slack: FakeSlack;
 let botRoot: string;
 let relayRoot: string;
+/** The checkout the runbook is followed in: a copy anyone can read, as /opt/mailq-bot would be. */
+let app: string;
 let sshdPort: number;
 let sshdPid: number | undefined;
 let httpPort: number;
@@ -74,7 +77,7 @@ function envFor(host: "bot" | "relay"): NodeJS.ProcessEnv {
 }
 
 async function runBlock(b: { host: "bot" | "relay"; script: string }) {
-  const r = await run(["sh", "-e", "-c", b.script], { cwd: REPO, env: envFor(b.host), timeoutMs: 240_000 });
+  const r = await run(["sh", "-e", "-c", b.script], { cwd: app, env: envFor(b.host), timeoutMs: 240_000 });
   if (r.code !== 0)
     throw new Error(
       `runbook ${b.host} block exited ${r.code}:\n${b.script}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
@@ -92,6 +95,22 @@ beforeAll(async () => {
   slack.on("conversations.info", (c) => ({
     body: { ok: true, channel: { id: c.body.channel, name: "incident", is_member: true } },
   }));
+  // The service runs as its own user, which must read the checkout: this one may sit in a
+  // root-only folder (a CI clone under mktemp -d), so the runbook is followed in a copy.
+  app = mkdtempSync(join(tmpdir(), "mailq-runbook-app-"));
+  chmodSync(app, 0o755);
+  for (const f of [
+    "package.json",
+    "package-lock.json",
+    "tsconfig.json",
+    ".env.sample",
+    "src",
+    "commands",
+    "deploy",
+  ])
+    cpSync(join(REPO, f), join(app, f), { recursive: true });
+  cpSync(join(REPO, "node_modules"), join(app, "node_modules"), { recursive: true, verbatimSymlinks: true });
+  await run(["chmod", "-R", "a+rX", app]);
   botRoot = mkdtempSync(join(tmpdir(), "mailq-runbook-bot-"));
   relayRoot = mkdtempSync(join(tmpdir(), "mailq-runbook-relay-"));
   // The bot's and the relay's users must reach what is under these roots.
@@ -99,8 +118,8 @@ beforeAll(async () => {
   chmodSync(relayRoot, 0o755);
   mkdirSync(join(botRoot, "shims"));
   symlinkSync(join(REPO, "test/deploy/systemctl.sh"), join(botRoot, "shims/systemctl"));
-  sshdPort = await freePort();
-  httpPort = await freePort();
+  sshdPort = await labPort(lab);
+  httpPort = await labPort(lab);
 }, 120_000);
 
 afterAll(async () => {
@@ -114,6 +133,7 @@ afterAll(async () => {
   rmSync(PUBKEY, { force: true });
   if (botRoot) rmSync(botRoot, { recursive: true, force: true });
   if (relayRoot) rmSync(relayRoot, { recursive: true, force: true });
+  if (app) rmSync(app, { recursive: true, force: true });
   await slack?.close();
 });
 

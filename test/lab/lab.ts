@@ -619,6 +619,11 @@ async function releasePorts(root: string): Promise<void> {
   }
 }
 
+/** A loopback port for a test's own server beside a lab, claimed like the lab's (released with it). */
+export function labPort(lab: Pick<LabData, "root">): Promise<number> {
+  return allocPort(lab.root);
+}
+
 async function allocPort(root: string): Promise<number> {
   await mkdir(PORTS_DIR, { recursive: true });
   for (let tries = 0; tries < 1000; tries++) {
