@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { normaliseReason } from "../../src/analysis/reasons.js";
-import { parseConfig } from "../../src/config.js";
+import { type Config, parseConfig } from "../../src/config.js";
 import { parseArchivedMessage } from "../../src/parsers/archived-message.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { ArchivedMessage } from "../../src/store/store.js";
@@ -26,6 +26,7 @@ import {
   startRelay,
   waitForQueueSettled,
 } from "../lab/lab.js";
+import { waitFor } from "../lab/sys.js";
 
 // A relay of its own (these tests delete and restore mail), reached as deployed: the bot's key
 // behind deploy/relay/mailq-bot-gate with sudo, over signed HTTP from a loopback fake Slack.
@@ -33,6 +34,7 @@ const lab = inject("lab");
 let relay: LabRelay;
 let slack: FakeSlack;
 let bot: RunningBot;
+let cfg: Config;
 const dir = mkdtempSync(join(tmpdir(), "mailq-restore-"));
 const storePath = join(dir, "store.sqlite");
 
@@ -48,8 +50,9 @@ beforeAll(async () => {
   relay = await startRelay(lab, "relay-rst");
   await fillStandardScenario(relay);
   slack = await startFakeSlack();
+  cfg = parseConfig(configInput(), "test", dir);
   bot = await startBot({
-    config: parseConfig(configInput(), "test", dir),
+    config: cfg,
     apiUrl: slack.apiUrl,
     store: openSqliteStore(storePath),
   });
@@ -249,6 +252,85 @@ describe("undo a delete: restore archived messages behind a ticket and a second 
     expect(verified.out).toContain(`MISMATCH relay-rst INC-45 ${b.queueId}`);
     expect(verified.out).not.toContain(a.queueId);
     expect(readFileSync(a.path, "latin1")).toContain("*** MESSAGE FILE END");
+  });
+
+  it("a restore that fails halfway says which went back, and asking again resumes without sending any twice", async () => {
+    const queue = await postqueueJson(relay);
+    const from = (sender: string) =>
+      queue
+        .filter((e) => e.queue_name === "deferred" && onlyTo(e, "throttle.lab.test") && e.sender === sender)
+        .slice(0, 2);
+    const first = from("app@billing.example.internal");
+    const second = from("noreply@shop.example.internal");
+    expect([first.length, second.length]).toEqual([2, 2]);
+    // Two deletes under one ticket: the first sender's messages are archived (and restored) first.
+    for (const batch of [first, second]) {
+      const del = await request(`delete relay-rst ${batch.map((e) => e.queue_id).join(" ")} --ticket INC-50`);
+      expect(await press(del, "UBOB")).toBe("Request done.");
+    }
+    // The relay refuses the second sender to the bot's user (postdrop enforces local_login_sender_maps).
+    const restrict = (v: string) =>
+      labExec(relay, ["postconf", "-c", relay.configDir, "-e", `local_login_sender_maps = ${v}`]);
+    expect((await restrict(`inline:{ ${relay.gateUsername}=app@billing.example.internal }`)).code).toBe(0);
+    let id: string;
+    try {
+      id = await request("restore relay-rst ticket:INC-50 --ticket INC-51");
+      expect(await press(id, "UCAROL")).toMatch(
+        /^Request failed: re-injecting [0-9A-Za-z]+ failed \(sendmail exited \d+: .*\); 2 of 4 went back, the rest did not$/,
+      );
+    } finally {
+      await restrict("static:*");
+    }
+    const result = (await bot.store.approvals.get(id))?.result as {
+      outcomes: { queueId: string; outcome: string }[];
+    };
+    const said = new Map(result.outcomes.map((o) => [o.queueId, o.outcome]));
+    for (const e of first) expect(said.get(e.queue_id)).toMatch(/^re-injected as [0-9A-Za-z]+$/);
+    const [failed, later] = second as [QueueEntry, QueueEntry];
+    expect(said.get(failed.queue_id)).toMatch(/^not re-injected: sendmail exited/);
+    expect(said.get(later.queue_id)).toMatch(/^not attempted: the restore stopped at /);
+    const card = (await slack.callsTo("chat.update")).at(-1)?.body.blocks;
+    expect(JSON.stringify(card)).toContain("not attempted");
+
+    // Asking again takes only what did not go back.
+    const s = await slash("restore relay-rst ticket:INC-50 --ticket INC-52");
+    const resumed = await (async () => {
+      for (let i = 0; i < 400; i++) {
+        const r = (await bot.store.approvals.pending()).find((x) => x.ticket === "INC-52" && x.messageTs);
+        if (r) return r;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      throw new Error(`no resumed request: ${await s.said()}`);
+    })();
+    expect(resumed.frozen.map((f) => f.queueId).sort()).toEqual(second.map((e) => e.queue_id).sort());
+    expect(await s.said()).toContain("2 more matched but were already restored");
+    expect(await press(resumed.id, "UBOB")).toBe("Request done.");
+    const archived = await bot.store.archive.list({ ticket: "INC-50" });
+    const newIds = archived.map((m) => m.restore?.newQueueId);
+    expect(new Set(newIds).size).toBe(4);
+    // Not waitForQueueSettled: the refused postdrop left an incomplete file in maildrop, which
+    // pickup ignores (Postfix removes it later); the 4 restored messages are what must settle.
+    await waitFor(
+      "the 4 restored messages to be deferred again",
+      async () =>
+        (await postqueueJson(relay)).filter(
+          (e) =>
+            newIds.includes(e.queue_id) &&
+            e.queue_name === "deferred" &&
+            e.recipients.every((r) => r.delay_reason),
+        ).length === 4,
+      cfg.probes.timeout,
+    );
+    // Each original is in the queue exactly once again.
+    const back = new Map<string, number>();
+    for (const e of await postqueueJson(relay)) {
+      if (e.arrival_time * 1000 < Date.now() - 10 * 60_000) continue;
+      const text = (await postcatContent(e.queue_id)).toString("latin1");
+      const m = /^X-Mailq-Restored: \S+ ([0-9A-Za-z]+)$/m.exec(text);
+      if (m && archived.some((a) => a.queueId === m[1]))
+        back.set(m[1] as string, (back.get(m[1] as string) ?? 0) + 1);
+    }
+    expect([...back.values()]).toEqual([1, 1, 1, 1]);
   });
 
   it("refuses bad restore input before anything runs", async () => {
