@@ -1,7 +1,7 @@
 import { requestRestore } from "../src/actions/approval.js";
 import { type RestoreRequest, restoreSchema } from "../src/actions/restore.js";
-import { approvalSlack } from "../src/slack/approvals.js";
 import { defineSubcommand } from "../src/slack/subcommand.js";
+import { flowDeps } from "./actions.js";
 
 export const restore = defineSubcommand<RestoreRequest>({
   name: "restore",
@@ -17,17 +17,7 @@ export const restore = defineSubcommand<RestoreRequest>({
   schema: (config) => restoreSchema(config),
   ackText: (a) => `Resolving the restore on ${a.relay} to exact archived messages (read-only)…`,
   async run(req, ctx) {
-    const out = await requestRestore(
-      req,
-      { userId: ctx.userId, channelId: ctx.channelId },
-      {
-        config: ctx.config,
-        pool: ctx.pool,
-        store: ctx.store,
-        nowMs: ctx.nowMs,
-        slack: { ...approvalSlack(ctx.client as never), post: (_channel, card) => ctx.post(card) },
-      },
-    );
+    const out = await requestRestore(req, { userId: ctx.userId, channelId: ctx.channelId }, flowDeps(ctx));
     await ctx.whisper(out.message);
   },
 });

@@ -90,6 +90,33 @@ async function cardNote(d: FlowDeps, id: string, ticket: string): Promise<string
   }
 }
 
+const NOT_A_REQUESTER =
+  "You are not in access.requesters, so you cannot request queue changes. Ask a mail lead to add you.";
+
+const mayRequest = async (userId: string, d: FlowDeps) =>
+  !d.config.access.requesters.length || (await isAllowed(userId, d.config.access.requesters, d.slack));
+
+/** A request refused before anything was recorded: audited, and said to the requester. */
+async function refuseRequest(
+  d: FlowDeps,
+  who: { userId: string; channelId: string },
+  req: { relay: string; ticket: string },
+  decision: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): Promise<Outcome> {
+  await d.store.audit.append({
+    atMs: d.nowMs(),
+    kind: "refuse",
+    actor: who.userId,
+    relay: req.relay,
+    ticket: req.ticket,
+    requestId: null,
+    detail: { decision, why: message, channel: who.channelId, ...extra },
+  });
+  return { ok: false, message };
+}
+
 /** Resolves the request to exact queue IDs (read-only) and posts the approval card. */
 export async function requestAction(
   req: ActionRequest & { ticket: string },
@@ -97,20 +124,8 @@ export async function requestAction(
   d: FlowDeps,
 ): Promise<Outcome> {
   const c = d.config;
-  if (c.access.requesters.length && !(await isAllowed(who.userId, c.access.requesters, d.slack))) {
-    const message =
-      "You are not in access.requesters, so you cannot request queue changes. Ask a mail lead to add you.";
-    await d.store.audit.append({
-      atMs: d.nowMs(),
-      kind: "refuse",
-      actor: who.userId,
-      relay: req.relay,
-      ticket: req.ticket,
-      requestId: null,
-      detail: { decision: `request ${req.action}`, why: message, channel: who.channelId },
-    });
-    return { ok: false, message };
-  }
+  if (!(await mayRequest(who.userId, d)))
+    return refuseRequest(d, who, req, `request ${req.action}`, NOT_A_REQUESTER);
   const { frozen, tooMany, notApplicable } = await resolveRequest(req, d);
   const selector = selectorText(req.selectors);
   const leftOut = notApplicable
@@ -237,13 +252,8 @@ export async function requestRestore(
   who: { userId: string; channelId: string },
   d: FlowDeps,
 ): Promise<Outcome> {
-  const c = d.config;
-  if (c.access.requesters.length && !(await isAllowed(who.userId, c.access.requesters, d.slack)))
-    return {
-      ok: false,
-      message:
-        "You are not in access.requesters, so you cannot request a restore. Ask a mail lead to add you.",
-    };
+  if (!(await mayRequest(who.userId, d)))
+    return refuseRequest(d, who, req, "request restore", NOT_A_REQUESTER);
   const selector = restoreSelectorText(req.selectors);
   const matched = (await d.store.archive.list({ relay: req.relay })).filter((m) =>
     archiveMatches(m, req.selectors),
@@ -268,21 +278,15 @@ export async function requestRestore(
     const check = await checkArchived(m);
     if (!check.ok) bad.push(`${m.queueId}: ${check.why}`);
   }
-  if (bad.length) {
-    await d.store.audit.append({
-      atMs: d.nowMs(),
-      kind: "refuse",
-      actor: who.userId,
-      relay: req.relay,
-      ticket: req.ticket,
-      requestId: null,
-      detail: { decision: "request restore", why: "archive checksum mismatch", problems: bad.slice(0, 50) },
-    });
-    return {
-      ok: false,
-      message: `Refused: ${bad.length} of ${open.length} archived message(s) no longer match the checksum recorded when they were archived (first: ${bad[0]}). Nothing was requested; \`mailq-bot archive verify\` lists them all.`,
-    };
-  }
+  if (bad.length)
+    return refuseRequest(
+      d,
+      who,
+      req,
+      "request restore",
+      `Refused: ${bad.length} of ${open.length} archived message(s) no longer match the checksum recorded when they were archived (first: ${bad[0]}). Nothing was requested; \`mailq-bot archive verify\` lists them all.`,
+      { problems: bad.slice(0, 50) },
+    );
   const frozen = open.map(freezeArchived);
   return fileRequest(
     {
