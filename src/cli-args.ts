@@ -90,7 +90,7 @@ export const CLI_COMMANDS: CliCommandSpec[] = [
       json: { type: "boolean", help: "list: JSON lines, one archived message each" },
       help,
     },
-    positionals: { usage: "list|verify|prune", min: 1, max: 1 },
+    positionals: { usage: "list|verify|prune|adopt", min: 1, max: 1 },
     notes: ["Exit status of verify: 0 every file matches its recorded checksum, 1 some do not."],
   },
   { name: "serve", summary: "run the Slack app (/mailq)", options: { config, help } },

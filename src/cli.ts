@@ -2,7 +2,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { RelaySnapshot } from "./analysis/snapshot.js";
-import { pruneArchive, verifyArchive } from "./archive/maintenance.js";
+import { adoptUnrecorded, pruneArchive, unrecordedFiles, verifyArchive } from "./archive/maintenance.js";
 import { archiveJson, archiveListText } from "./cards/archive.js";
 import { terminalProgress } from "./cards/listing-progress.js";
 import { statusText } from "./cards/text.js";
@@ -212,9 +212,9 @@ async function archiveCli(
   io: CliIo,
 ): Promise<number> {
   const [sub, ...more] = args;
-  if ((sub !== "list" && sub !== "verify" && sub !== "prune") || more.length) {
+  if (!(sub === "list" || sub === "verify" || sub === "prune" || sub === "adopt") || more.length) {
     io.stderr(
-      "mailq-bot: usage: mailq-bot archive list|verify|prune [--ticket REF] [--relay NAME] [--json]\n",
+      "mailq-bot: usage: mailq-bot archive list|verify|prune|adopt [--ticket REF] [--relay NAME] [--json]\n",
     );
     return 2;
   }
@@ -241,7 +241,18 @@ async function archiveCli(
         io.stdout(
           `${r.checked} archived message(s) checked, ${r.checked - r.problems.length} intact, ${r.problems.length} not${r.problems.length ? ": these cannot be restored; restore the files from a backup or leave them" : ""}\n`,
         );
+        const loose = await unrecordedFiles(store, config.archive.path);
+        if (loose.length)
+          io.stdout(
+            `${loose.length} archived file(s) have no checksum in the store (archived before checksums were kept), so they cannot be restored yet: \`mailq-bot archive adopt\` records them\n`,
+          );
         return r.problems.length ? 1 : 0;
+      }
+      if (sub === "adopt") {
+        const a = await adoptUnrecorded(store, config.archive.path, io.nowMs());
+        for (const x of a.skipped) io.stdout(`SKIPPED ${x.path}: ${x.why}\n`);
+        io.stdout(`${a.adopted.length} archived file(s) recorded with a checksum taken now (audited)\n`);
+        return a.skipped.length ? 1 : 0;
       }
       const n = await pruneArchive(store, config.archive.retention, io.nowMs());
       io.stdout(`${n} archived message(s) older than archive.retention pruned (audited)\n`);

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -91,10 +91,50 @@ describe("mailq-bot archive verify and prune", () => {
     await store.close();
   });
 
+  it("files archived before checksums were kept: verify names them, adopt records them with who deleted them", async () => {
+    const { dir, store, config } = await setUp();
+    const folder = join(dir, "relay-a", "INC-7");
+    mkdirSync(folder, { recursive: true });
+    const path = join(folder, "076441671B8-1763813209.postcat");
+    copyFileSync(new URL("../fixtures/relay-a/postcat-q.txt", import.meta.url), path);
+    await store.audit.append({
+      atMs: 1,
+      kind: "execute",
+      actor: "UBOB",
+      relay: "relay-a",
+      ticket: "INC-7",
+      requestId: "old-delete",
+      detail: {
+        action: "delete",
+        requester: "UALICE",
+        approvers: ["UBOB"],
+        result: { archived: [{ path }] },
+      },
+    });
+    const before = await runCli(["archive", "verify"], config);
+    expect(before.out).toContain("1 archived file(s) have no checksum in the store");
+    const adopt = await runCli(["archive", "adopt"], config);
+    expect(adopt.out).toContain("1 archived file(s) recorded with a checksum taken now");
+    expect(await store.archive.get("relay-a/INC-7/076441671B8-1763813209")).toMatchObject({
+      requestId: "old-delete",
+      deletedBy: "UALICE",
+      approvedBy: ["UBOB"],
+      sender: "reports@billing.example.internal",
+      recipientDomains: ["refused.lab.test", "throttle.lab.test", "dnsfail.lab.test"],
+      sha256: await fileSha256(path),
+    });
+    const after = await runCli(["archive", "verify"], config);
+    expect(after.out).toBe("1 archived message(s) checked, 1 intact, 0 not\n");
+    expect((await store.audit.list({ ticket: "INC-7", limit: 5 }))[0]?.detail).toMatchObject({
+      adopted: true,
+    });
+    await store.close();
+  });
+
   it("refuses an unknown archive subcommand", async () => {
     const { config } = await setUp();
     const r = await runCli(["archive", "delete"], config);
     expect(r.code).toBe(2);
-    expect(r.err).toContain("usage: mailq-bot archive list|verify|prune");
+    expect(r.err).toContain("usage: mailq-bot archive list|verify|prune|adopt");
   });
 });
