@@ -1,4 +1,4 @@
-import { requestAction } from "../src/actions/approval.js";
+import { type FlowDeps, requestAction } from "../src/actions/approval.js";
 import {
   ACTIONS,
   type Action,
@@ -8,7 +8,7 @@ import {
 } from "../src/actions/request.js";
 import { ticketModal } from "../src/cards/approval.js";
 import { approvalSlack } from "../src/slack/approvals.js";
-import { defineSubcommand, type Subcommand } from "../src/slack/subcommand.js";
+import { type CommandContext, defineSubcommand, type Subcommand } from "../src/slack/subcommand.js";
 
 const SUMMARY: Record<Action, string> = {
   hold: "Put matching mail on hold (quarantine, not delete) — needs a ticket and a second approver",
@@ -32,6 +32,18 @@ const EXAMPLES: Record<Action, string[]> = {
 
 const TICKET_FORM_ACK =
   "Not run yet: a ticket reference is required (--ticket ABC-123). Fill in the form that opened for the ticket and reason.";
+
+/** What a request needs from a command's context; the card goes where the command's own cards go. */
+export function flowDeps(ctx: CommandContext): FlowDeps {
+  return {
+    config: ctx.config,
+    pool: ctx.pool,
+    store: ctx.store,
+    nowMs: ctx.nowMs,
+    // The channel, else the command's response URL.
+    slack: { ...approvalSlack(ctx.client as never), post: (_channel, card) => ctx.post(card) },
+  };
+}
 
 function actionCommand(action: Action): Subcommand<ActionRequest> {
   const batch = action === "release" || action === "requeue" ? " [--batch N --pause 30s]" : "";
@@ -72,14 +84,7 @@ function actionCommand(action: Action): Subcommand<ActionRequest> {
       const out = await requestAction(
         { ...req, ticket: req.ticket },
         { userId: ctx.userId, channelId: ctx.channelId },
-        {
-          config: ctx.config,
-          pool: ctx.pool,
-          store: ctx.store,
-          nowMs: ctx.nowMs,
-          // The card goes where the command's own cards go: the channel, else its response URL.
-          slack: { ...approvalSlack(ctx.client as never), post: (_channel, card) => ctx.post(card) },
-        },
+        flowDeps(ctx),
       );
       await ctx.whisper(out.message);
     },

@@ -20,6 +20,8 @@ export const audit = defineSubcommand<{ filter?: string }>({
       limit: 15,
       ...(a.filter === undefined ? {} : isRelay ? { relay: a.filter } : { ticket: a.filter }),
     });
-    await ctx.whisper(auditText(entries, a.filter));
+    // A ticket's trail reads as a story: request, approval, archive, delete, restore, in order.
+    const ticket = a.filter !== undefined && !isRelay;
+    await ctx.whisper(auditText(entries, a.filter, ticket ? "oldest" : "newest"));
   },
 });

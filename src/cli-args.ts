@@ -75,6 +75,24 @@ export const CLI_COMMANDS: CliCommandSpec[] = [
     summary: "the audit trail as JSON lines, oldest first",
     options: { json: { type: "boolean", help: "required: JSON lines" }, config, help },
   },
+  {
+    name: "archive",
+    summary:
+      "the archive of deleted mail: list what can be restored, verify checksums, prune past archive.retention",
+    options: {
+      ticket: {
+        type: "string",
+        value: "REF",
+        help: "only what was deleted under this ticket (list, verify)",
+      },
+      relay,
+      config,
+      json: { type: "boolean", help: "list: JSON lines, one archived message each" },
+      help,
+    },
+    positionals: { usage: "list|verify|prune|adopt", min: 1, max: 1 },
+    notes: ["Exit status of verify: 0 every file matches its recorded checksum, 1 some do not."],
+  },
   { name: "serve", summary: "run the Slack app (/mailq)", options: { config, help } },
   {
     name: "doctor",

@@ -2,6 +2,8 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { RelaySnapshot } from "./analysis/snapshot.js";
+import { adoptUnrecorded, pruneArchive, unrecordedFiles, verifyArchive } from "./archive/maintenance.js";
+import { archiveJson, archiveListText } from "./cards/archive.js";
 import { terminalProgress } from "./cards/listing-progress.js";
 import { statusText } from "./cards/text.js";
 import { triageText } from "./cards/triage.js";
@@ -142,6 +144,7 @@ export async function main(given: CliIo): Promise<number> {
     }
     return healthcheck(io, waitMs);
   }
+  if (cmd === "archive") return archiveCli(parsed.positionals, v, io);
   if (cmd === "doctor") return doctorCli(v.config as string | undefined, v.relay as string | undefined, io);
   try {
     const config = loadConfig({ file: v.config as string | undefined, env: io.env, cwd: io.cwd });
@@ -200,6 +203,66 @@ export async function main(given: CliIo): Promise<number> {
       (e.code === "CONFIG_INVALID" || e.code === "CONFIG_NOT_FOUND" || e.code === "RELAY_UNKNOWN")
       ? 2
       : 1;
+  }
+}
+
+async function archiveCli(
+  args: string[],
+  v: { config?: unknown; relay?: unknown; ticket?: unknown; json?: unknown },
+  io: CliIo,
+): Promise<number> {
+  const [sub, ...more] = args;
+  if (!(sub === "list" || sub === "verify" || sub === "prune" || sub === "adopt") || more.length) {
+    io.stderr(
+      "mailq-bot: usage: mailq-bot archive list|verify|prune|adopt [--ticket REF] [--relay NAME] [--json]\n",
+    );
+    return 2;
+  }
+  const filter = {
+    ...(typeof v.ticket === "string" ? { ticket: v.ticket } : {}),
+    ...(typeof v.relay === "string" ? { relay: v.relay } : {}),
+  };
+  try {
+    const config = loadConfig({ file: v.config as string | undefined, env: io.env, cwd: io.cwd });
+    const store = await openStore(config, io.env);
+    try {
+      if (sub === "list") {
+        const all = await store.archive.list({ ...filter, includePruned: true });
+        if (v.json === true) for (const m of all) io.stdout(`${JSON.stringify(archiveJson(m))}\n`);
+        else io.stdout(archiveListText(all));
+        return 0;
+      }
+      if (sub === "verify") {
+        const r = await verifyArchive(store, filter);
+        for (const p of r.problems)
+          io.stdout(
+            `MISMATCH ${p.message.relay} ${p.message.ticket} ${p.message.queueId} ${p.message.path}: ${p.why}\n`,
+          );
+        io.stdout(
+          `${r.checked} archived message(s) checked, ${r.checked - r.problems.length} intact, ${r.problems.length} not${r.problems.length ? ": these cannot be restored; restore the files from a backup or leave them" : ""}\n`,
+        );
+        const loose = await unrecordedFiles(store, config.archive.path);
+        if (loose.length)
+          io.stdout(
+            `${loose.length} archived file(s) have no checksum in the store (archived before checksums were kept), so they cannot be restored yet: \`mailq-bot archive adopt\` records them\n`,
+          );
+        return r.problems.length ? 1 : 0;
+      }
+      if (sub === "adopt") {
+        const a = await adoptUnrecorded(store, config.archive.path, io.nowMs());
+        for (const x of a.skipped) io.stdout(`SKIPPED ${x.path}: ${x.why}\n`);
+        io.stdout(`${a.adopted.length} archived file(s) recorded with a checksum taken now (audited)\n`);
+        return a.skipped.length ? 1 : 0;
+      }
+      const n = await pruneArchive(store, config.archive.retention, io.nowMs());
+      io.stdout(`${n} archived message(s) older than archive.retention pruned (audited)\n`);
+      return 0;
+    } finally {
+      await store.close();
+    }
+  } catch (e) {
+    io.stderr(`mailq-bot: ${describeError(e)}\n`);
+    return isMailqError(e) && (e.code === "CONFIG_INVALID" || e.code === "CONFIG_NOT_FOUND") ? 2 : 1;
   }
 }
 

@@ -109,7 +109,11 @@ const settingsShape = {
     .strict()
     .prefault({}),
   archive: z
-    .object({ path: z.string().min(1).default("./data/archive") })
+    .object({
+      path: z.string().min(1).default("./data/archive"),
+      /** Archived messages older than this are removed (with an audit line) and can no longer be restored. */
+      retention: durationSchema.prefault("30d"),
+    })
     .strict()
     .prefault({}),
   store: z
@@ -205,7 +209,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, state
       privateKeyPath: isAbsolute(r.privateKeyPath) ? r.privateKeyPath : resolve(baseDir, r.privateKeyPath),
     })),
     store: { path: resolve(stateDir, c.store.path) },
-    archive: { path: resolve(stateDir, c.archive.path) },
+    archive: { ...c.archive, path: resolve(stateDir, c.archive.path) },
   };
 }
 
@@ -218,7 +222,7 @@ export function localConfig(cwd: string, env: NodeJS.ProcessEnv = {}): Config {
     source: "built-in defaults (no configuration file: probing this machine)",
     relays: [{ kind: "local", name: "local", sudo: false }],
     store: { path: resolve(state, c.store.path) },
-    archive: { path: resolve(state, c.archive.path) },
+    archive: { ...c.archive, path: resolve(state, c.archive.path) },
   };
 }
 

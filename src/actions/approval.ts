@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { checkArchived } from "../archive/archive.js";
 import { approvalCard } from "../cards/approval.js";
 import { describeError } from "../errors.js";
 import { mailqMetrics, recordApprovalExecuted } from "../metrics/mailq.js";
@@ -6,6 +7,15 @@ import type { ApprovalRequest, AuditEntry, Store } from "../store/store.js";
 import { formatDuration } from "../util/duration.js";
 import { type ActionDeps, type ExecutionResult, emptyResult, execute, resolveRequest } from "./execute.js";
 import { type ActionRequest, commandText, MAX_MESSAGES, RETRY_CAP, selectorText } from "./request.js";
+import {
+  archiveMatches,
+  freezeArchived,
+  MAX_RESTORE,
+  type RestoreRequest,
+  restoreCommandText,
+  restoreSelectorText,
+} from "./restore.js";
+import { executeRestore } from "./restore-run.js";
 
 export interface ApprovalSlack {
   post(channel: string, card: ReturnType<typeof approvalCard>): Promise<string | undefined>;
@@ -80,6 +90,33 @@ async function cardNote(d: FlowDeps, id: string, ticket: string): Promise<string
   }
 }
 
+const NOT_A_REQUESTER =
+  "You are not in access.requesters, so you cannot request queue changes. Ask a mail lead to add you.";
+
+const mayRequest = async (userId: string, d: FlowDeps) =>
+  !d.config.access.requesters.length || (await isAllowed(userId, d.config.access.requesters, d.slack));
+
+/** A request refused before anything was recorded: audited, and said to the requester. */
+async function refuseRequest(
+  d: FlowDeps,
+  who: { userId: string; channelId: string },
+  req: { relay: string; ticket: string },
+  decision: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): Promise<Outcome> {
+  await d.store.audit.append({
+    atMs: d.nowMs(),
+    kind: "refuse",
+    actor: who.userId,
+    relay: req.relay,
+    ticket: req.ticket,
+    requestId: null,
+    detail: { decision, why: message, channel: who.channelId, ...extra },
+  });
+  return { ok: false, message };
+}
+
 /** Resolves the request to exact queue IDs (read-only) and posts the approval card. */
 export async function requestAction(
   req: ActionRequest & { ticket: string },
@@ -87,20 +124,8 @@ export async function requestAction(
   d: FlowDeps,
 ): Promise<Outcome> {
   const c = d.config;
-  if (c.access.requesters.length && !(await isAllowed(who.userId, c.access.requesters, d.slack))) {
-    const message =
-      "You are not in access.requesters, so you cannot request queue changes. Ask a mail lead to add you.";
-    await d.store.audit.append({
-      atMs: d.nowMs(),
-      kind: "refuse",
-      actor: who.userId,
-      relay: req.relay,
-      ticket: req.ticket,
-      requestId: null,
-      detail: { decision: `request ${req.action}`, why: message, channel: who.channelId },
-    });
-    return { ok: false, message };
-  }
+  if (!(await mayRequest(who.userId, d)))
+    return refuseRequest(d, who, req, `request ${req.action}`, NOT_A_REQUESTER);
   const { frozen, tooMany, notApplicable } = await resolveRequest(req, d);
   const selector = selectorText(req.selectors);
   const leftOut = notApplicable
@@ -128,12 +153,47 @@ export async function requestAction(
       message: `Nothing in ${req.relay}'s queue matches \`${selector}\` for ${req.action} now; nothing was requested.${leftOut}`,
     };
   const relay = c.relays.find((r) => r.name === req.relay);
+  return fileRequest(
+    {
+      relay: req.relay,
+      action: req.action,
+      selector,
+      ticket: req.ticket,
+      reason: req.reason,
+      frozen,
+      command: commandText(req.action, frozen, {
+        sudo: relay?.sudo ?? false,
+        ...(req.batch ? { batch: req.batch } : {}),
+        archiveDir: `archive/${req.relay}/${req.ticket}`,
+      }),
+      ...(req.batch ? { batch: req.batch } : {}),
+    },
+    who,
+    d,
+    leftOut,
+  );
+}
+
+type Filed = Pick<
+  ApprovalRequest,
+  "relay" | "action" | "selector" | "ticket" | "reason" | "frozen" | "command" | "batch"
+>;
+
+/** Records a resolved request, audits it and posts its approval card; no card, no request. */
+async function fileRequest(
+  req: Filed,
+  who: { userId: string; channelId: string },
+  d: FlowDeps,
+  note = "",
+): Promise<Outcome> {
+  const c = d.config;
+  const { frozen } = req;
   const now = d.nowMs();
   const created = await d.store.approvals.create({
     id: randomUUID(),
     relay: req.relay,
     action: req.action,
-    selector,
+    selector: req.selector,
     ticket: req.ticket,
     reason: req.reason,
     requester: who.userId,
@@ -142,11 +202,7 @@ export async function requestAction(
     createdAtMs: now,
     expiresAtMs: now + c.approvals.expireAfter,
     frozen,
-    command: commandText(req.action, frozen, {
-      sudo: relay?.sudo ?? false,
-      ...(req.batch ? { batch: req.batch } : {}),
-      archiveDir: `archive/${req.relay}/${req.ticket}`,
-    }),
+    command: req.command,
     ...(req.batch ? { batch: req.batch } : {}),
   });
   await audit(d, created, {
@@ -154,7 +210,7 @@ export async function requestAction(
     actor: who.userId,
     detail: {
       action: req.action,
-      selector,
+      selector: req.selector,
       reason: req.reason,
       ids: frozen.map((f) => f.queueId),
       frozen,
@@ -186,8 +242,66 @@ export async function requestAction(
   if (ts) await d.store.approvals.transition(created.id, "pending", created.version, { messageTs: ts });
   return {
     ok: true,
-    message: `Request posted for approval: ${frozen.length} message(s), ticket ${req.ticket}. It expires in ${formatDuration(c.approvals.expireAfter)}.${leftOut}`,
+    message: `Request posted for approval: ${frozen.length} message(s), ticket ${req.ticket}. It expires in ${formatDuration(c.approvals.expireAfter)}.${note}`,
   };
+}
+
+/** Resolves a restore to exact archived messages (checksums checked) and posts the approval card. */
+export async function requestRestore(
+  req: RestoreRequest,
+  who: { userId: string; channelId: string },
+  d: FlowDeps,
+): Promise<Outcome> {
+  if (!(await mayRequest(who.userId, d)))
+    return refuseRequest(d, who, req, "request restore", NOT_A_REQUESTER);
+  const selector = restoreSelectorText(req.selectors);
+  const matched = (await d.store.archive.list({ relay: req.relay })).filter((m) =>
+    archiveMatches(m, req.selectors),
+  );
+  const open = matched.filter((m) => m.restore === null);
+  const done = matched.length - open.length;
+  const already = done
+    ? ` ${done} more matched but were already restored (or claimed by another restore); they are never sent twice.`
+    : "";
+  if (!open.length)
+    return {
+      ok: false,
+      message: `Nothing in ${req.relay}'s archive matches \`${selector}\` for restore; nothing was requested.${already} \`mailq-bot archive list\` shows what can be restored.`,
+    };
+  if (open.length > MAX_RESTORE)
+    return {
+      ok: false,
+      message: `\`${selector}\` matches ${open.length} archived messages, more than ${MAX_RESTORE}; narrow it (ticket:, request:, domain:, after:). Nothing was requested.`,
+    };
+  const bad: string[] = [];
+  for (const m of open) {
+    const check = await checkArchived(m);
+    if (!check.ok) bad.push(`${m.queueId}: ${check.why}`);
+  }
+  if (bad.length)
+    return refuseRequest(
+      d,
+      who,
+      req,
+      "request restore",
+      `Refused: ${bad.length} of ${open.length} archived message(s) no longer match the checksum recorded when they were archived (first: ${bad[0]}). Nothing was requested; \`mailq-bot archive verify\` lists them all.`,
+      { problems: bad.slice(0, 50) },
+    );
+  const frozen = open.map(freezeArchived);
+  return fileRequest(
+    {
+      relay: req.relay,
+      action: "restore",
+      selector,
+      ticket: req.ticket,
+      reason: req.reason,
+      frozen,
+      command: restoreCommandText(frozen.length),
+    },
+    who,
+    d,
+    already,
+  );
 }
 
 /** Expires a pending request whose time is up (once, by compare-and-set); true when it is past due. */
@@ -324,16 +438,20 @@ async function run(r: ApprovalRequest, approvers: string[], userId: string, d: F
   };
   const running = (await showCard()) ?? ((await d.store.approvals.get(r.id)) as ApprovalRequest);
   const startedAtMs = d.nowMs();
-  const result = await execute(running, d, async (partial) => {
-    if (running.messageTs)
-      await d.slack
-        .update(
-          running.channelId,
-          running.messageTs,
-          approvalCard(running, d.nowMs(), partial, d.config.approvals.required, d.config.access.approvers),
-        )
-        .catch(() => {});
-  });
+  const result = await (running.action === "restore" ? executeRestore : execute)(
+    running,
+    d,
+    async (partial) => {
+      if (running.messageTs)
+        await d.slack
+          .update(
+            running.channelId,
+            running.messageTs,
+            approvalCard(running, d.nowMs(), partial, d.config.approvals.required, d.config.access.approvers),
+          )
+          .catch(() => {});
+    },
+  );
   const final = result.error ? "failed" : "done";
   recordApprovalExecuted(mailqMetrics, r.action, final);
   await d.store.approvals.transition(r.id, "executing", running.version, { status: final, result });

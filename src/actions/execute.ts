@@ -1,4 +1,4 @@
-import { archiveMessage } from "../archive/archive.js";
+import { archiveId, archiveMessage } from "../archive/archive.js";
 import type { Config } from "../config.js";
 import { describeError } from "../errors.js";
 import { parsePostcat, postcatFields } from "../parsers/postcat.js";
@@ -7,7 +7,7 @@ import { parsePostsuper, SUMMARY_VERB } from "../parsers/postsuper.js";
 import { listMatching, postcat, postsuper, retryNow } from "../relay/actions.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { ProbeContext } from "../relay/probes.js";
-import type { ApprovalRequest, FrozenMessage } from "../store/store.js";
+import type { ApprovalRequest, FrozenMessage, Store } from "../store/store.js";
 import {
   type ActionRequest,
   applicable,
@@ -24,6 +24,8 @@ export interface ActionDeps {
   config: Config;
   pool: RunnerPool;
   nowMs: () => number;
+  /** Where each archived message and its checksum are recorded, and the archive step audited. */
+  store: Pick<Store, "archive" | "audit">;
   /** Waits between batches; a real timer unless a test gives another. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -31,7 +33,13 @@ export interface ActionDeps {
 export interface ExecutionResult {
   outcomes: { queueId: string; outcome: string }[];
   skipped: { queueId: string; why: string }[];
-  archived: { queueId: string; path: string; bytes: number; envelope: Record<string, string> }[];
+  archived: {
+    queueId: string;
+    path: string;
+    bytes: number;
+    sha256?: string;
+    envelope: Record<string, string>;
+  }[];
   /** postsuper's summary lines, per queue ("deferred: Placed on hold: 3 messages"). */
   summary: string[];
   /** Everything postsuper / postqueue printed, as it printed it (capped), for the audit. */
@@ -42,11 +50,13 @@ export interface ExecutionResult {
   finishedAtMs?: number;
   verification: string;
   error?: string;
+  /** A restore: each original queue ID handed back to the relay, and its new queue ID once seen. */
+  restored?: { queueId: string; newQueueId: string | null }[];
 }
 
 const MAX_OUTPUT_LINES = 2_000;
 
-async function context(relayName: string, d: ActionDeps, timeoutMs?: number): Promise<ProbeContext> {
+export async function context(relayName: string, d: ActionDeps, timeoutMs?: number): Promise<ProbeContext> {
   const relay = d.config.relays.find((r) => r.name === relayName);
   if (!relay) throw new Error(`relay ${relayName} is no longer configured`);
   const runner = await d.pool.get(relay, d.config.probes.timeout);
@@ -149,6 +159,10 @@ export async function execute(
     for (const l of lines.split("\n"))
       if (l.trim() && result.output.length < MAX_OUTPUT_LINES) result.output.push(l.trimEnd());
   };
+  if (r.action === "restore") {
+    result.error = "a restore runs through executeRestore";
+    return result;
+  }
   const sleep = d.sleep ?? realSleep;
   const ids = new Set(r.frozen.map((f) => f.queueId));
   try {
@@ -179,7 +193,26 @@ export async function execute(
                 sink(c);
               }),
           );
-          result.archived.push({ queueId: f.queueId, ...a, envelope: postcatFields(parsePostcat(head)) });
+          const envelope = postcatFields(parsePostcat(head));
+          // Recorded before anything is deleted: a message without its checksum in the store is not archived.
+          await d.store.archive.record({
+            id: archiveId(r.relay, r.ticket, f.queueId, f.arrivalTime),
+            relay: r.relay,
+            ticket: r.ticket,
+            requestId: r.id,
+            queueId: f.queueId,
+            queueName: f.queueName,
+            arrivalTime: f.arrivalTime,
+            sender: f.sender,
+            recipientDomains: f.recipientDomains,
+            path: a.path,
+            bytes: a.bytes,
+            sha256: a.sha256,
+            archivedAtMs: d.nowMs(),
+            deletedBy: r.requester,
+            approvedBy: r.approvers,
+          });
+          result.archived.push({ queueId: f.queueId, ...a, envelope });
         } catch (e) {
           result.error = `archiving ${f.queueId} failed (${describeError(e)}); nothing was deleted`;
           result.finishedAtMs = d.nowMs();
@@ -187,6 +220,21 @@ export async function execute(
         }
       }
     }
+
+    if (r.action === "delete" && result.archived.length)
+      await d.store.audit.append({
+        atMs: d.nowMs(),
+        kind: "archive",
+        actor: r.approvers.at(-1) ?? "mailq-bot",
+        relay: r.relay,
+        ticket: r.ticket,
+        requestId: r.id,
+        detail: {
+          ids: result.archived.map((a) => a.queueId),
+          bytes: result.archived.reduce((n, a) => n + a.bytes, 0),
+          sha256: Object.fromEntries(result.archived.map((a) => [a.queueId, a.sha256])),
+        },
+      });
 
     if (r.action === "retry") {
       const run = eligible.slice(0, RETRY_CAP);

@@ -60,6 +60,10 @@ const DOMAIN_RE =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const PRINTABLE = /^[\x20-\x7e]*$/;
 
+/** An address that may travel in an argv: RFC 5321's common form, no shell metacharacters. */
+export const isPlainAddress = (a: string): boolean => ADDRESS_RE.test(a);
+export const isDomainName = (d: string): boolean => DOMAIN_RE.test(d);
+
 /** Slack writes `<mailto:a@b|a@b>` for addresses and escapes & < >. */
 export function unslack(word: string): string {
   return word
@@ -253,6 +257,16 @@ export const postcatArgv = (id: string, sudo: boolean): string[] => [
   id,
 ];
 export const retryArgv = (id: string): string[] => ["postqueue", "-i", id];
+/** Re-injection through the relay's own submission path, the message on stdin ("<>": the null sender). */
+export const sendmailArgv = (sender: string, recipients: string[]): string[] => [
+  "sendmail",
+  "-G",
+  "-i",
+  "-f",
+  sender || "<>",
+  "--",
+  ...recipients,
+];
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 

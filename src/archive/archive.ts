@@ -1,4 +1,5 @@
-import { createWriteStream } from "node:fs";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { QUEUE_ID_RE } from "../parsers/postqueue.js";
@@ -49,7 +50,7 @@ export async function archiveMessage(
   queueId: string,
   arrival: number,
   write: (sink: (c: Buffer) => void) => Promise<void>,
-): Promise<{ path: string; bytes: number }> {
+): Promise<{ path: string; bytes: number; sha256: string }> {
   const path = archivePath(dir, relay, ticket, queueId, arrival);
   const folder = join(path, "..");
   await mkdir(folder, { recursive: true, mode: 0o700 });
@@ -59,10 +60,12 @@ export async function archiveMessage(
   failed.catch(() => {});
   let bytes = 0;
   let tail = "";
+  const hash = createHash("sha256");
   try {
     await Promise.race([
       write((c) => {
         bytes += c.length;
+        hash.update(c);
         tail = (tail + c.toString("latin1")).slice(-512);
         out.write(c);
       }),
@@ -83,5 +86,47 @@ export async function archiveMessage(
     await unlink(tmp).catch(() => {});
     throw e;
   }
-  return { path, bytes };
+  return { path, bytes, sha256: hash.digest("hex") };
+}
+
+/** The archive record's id: the file's place under archive.path, without the extension. */
+export function archiveId(relay: string, ticket: string, queueId: string, arrival: number): string {
+  return `${relay}/${ticket}/${queueId}-${Math.trunc(arrival)}`;
+}
+
+/** SHA-256 (hex) of a file as it is on disk now. */
+export function fileSha256(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    createReadStream(path)
+      .on("data", (c) => hash.update(c))
+      .on("error", reject)
+      .on("end", () => resolve(hash.digest("hex")));
+  });
+}
+
+export type ArchiveCheck = { ok: true } | { ok: false; why: string };
+
+/** Whether an archived file is still what was written: present, same size, same SHA-256. */
+export async function checkArchived(m: {
+  path: string;
+  bytes: number;
+  sha256: string;
+}): Promise<ArchiveCheck> {
+  let sha: string;
+  try {
+    sha = await fileSha256(m.path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return {
+      ok: false,
+      why: code === "ENOENT" ? "the archived file is missing" : `cannot read it (${code ?? e})`,
+    };
+  }
+  if (sha !== m.sha256)
+    return {
+      ok: false,
+      why: `checksum mismatch: the file changed since it was archived (sha256 ${sha.slice(0, 12)}…, recorded ${m.sha256.slice(0, 12)}…)`,
+    };
+  return { ok: true };
 }

@@ -113,9 +113,21 @@ export function approvalCard(
     notes.push(
       "🗄 Every message is archived whole (`postcat -q`) before anything is deleted; if one archive fails, nothing is deleted.",
     );
-  notes.push(
-    "IDs that leave the queue before the run, or that Postfix reuses for another message, are skipped and reported, never replaced.",
-  );
+  if (r.action === "restore") {
+    const from = r.frozen.flatMap((f) => (f.archive ? [f.archive] : []));
+    const bytes = from.reduce((n, a) => n + a.bytes, 0);
+    blocks.push(
+      section(
+        `*From the archive*: ${plural(from.length, "message")}, ${num(Math.ceil(bytes / 1024))} KiB · original ticket ${tally(from.map((a) => a.ticket))} · deleted at the request of ${[...new Set(from.map((a) => `<@${a.deletedBy}>`))].join(", ")}`,
+      ),
+    );
+    notes.push(
+      "♻️ Each message goes back with its original sender and recipients, checked against the checksum taken when it was archived (any mismatch refuses the whole restore). A message already restored is never sent twice.",
+    );
+  } else
+    notes.push(
+      "IDs that leave the queue before the run, or that Postfix reuses for another message, are skipped and reported, never replaced.",
+    );
   blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: notes.join("\n") }] });
 
   if (r.status === "pending") {
@@ -204,6 +216,9 @@ export function approvalCard(
         : "",
       result.archived.length
         ? `*Archived*: ${plural(result.archived.length, "message")} before the delete, in the bot's archive under ${esc(r.relay)}/${esc(r.ticket)}/`
+        : "",
+      result.restored?.length
+        ? `*Restored*: ${plural(result.restored.length, "message")} handed back to ${esc(r.relay)}'s queue`
         : "",
       result.error ? `*Error*: ${esc(result.error)}` : "",
     ].filter(Boolean);

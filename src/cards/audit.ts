@@ -33,15 +33,30 @@ export function auditDetail(e: AuditEntry): string {
       return `${str(d.decision) ?? ""} refused: ${esc(truncate(str(d.why) ?? "", 200))}`;
     case "inspect":
       return `looked at \`${esc(str(d.queueId) ?? "?")}\``;
+    case "archive":
+      return `${ids ?? "?"} archived whole, checksums recorded`;
+    case "restore": {
+      const links = Array.isArray(d.links) ? (d.links as { queueId?: string; newQueueId?: string }[]) : [];
+      return `${links.length} back under ${esc(str(d.restoreTicket) ?? "?")}: ${links
+        .slice(0, 10)
+        .map((l) => `\`${esc(l.queueId ?? "?")}\` → \`${esc(l.newQueueId ?? "?")}\``)
+        .join(", ")}${links.length > 10 ? " …" : ""}`;
+    }
+    case "prune":
+      return `${ids ?? "?"} archived messages past archive.retention removed`;
     default:
       return "";
   }
 }
 
-/** The latest audit entries, newest first, one line each. */
-export function auditText(entries: AuditEntry[], filter?: string): string {
+/** The latest audit entries, one line each: newest first, or in the order they happened (a ticket's story). */
+export function auditText(
+  entries: AuditEntry[],
+  filter?: string,
+  order: "newest" | "oldest" = "newest",
+): string {
   if (!entries.length) return filter ? `No audit entries for ${esc(filter)}.` : "No audit entries yet.";
-  const lines = entries.map((e) => {
+  const lines = (order === "oldest" ? [...entries].sort((a, b) => a.id - b.id) : entries).map((e) => {
     const at = slackDate(e.atMs, "{date_short} {time_secs}");
     const actor = /^[UW][A-Z0-9]+$/.test(e.actor) ? `<@${e.actor}>` : esc(e.actor);
     const where = [e.relay ? `on ${esc(e.relay)}` : "", e.ticket ? `ticket ${esc(e.ticket)}` : ""]
@@ -53,7 +68,7 @@ export function auditText(entries: AuditEntry[], filter?: string): string {
   });
   return truncate(
     redactAddresses(
-      `*Audit${filter ? ` of ${esc(filter)}` : ""}*, newest first (all of it: \`mailq-bot audit --json\`):\n${lines.join("\n")}`,
+      `*Audit${filter ? ` of ${esc(filter)}` : ""}*, ${order === "oldest" ? "in order" : "newest first"} (all of it: \`mailq-bot audit --json\`):\n${lines.join("\n")}`,
     ),
     3900,
   );

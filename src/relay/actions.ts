@@ -1,4 +1,4 @@
-import { postcatArgv, postsuperArgv, retryArgv } from "../actions/request.js";
+import { isPlainAddress, postcatArgv, postsuperArgv, retryArgv, sendmailArgv } from "../actions/request.js";
 import { createLineSplitter } from "../parsers/lines.js";
 import { isQueueName, parsePostqueueJsonLine, QUEUE_ID_RE, type QueueEntry } from "../parsers/postqueue.js";
 import { explain, type ProbeContext, ProbeFailure, remaining } from "./probes.js";
@@ -67,4 +67,27 @@ export async function postcat(ctx: ProbeContext, id: string, onChunk: (c: Buffer
     onStdout: onChunk,
   });
   if (r.timedOut || r.code !== 0) throw new ProbeFailure("postcat", explain(`postcat -q ${id}`, r));
+}
+
+/** At most this many recipients per re-injected message (the relay gate's limit too). */
+export const MAX_RESTORE_RECIPIENTS = 1000;
+
+/**
+ * `sendmail -G -i -f SENDER -- RCPT…` with the message on stdin: an archived message back into
+ * the queue with its original envelope. Every address is checked here, whatever checked it before.
+ */
+export function reinject(
+  ctx: ProbeContext,
+  sender: string,
+  recipients: string[],
+  message: Buffer,
+): Promise<RunResult> {
+  const bad = [sender, ...recipients].find((a, i) => !(i === 0 && a === "") && !isPlainAddress(a));
+  if (bad !== undefined) throw new Error("refusing an envelope address that is not a plain address");
+  if (!recipients.length || recipients.length > MAX_RESTORE_RECIPIENTS)
+    throw new Error(`refusing ${recipients.length} recipients (1 to ${MAX_RESTORE_RECIPIENTS})`);
+  return ctx.runner.run(sendmailArgv(sender, recipients), {
+    stdin: message,
+    timeoutMs: remaining(ctx, "sendmail"),
+  });
 }

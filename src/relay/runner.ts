@@ -1,6 +1,6 @@
 export interface RunOptions {
   /** Fed to the command's stdin, then closed. Queue IDs travel this way, never as arguments. */
-  stdin?: string;
+  stdin?: string | Buffer;
   timeoutMs: number;
   /** When given, stdout is streamed here and not kept. */
   onStdout?: (chunk: Buffer) => void;

@@ -1,4 +1,5 @@
 import { type ApprovalSlack, expireDue, type FlowDeps, failAbandoned } from "../actions/approval.js";
+import { pruneArchive } from "../archive/maintenance.js";
 import { channelSafe } from "./private.js";
 
 interface ClientLike {
@@ -41,7 +42,10 @@ export function startExpirySweeper(
     running = true;
     try {
       // Past their expiry: expired. Left running by a dead process: failed, and said so.
-      return (await expireDue(flow)) + (await failAbandoned(flow));
+      const n = (await expireDue(flow)) + (await failAbandoned(flow));
+      // Past archive.retention: pruned, with an audit line (once, whichever replica gets there first).
+      await pruneArchive(flow.store, flow.config.archive.retention, flow.nowMs());
+      return n;
     } catch (e) {
       o.onError?.(e);
       return 0;

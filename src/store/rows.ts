@@ -1,6 +1,7 @@
 import type {
   ApprovalRequest,
   ApprovalStatus,
+  ArchivedMessage,
   AuditEntry,
   StoredSnapshot,
   Watch,
@@ -96,4 +97,74 @@ export function toSnapshot(r: Row): StoredSnapshot {
     takenAtMs: r.taken_at_ms as number,
     snapshot: JSON.parse(r.json as string),
   };
+}
+
+export function toArchived(r: Row): ArchivedMessage {
+  const restoreId = (r.restore_request_id as string | null) ?? null;
+  return {
+    id: r.id as string,
+    relay: r.relay as string,
+    ticket: r.ticket as string,
+    requestId: r.request_id as string,
+    queueId: r.queue_id as string,
+    queueName: r.queue_name as string,
+    arrivalTime: r.arrival_time as number,
+    sender: r.sender as string,
+    recipientDomains: JSON.parse(r.recipient_domains_json as string),
+    path: r.path as string,
+    bytes: r.bytes as number,
+    sha256: r.sha256 as string,
+    archivedAtMs: r.archived_at_ms as number,
+    deletedBy: r.deleted_by as string,
+    approvedBy: JSON.parse(r.approved_by_json as string),
+    restore:
+      restoreId === null
+        ? null
+        : {
+            requestId: restoreId,
+            claimedAtMs: r.restore_claimed_at_ms as number,
+            restoredAtMs: (r.restored_at_ms as number | null) ?? null,
+            newQueueId: (r.restored_queue_id as string | null) ?? null,
+          },
+    prunedAtMs: (r.pruned_at_ms as number | null) ?? null,
+  };
+}
+
+/** Columns of `archive`, in the order both stores insert them. */
+export const ARCHIVE_INSERT_COLUMNS = [
+  "id",
+  "relay",
+  "ticket",
+  "request_id",
+  "queue_id",
+  "queue_name",
+  "arrival_time",
+  "sender",
+  "recipient_domains_json",
+  "path",
+  "bytes",
+  "sha256",
+  "archived_at_ms",
+  "deleted_by",
+  "approved_by_json",
+] as const;
+
+export function archiveValues(m: Omit<ArchivedMessage, "restore" | "prunedAtMs">): unknown[] {
+  return [
+    m.id,
+    m.relay,
+    m.ticket,
+    m.requestId,
+    m.queueId,
+    m.queueName,
+    m.arrivalTime,
+    m.sender,
+    JSON.stringify(m.recipientDomains),
+    m.path,
+    m.bytes,
+    m.sha256,
+    m.archivedAtMs,
+    m.deletedBy,
+    JSON.stringify(m.approvedBy),
+  ];
 }

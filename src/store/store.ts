@@ -12,6 +12,7 @@ export interface Store {
   approvals: ApprovalRepo;
   audit: AuditRepo;
   leases: LeaseRepo;
+  archive: ArchiveRepo;
   close(): Promise<void>;
 }
 
@@ -103,12 +104,14 @@ export interface FrozenMessage {
   arrivalTime: number;
   sender: string;
   recipientDomains: string[];
+  /** A restore's message: the archived copy it re-injects, as it was when the request froze it. */
+  archive?: { id: string; sha256: string; bytes: number; ticket: string; deletedBy: string };
 }
 
 export interface ApprovalRequest {
   id: string;
   relay: string;
-  action: "hold" | "release" | "requeue" | "delete" | "retry";
+  action: "hold" | "release" | "requeue" | "delete" | "retry" | "restore";
   selector: string;
   ticket: string;
   reason: string;
@@ -153,6 +156,12 @@ export type AuditKind =
   /** A button press refused (self-approval, outsider, expired, already decided…); nothing ran. */
   | "refuse"
   | "inspect"
+  /** Messages archived whole before a delete, with their checksums. */
+  | "archive"
+  /** Archived messages re-injected (logged under the original ticket too). */
+  | "restore"
+  /** Archived messages past archive.retention removed. */
+  | "prune"
   | "watch-start"
   | "watch-stop";
 
@@ -196,4 +205,51 @@ export interface LeaseRepo {
   /** Gives the lease up at once (a clean shutdown), when `holder` has it. */
   release(name: string, holder: string): Promise<void>;
   get(name: string): Promise<Lease | undefined>;
+}
+
+/** One message archived whole before a delete: where, its checksum, and what became of it. */
+export interface ArchivedMessage {
+  /** `<relay>/<ticket>/<queueId>-<arrival>`: the file's place under archive.path. */
+  id: string;
+  relay: string;
+  ticket: string;
+  /** The delete request that archived it. */
+  requestId: string;
+  queueId: string;
+  queueName: string;
+  arrivalTime: number;
+  sender: string;
+  recipientDomains: string[];
+  path: string;
+  bytes: number;
+  /** SHA-256 of the archived file, hex, taken while it was written. */
+  sha256: string;
+  archivedAtMs: number;
+  /** Who asked for the delete, and who approved it. */
+  deletedBy: string;
+  approvedBy: string[];
+  /** The restore request that claimed it; restoredAtMs once it was handed to the relay. */
+  restore: {
+    requestId: string;
+    claimedAtMs: number;
+    restoredAtMs: number | null;
+    newQueueId: string | null;
+  } | null;
+  prunedAtMs: number | null;
+}
+
+export interface ArchiveRepo {
+  /** Records (or, for the same file archived again, replaces) one archived message. */
+  record(m: Omit<ArchivedMessage, "restore" | "prunedAtMs">): Promise<void>;
+  get(id: string): Promise<ArchivedMessage | undefined>;
+  /** Oldest first; pruned ones only when asked. */
+  list(filter: { relay?: string; ticket?: string; includePruned?: boolean }): Promise<ArchivedMessage[]>;
+  /** Compare-and-set: true for exactly one restore request, and never once pruned. */
+  claimRestore(id: string, requestId: string, nowMs: number): Promise<boolean>;
+  /** The claim's message was handed to the relay; the new queue ID when known (may come later). */
+  markRestored(id: string, requestId: string, atMs: number, newQueueId: string | null): Promise<void>;
+  /** Gives a claim back when the message certainly did not reach the relay. */
+  releaseRestore(id: string, requestId: string): Promise<void>;
+  /** True once, for the caller that pruned it. */
+  markPruned(id: string, nowMs: number): Promise<boolean>;
 }

@@ -28,7 +28,7 @@ describe("the CLI's arguments", () => {
     const r = await cli(["stauts"]);
     expect(r.code).toBe(2);
     expect(r.err).toBe(
-      'mailq-bot unknown command "stauts" — did you mean "status"? Commands: status, triage, watch, audit, serve, doctor, fingerprint, healthcheck, help.\n',
+      'mailq-bot unknown command "stauts" — did you mean "status"? Commands: status, triage, watch, audit, archive, serve, doctor, fingerprint, healthcheck, help.\n',
     );
     expect((await cli(["frobnicate"])).err).not.toContain("did you mean");
   });

@@ -124,6 +124,15 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     ["postcat with other flags than -q", () => "sudo -n postcat -qh ABCDEF12345"],
     ["postqueue -i through sudo (the bot runs it unprivileged)", () => "sudo -n postqueue -i ABCDEF12345"],
     [
+      "sendmail through sudo (a restore runs it unprivileged)",
+      () => "sudo -n sendmail -G -i -f a@x.lab.test -- b@y.lab.test",
+    ],
+    ["sendmail -t (recipients from the headers)", () => "sendmail -t -i -f a@x.lab.test"],
+    ["sendmail without -- before the recipients", () => "sendmail -G -i -f a@x.lab.test b@y.lab.test"],
+    ["sendmail with another flag", () => "sendmail -G -i -f a@x.lab.test -- -bd"],
+    ["sendmail to a non-address", () => "sendmail -G -i -f a@x.lab.test -- '|/bin/sh'"],
+    ["sendmail with a sender option smuggled in", () => "sendmail -G -i -f -oQ/tmp -- b@y.lab.test"],
+    [
       "journald lines of another program",
       () => "sudo -n journalctl --no-pager -q -o short-iso -n 5 _COMM=sshd",
     ],

@@ -46,7 +46,7 @@ describe("the Slack app over signed HTTP", () => {
     [
       "an unknown subcommand",
       "frobnicate",
-      /Unknown subcommand `frobnicate`.*status, triage, watch, hold, release, requeue, delete, retry, inspect, audit, help.*relay-a, relay-b/s,
+      /Unknown subcommand `frobnicate`.*status, triage, watch, hold, release, requeue, delete, retry, restore, inspect, audit, help.*relay-a, relay-b/s,
     ],
     ["an unknown relay", "status relay-z", /unknown relay; known relays: relay-a, relay-b/],
     ["two relays", "status relay-a relay-b", /at most one relay/],

@@ -340,6 +340,81 @@ export function storeContract(name: string, open: () => Promise<Store>, o: Contr
       });
     });
 
+    describe("archive", () => {
+      const archived = (ticket: string, queueId: string, archivedAtMs = 5_000) => ({
+        id: `relay-a/${ticket}/${queueId}-1700000000`,
+        relay: "relay-a",
+        ticket,
+        requestId: uid("del"),
+        queueId,
+        queueName: "hold",
+        arrivalTime: 1_700_000_000,
+        sender: "bounce@shop.example",
+        recipientDomains: ["example.org", "ünïcode.example"],
+        path: `/var/lib/mailq-bot/archive/relay-a/${ticket}/${queueId}-1700000000.postcat`,
+        bytes: 4_321,
+        sha256: "a".repeat(64),
+        archivedAtMs,
+        deletedBy: "U0001",
+        approvedBy: ["U0002"],
+      });
+
+      it("record, get and list (by ticket, oldest first) round-trip every field; recording again replaces the checksum", async () => {
+        const s = await store();
+        const ticket = uid("INC");
+        const a = archived(ticket, "4XyZ1abcD", 7_000);
+        const b = archived(ticket, "5AbC2defE", 6_000);
+        await s.archive.record(a);
+        await s.archive.record(b);
+        expect(await s.archive.get(a.id)).toEqual({ ...a, restore: null, prunedAtMs: null });
+        expect((await s.archive.list({ ticket })).map((m) => m.queueId)).toEqual(["5AbC2defE", "4XyZ1abcD"]);
+        await s.archive.record({ ...a, sha256: "b".repeat(64), bytes: 99 });
+        expect(await s.archive.get(a.id)).toMatchObject({ sha256: "b".repeat(64), bytes: 99 });
+        expect(await s.archive.list({ ticket: uid("none") })).toEqual([]);
+      });
+
+      it("one restore claim wins across processes; a released claim can be taken again; a restored one never", async () => {
+        const [a, b] = [await store(), await store()];
+        const m = archived(uid("INC"), "6CdE3fghJ");
+        await a.archive.record(m);
+        expect(await winners(10, (i) => (i % 2 ? a : b).archive.claimRestore(m.id, `R${i}`, 9_000))).toBe(1);
+        const holder = (await a.archive.get(m.id))?.restore?.requestId as string;
+        await b.archive.releaseRestore(m.id, "someone-else");
+        expect(await b.archive.claimRestore(m.id, "R99", 9_001)).toBe(false);
+        await b.archive.releaseRestore(m.id, holder);
+        expect(await b.archive.claimRestore(m.id, "R99", 9_002)).toBe(true);
+        await a.archive.markRestored(m.id, "R99", 9_500, null);
+        await a.archive.markRestored(m.id, "R99", 9_900, "7NEWQUEUEID");
+        expect((await b.archive.get(m.id))?.restore).toEqual({
+          requestId: "R99",
+          claimedAtMs: 9_002,
+          restoredAtMs: 9_500,
+          newQueueId: "7NEWQUEUEID",
+        });
+        await a.archive.releaseRestore(m.id, "R99");
+        expect(await a.archive.claimRestore(m.id, "R100", 10_000)).toBe(false);
+      });
+
+      it("a pruned message is listed only when asked and can no longer be claimed", async () => {
+        const s = await store();
+        const ticket = uid("INC");
+        const m = archived(ticket, "8EfG4hijK");
+        await s.archive.record(m);
+        expect(await winners(5, () => s.archive.markPruned(m.id, 11_000))).toBe(1);
+        expect(await s.archive.list({ ticket })).toEqual([]);
+        expect((await s.archive.list({ ticket, includePruned: true }))[0]?.prunedAtMs).toBe(11_000);
+        expect(await s.archive.claimRestore(m.id, "R1", 12_000)).toBe(false);
+      });
+
+      it("a store from before the archive table gets it when opened (the migration)", async () => {
+        await o.exec("DROP TABLE IF EXISTS archive");
+        const s = await store();
+        const m = archived(uid("INC"), "9GhI5jklM");
+        await s.archive.record(m);
+        expect((await s.archive.get(m.id))?.sha256).toBe(m.sha256);
+      });
+    });
+
     describe("leases", () => {
       it("one holder at a time; renew while held; takeover only after expiry", async () => {
         const [a, b] = [await store(), await store()];

@@ -1,10 +1,23 @@
 import pg from "pg";
 import type { RelaySnapshot } from "../../analysis/snapshot.js";
-import { type Row, toApproval, toAudit, toSnapshot, toWatch, toWatchUpdate, WATCH_COLUMNS } from "../rows.js";
+import {
+  ARCHIVE_INSERT_COLUMNS,
+  archiveValues,
+  type Row,
+  toApproval,
+  toArchived,
+  toAudit,
+  toSnapshot,
+  toWatch,
+  toWatchUpdate,
+  WATCH_COLUMNS,
+} from "../rows.js";
 import type {
   ApprovalRepo,
   ApprovalRequest,
   ApprovalStatus,
+  ArchivedMessage,
+  ArchiveRepo,
   AuditEntry,
   AuditRepo,
   Lease,
@@ -262,6 +275,72 @@ class Leases implements LeaseRepo {
   }
 }
 
+class Archive implements ArchiveRepo {
+  constructor(private readonly db: Db) {}
+  async record(m: Omit<ArchivedMessage, "restore" | "prunedAtMs">): Promise<void> {
+    const cols = ARCHIVE_INSERT_COLUMNS.join(", ");
+    await this.db.query(
+      `INSERT INTO archive (${cols}) VALUES (${ARCHIVE_INSERT_COLUMNS.map((_, i) => `$${i + 1}`).join(", ")})
+       ON CONFLICT (id) DO UPDATE SET request_id = excluded.request_id, bytes = excluded.bytes,
+         sha256 = excluded.sha256, archived_at_ms = excluded.archived_at_ms,
+         deleted_by = excluded.deleted_by, approved_by_json = excluded.approved_by_json, pruned_at_ms = NULL`,
+      archiveValues(m),
+    );
+  }
+  async get(id: string): Promise<ArchivedMessage | undefined> {
+    const r = (await this.db.query("SELECT * FROM archive WHERE id = $1", [id])).rows[0];
+    return r ? toArchived(r) : undefined;
+  }
+  async list(filter: {
+    relay?: string;
+    ticket?: string;
+    includePruned?: boolean;
+  }): Promise<ArchivedMessage[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.relay !== undefined) {
+      args.push(filter.relay);
+      where.push(`relay = $${args.length}`);
+    }
+    if (filter.ticket !== undefined) {
+      args.push(filter.ticket);
+      where.push(`ticket = $${args.length}`);
+    }
+    if (!filter.includePruned) where.push("pruned_at_ms IS NULL");
+    const sql = `SELECT * FROM archive ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY archived_at_ms, id`;
+    return (await this.db.query(sql, args)).rows.map(toArchived);
+  }
+  async claimRestore(id: string, requestId: string, nowMs: number): Promise<boolean> {
+    const r = await this.db.query(
+      `UPDATE archive SET restore_request_id = $1, restore_claimed_at_ms = $2
+       WHERE id = $3 AND restore_request_id IS NULL AND pruned_at_ms IS NULL`,
+      [requestId, nowMs, id],
+    );
+    return r.rowCount === 1;
+  }
+  async markRestored(id: string, requestId: string, atMs: number, newQueueId: string | null): Promise<void> {
+    await this.db.query(
+      `UPDATE archive SET restored_at_ms = COALESCE(restored_at_ms, $1), restored_queue_id = COALESCE($2, restored_queue_id)
+       WHERE id = $3 AND restore_request_id = $4`,
+      [atMs, newQueueId, id, requestId],
+    );
+  }
+  async releaseRestore(id: string, requestId: string): Promise<void> {
+    await this.db.query(
+      `UPDATE archive SET restore_request_id = NULL, restore_claimed_at_ms = NULL
+       WHERE id = $1 AND restore_request_id = $2 AND restored_at_ms IS NULL`,
+      [id, requestId],
+    );
+  }
+  async markPruned(id: string, nowMs: number): Promise<boolean> {
+    const r = await this.db.query(
+      "UPDATE archive SET pruned_at_ms = $1 WHERE id = $2 AND pruned_at_ms IS NULL",
+      [nowMs, id],
+    );
+    return r.rowCount === 1;
+  }
+}
+
 /** The URL without its password, for messages and logs. */
 export function redactUrl(url: string): string {
   try {
@@ -325,6 +404,7 @@ export async function openPostgresStore(url: string, o: PostgresStoreOptions = {
     approvals: new Approvals(db),
     audit: new Audit(db),
     leases: new Leases(db),
+    archive: new Archive(db),
     async close() {
       await pool.end();
     },

@@ -94,6 +94,32 @@ CREATE OR REPLACE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
   FOR EACH STATEMENT EXECUTE FUNCTION mailq_audit_append_only();
 REVOKE UPDATE, DELETE, TRUNCATE ON audit FROM PUBLIC;
 
+-- Every message archived before a delete, with its checksum and what became of it (restore, prune).
+CREATE TABLE IF NOT EXISTS archive (
+  id TEXT PRIMARY KEY,
+  relay TEXT NOT NULL,
+  ticket TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  queue_id TEXT NOT NULL,
+  queue_name TEXT NOT NULL,
+  arrival_time BIGINT NOT NULL,
+  sender TEXT NOT NULL,
+  recipient_domains_json TEXT NOT NULL,
+  path TEXT NOT NULL,
+  bytes BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  archived_at_ms BIGINT NOT NULL,
+  deleted_by TEXT NOT NULL,
+  approved_by_json TEXT NOT NULL DEFAULT '[]',
+  restore_request_id TEXT,
+  restore_claimed_at_ms BIGINT,
+  restored_at_ms BIGINT,
+  restored_queue_id TEXT,
+  pruned_at_ms BIGINT
+);
+CREATE INDEX IF NOT EXISTS archive_ticket ON archive (ticket);
+CREATE INDEX IF NOT EXISTS archive_relay_time ON archive (relay, archived_at_ms);
+
 -- Named leases (one holder at a time across processes, until expires_at_ms).
 CREATE TABLE IF NOT EXISTS leases (
   name TEXT PRIMARY KEY,

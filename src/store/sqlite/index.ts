@@ -2,11 +2,24 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { RelaySnapshot } from "../../analysis/snapshot.js";
-import { type Row, toApproval, toAudit, toSnapshot, toWatch, toWatchUpdate, WATCH_COLUMNS } from "../rows.js";
+import {
+  ARCHIVE_INSERT_COLUMNS,
+  archiveValues,
+  type Row,
+  toApproval,
+  toArchived,
+  toAudit,
+  toSnapshot,
+  toWatch,
+  toWatchUpdate,
+  WATCH_COLUMNS,
+} from "../rows.js";
 import type {
   ApprovalRepo,
   ApprovalRequest,
   ApprovalStatus,
+  ArchivedMessage,
+  ArchiveRepo,
   AuditEntry,
   AuditRepo,
   Lease,
@@ -233,6 +246,77 @@ class Leases implements LeaseRepo {
   }
 }
 
+class Archive implements ArchiveRepo {
+  constructor(private readonly db: Db) {}
+  async record(m: Omit<ArchivedMessage, "restore" | "prunedAtMs">): Promise<void> {
+    const cols = ARCHIVE_INSERT_COLUMNS.join(", ");
+    // The same file archived again (a delete that failed after archiving, asked again): the new copy counts.
+    this.db
+      .prepare(
+        `INSERT INTO archive (${cols}) VALUES (${ARCHIVE_INSERT_COLUMNS.map(() => "?").join(", ")})
+         ON CONFLICT (id) DO UPDATE SET request_id = excluded.request_id, bytes = excluded.bytes,
+           sha256 = excluded.sha256, archived_at_ms = excluded.archived_at_ms,
+           deleted_by = excluded.deleted_by, approved_by_json = excluded.approved_by_json, pruned_at_ms = NULL`,
+      )
+      .run(...archiveValues(m));
+  }
+  async get(id: string): Promise<ArchivedMessage | undefined> {
+    const r = this.db.prepare("SELECT * FROM archive WHERE id = ?").get(id) as Row | undefined;
+    return r ? toArchived(r) : undefined;
+  }
+  async list(filter: {
+    relay?: string;
+    ticket?: string;
+    includePruned?: boolean;
+  }): Promise<ArchivedMessage[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.relay !== undefined) {
+      where.push("relay = ?");
+      args.push(filter.relay);
+    }
+    if (filter.ticket !== undefined) {
+      where.push("ticket = ?");
+      args.push(filter.ticket);
+    }
+    if (!filter.includePruned) where.push("pruned_at_ms IS NULL");
+    const sql = `SELECT * FROM archive ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY archived_at_ms, id`;
+    return (this.db.prepare(sql).all(...args) as Row[]).map(toArchived);
+  }
+  async claimRestore(id: string, requestId: string, nowMs: number): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        `UPDATE archive SET restore_request_id = ?, restore_claimed_at_ms = ?
+         WHERE id = ? AND restore_request_id IS NULL AND pruned_at_ms IS NULL`,
+      )
+      .run(requestId, nowMs, id);
+    return r.changes === 1;
+  }
+  async markRestored(id: string, requestId: string, atMs: number, newQueueId: string | null): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE archive SET restored_at_ms = COALESCE(restored_at_ms, ?), restored_queue_id = COALESCE(?, restored_queue_id)
+         WHERE id = ? AND restore_request_id = ?`,
+      )
+      .run(atMs, newQueueId, id, requestId);
+  }
+  async releaseRestore(id: string, requestId: string): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE archive SET restore_request_id = NULL, restore_claimed_at_ms = NULL
+         WHERE id = ? AND restore_request_id = ? AND restored_at_ms IS NULL`,
+      )
+      .run(id, requestId);
+  }
+  async markPruned(id: string, nowMs: number): Promise<boolean> {
+    return (
+      this.db
+        .prepare("UPDATE archive SET pruned_at_ms = ? WHERE id = ? AND pruned_at_ms IS NULL")
+        .run(nowMs, id).changes === 1
+    );
+  }
+}
+
 /** Opens (creating if needed) the SQLite store at `path`; ":memory:" for tests. */
 export function openSqliteStore(path: string): Store {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -252,6 +336,7 @@ export function openSqliteStore(path: string): Store {
     approvals: new Approvals(db),
     audit: new Audit(db),
     leases: new Leases(db),
+    archive: new Archive(db),
     async close() {
       db.close();
     },

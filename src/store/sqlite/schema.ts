@@ -72,6 +72,32 @@ CREATE INDEX IF NOT EXISTS audit_relay ON audit (relay);
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 
+-- Every message archived before a delete, with its checksum and what became of it (restore, prune).
+CREATE TABLE IF NOT EXISTS archive (
+  id TEXT PRIMARY KEY,
+  relay TEXT NOT NULL,
+  ticket TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  queue_id TEXT NOT NULL,
+  queue_name TEXT NOT NULL,
+  arrival_time INTEGER NOT NULL,
+  sender TEXT NOT NULL,
+  recipient_domains_json TEXT NOT NULL,
+  path TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  archived_at_ms INTEGER NOT NULL,
+  deleted_by TEXT NOT NULL,
+  approved_by_json TEXT NOT NULL DEFAULT '[]',
+  restore_request_id TEXT,
+  restore_claimed_at_ms INTEGER,
+  restored_at_ms INTEGER,
+  restored_queue_id TEXT,
+  pruned_at_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS archive_ticket ON archive (ticket);
+CREATE INDEX IF NOT EXISTS archive_relay_time ON archive (relay, archived_at_ms);
+
 -- Named leases (one holder at a time across processes, until expires_at_ms).
 CREATE TABLE IF NOT EXISTS leases (
   name TEXT PRIMARY KEY,
