@@ -117,3 +117,11 @@ export function rdnsVerdict(
   if (!forward.addresses.includes(ip)) return "unconfirmed";
   return ptr.names.some((n) => n.toLowerCase() === helo) ? "match" : "mismatch";
 }
+
+/** The status card's one line when a relay is listed: nobody requeues into a blocklist. */
+export function reputationWarning(relay: string, probes: BlocklistProbe[]): string | null {
+  const listed = probes.filter((b) => b.status === "listed");
+  if (!listed.length) return null;
+  const what = listed.map((b) => `${b.ip} on ${b.zone}`).join(", ");
+  return `${relay} is on a blocklist (${what}): do not requeue ALL into the listing; see /mailq triage ${relay} for the delisting step`;
+}

@@ -1,10 +1,4 @@
-import {
-  type BlocklistProbe,
-  expandPostconf,
-  heloName,
-  outboundIps,
-  type RdnsProbe,
-} from "../analysis/reputation.js";
+import { expandPostconf, heloName, outboundIps, type RdnsProbe } from "../analysis/reputation.js";
 import {
   type DnsProbe,
   mxFallbackTargets,
@@ -19,8 +13,8 @@ import { describeError } from "../errors.js";
 import type { LogFacts } from "../parsers/maillog-warnings.js";
 import { collectOptions, collectRelayProgressive, type RunnerPool } from "./collect.js";
 import type { ProbeContext } from "./probes.js";
+import { checkBlocklists } from "./reputation.js";
 import {
-  blocklistLookup,
   certEndDate,
   corruptFiles,
   digMx,
@@ -146,22 +140,7 @@ async function worldProbes(
   const outbound = outboundIps(relay.kind === "ssh" ? relay.outboundIps : undefined, values);
   const helo = heloName(values);
   const zones = config.triage.blocklists;
-  const blocklists = Promise.all(
-    outbound.ips.flatMap((ip) =>
-      zones.map((zone) =>
-        blocklistLookup(ctx, ip, zone, resolver).catch((e): BlocklistProbe => {
-          note(e);
-          return {
-            ip,
-            zone,
-            status: "unknown",
-            answers: [],
-            output: `${ip} on ${zone}: unknown (${describeError(e)})`,
-          };
-        }),
-      ),
-    ),
-  );
+  const blocklists = checkBlocklists(ctx, outbound.ips, zones, resolver, note);
   const rdns = Promise.all(
     outbound.ips.map((ip) =>
       rdnsLookup(ctx, ip, helo, resolver).catch((e): RdnsProbe => {

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { Finding, RelayTriage } from "../../src/analysis/triage.js";
 import { parseConfig } from "../../src/config.js";
 import { triageRelay } from "../../src/relay/triage.js";
+import { runCli } from "../helpers/cli.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
 import { RecordingPool, readOnlyAllowlist, tree } from "../helpers/read-only.js";
 import { LAB_BLOCKLIST, LAB_RDNS, type LabRelay, labExec, startRelay } from "../lab/lab.js";
@@ -90,6 +91,27 @@ describe("checklist B against a real lab relay", () => {
     expect(refusedByGate(relay)).toEqual([]);
     expect(tree(relay.queueDirectory, { hash: true, skip: /\/pid\// })).toEqual(queueBefore);
     expect(tree(relay.configDir)).toEqual(configBefore);
+  }, 60_000);
+
+  it("the status card warns on a listed relay, so nobody requeues into the listing; not on a clean one", async () => {
+    const cfg = (outboundIps?: string[]) => ({
+      relays: [
+        labRelayEntry(relay, {
+          resolver: "127.0.0.1",
+          ...asGate(relay),
+          ...(outboundIps ? { outboundIps } : {}),
+        }),
+      ],
+      triage: { blocklists: [LAB_BLOCKLIST.zone] },
+    });
+    const listed = await runCli(["status"], cfg());
+    expect(listed.out).toContain(
+      "   !! triage-world is on a blocklist (127.0.0.1 on bl.lab.test): do not requeue ALL into the listing; see /mailq triage triage-world for the delisting step\n",
+    );
+    const clean = await runCli(["status"], cfg([LAB_RDNS.match.ip]));
+    expect(clean.code).toBe(0);
+    expect(clean.out).toMatch(/^== triage-world: /);
+    expect(clean.out).not.toContain("blocklist");
   }, 60_000);
 
   it("an address that is not listed → no reputation finding; the timed-out zone stays unknown, never 'not listed'", async () => {
