@@ -127,16 +127,19 @@ function bounceLog(times: number[], opts: { ndrFails?: boolean } = {}) {
   return acc.facts();
 }
 
-function triageOf(log: ReturnType<typeof bounceLog>) {
-  const snapshot = buildSnapshot({
-    relay: "r",
+/** A relay with an empty queue, taken at NOW. */
+const emptySnapshot = (relay: string) =>
+  buildSnapshot({
+    relay,
     takenAtMs: NOW,
     listingComplete: true,
     queue: new QueueAccumulator(Math.floor(NOW / 1000)).summary(10),
     top: 10,
     probeErrors: [],
   });
-  return triage({ snapshot, log, dns: [], tcp: [] });
+
+function triageOf(log: ReturnType<typeof bounceLog>) {
+  return triage({ snapshot: emptySnapshot("r"), log, dns: [], tcp: [] });
 }
 
 describe("bounce storms and policy refusals from the log", () => {
@@ -184,14 +187,7 @@ describe("the status card's blocklist line", () => {
       "relay-a is on a blocklist (192.0.2.1 on bl.example): do not requeue ALL into the listing; see /mailq triage relay-a for the delisting step",
     );
     expect(reputationWarning("relay-a", [unknown])).toBeNull();
-    const s = buildSnapshot({
-      relay: "relay-a",
-      takenAtMs: NOW,
-      listingComplete: true,
-      queue: new QueueAccumulator(Math.floor(NOW / 1000)).summary(10),
-      top: 10,
-      probeErrors: [],
-    });
+    const s = emptySnapshot("relay-a");
     const card = statusCard([s], { nowMs: NOW, warnings: new Map([["relay-a", line ?? ""]]) });
     expect(JSON.stringify(card.blocks[1])).toContain("⛔ *relay-a is on a blocklist");
     expect(card.text).toContain("· ⛔ relay-a is on a blocklist");
