@@ -115,7 +115,7 @@ export function worldFindings(input: TriageInput, nowMs: number, recipients: num
       class: "policy",
       share: 0,
       scope: "relay",
-      title: `The relay's own smtpd refused ${total} request(s) with 5.7.1 from ${clients.size} client(s)`,
+      title: `The relay's own smtpd refused ${total} request(s) with ${[...new Set(rejects.map((r) => r.dsn))].join("/")} from ${clients.size} client(s)`,
       evidence: rejects.slice(0, 5).flatMap((r) => [`${r.count}× ${r.client}: ${r.reason}`, r.sample]),
       recommendation:
         "A client that should relay through this host is missing from mynetworks (or lacks SASL): add it there. A client that should not is probing for an open relay: block it at the edge. Never widen relaying to silence the errors; the queue is not involved.",

@@ -124,7 +124,7 @@ export interface LogFacts {
   bounces: BounceFacts;
   /** SPF/DKIM/DMARC refusals (5.7.x) in bounced and deferred lines, per destination. */
   policyRefusals: PolicyRefusal[];
-  /** The relay's own smtpd refusing with 5.7.1 (Relay access denied, …), per client. */
+  /** The relay's own smtpd refusing with 5.7.1 or 4.7.1 (Relay access denied, …), per client. */
   smtpdRejects: SmtpdReject[];
 }
 
@@ -153,6 +153,8 @@ export interface SmtpdReject {
   count: number;
   /** "Relay access denied", "Sender address rejected: …" */
   reason: string;
+  /** 5.7.1, or 4.7.1 (Postfix's default defer_unauth_destination). */
+  dsn: string;
   sample: string;
 }
 
@@ -161,7 +163,7 @@ export const POLICY_RE = /\b(?:SPF|DKIM|DMARC)\b|\b5\.7\.2[3-7]\b|unauthenticate
 const OUTCOME_RE =
   /^([0-9A-Za-z]{5,32}): to=<([^>]*)>,(?: orig_to=<[^>]*>,)? relay=([^,]+),.*? dsn=(\d\.\d{1,3}\.\d{1,3}), status=(bounced|deferred) \((.*)\)$/;
 const SMTPD_REJECT_RE =
-  /^(?:NOQUEUE|[0-9A-Za-z]{5,32}): reject: \S+ from (\S+?\[[^\]]+\])(?::\d+)?: \d{3} (5\.7\.1) (.*?)(?:; from=<|$)/;
+  /^(?:NOQUEUE|[0-9A-Za-z]{5,32}): reject: \S+ from (\S+?\[[^\]]+\])(?::\d+)?: \d{3} ([45]\.7\.1) (.*?)(?:; from=<|$)/;
 const NDR_RE = /^[0-9A-Za-z]{5,32}: sender non-delivery notification: ([0-9A-Za-z]{5,32})$/;
 const MAX_CAUSES = 200;
 
@@ -287,7 +289,13 @@ export class LogFactsAccumulator {
     if (rej?.[1]) {
       const reason = (rej[3] ?? "").replace(/^<[^>]*>: /, "").slice(0, 120);
       const key = `${rej[1]} ${reason}`;
-      const r = this.rejects.get(key) ?? { client: rej[1], count: 0, reason, sample: verbatim };
+      const r = this.rejects.get(key) ?? {
+        client: rej[1],
+        count: 0,
+        reason,
+        dsn: rej[2] ?? "",
+        sample: verbatim,
+      };
       r.count++;
       r.sample = verbatim;
       if (this.rejects.has(key) || this.rejects.size < MAX_CAUSES) this.rejects.set(key, r);

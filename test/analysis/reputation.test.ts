@@ -124,6 +124,10 @@ function bounceLog(times: number[], opts: { ndrFails?: boolean } = {}) {
   acc.addLine(
     `${at(NOW)} relay postfix/smtpd[11300]: NOQUEUE: reject: RCPT from unknown[127.0.0.1]: 554 5.7.1 <victim@elsewhere.example>: Relay access denied; from=<spam@forged.example.internal> to=<victim@elsewhere.example> proto=ESMTP helo=<client.lab.test>`,
   );
+  // Postfix's default smtpd_relay_restrictions end in defer_unauth_destination: 454 4.7.1
+  acc.addLine(
+    `${at(NOW)} relay postfix/smtpd[11301]: NOQUEUE: reject: RCPT from probe.example[198.51.100.9]: 454 4.7.1 <x@elsewhere.example>: Relay access denied; from=<a@b.example> to=<x@elsewhere.example> proto=ESMTP helo=<probe>`,
+  );
   return acc.facts();
 }
 
@@ -149,7 +153,13 @@ describe("bounce storms and policy refusals from the log", () => {
     const log = bounceLog([...calm, ...burst], { ndrFails: true });
     expect(log.bounces.notificationsFailed).toBe(36);
     expect(log.smtpdRejects).toEqual([
-      expect.objectContaining({ client: "unknown[127.0.0.1]", count: 1, reason: "Relay access denied" }),
+      expect.objectContaining({
+        client: "unknown[127.0.0.1]",
+        count: 1,
+        reason: "Relay access denied",
+        dsn: "5.7.1",
+      }),
+      expect.objectContaining({ client: "probe.example[198.51.100.9]", count: 1, dsn: "4.7.1" }),
     ]);
     const t = triageOf(log);
     const storm = t.findings.find((f) => f.class === "bounce-storm");
@@ -160,7 +170,7 @@ describe("bounce storms and policy refusals from the log", () => {
     const policy = t.findings.filter((f) => f.class === "policy").map((f) => f.title);
     expect(policy).toEqual([
       "policy.lab.test refuse mail on SPF/DKIM/DMARC",
-      "The relay's own smtpd refused 1 request(s) with 5.7.1 from 1 client(s)",
+      "The relay's own smtpd refused 2 request(s) with 5.7.1/4.7.1 from 2 client(s)",
     ]);
   });
 
