@@ -101,7 +101,7 @@ export function worldFindings(input: TriageInput, nowMs: number, recipients: num
         .join(", ")} refuse mail on SPF/DKIM/DMARC`,
       evidence: refusals
         .slice(0, 5)
-        .flatMap((p) => [`${p.count}× dsn=${p.dsn} for ${p.domain} in the log:`, p.sample]),
+        .flatMap((p) => [`${p.count}× dsn=${p.dsn} for ${p.domain}: ${p.text}`, p.sample]),
       recommendation: LEVERS.policy,
       destinations: refusals.map((p) => ({ domain: p.domain, recipients: queueOf(p.domain) })),
     });

@@ -142,8 +142,10 @@ export interface BounceFacts {
 export interface PolicyRefusal {
   domain: string;
   count: number;
-  /** The provider's text, verbatim (the latest line). */
+  /** The latest log line, verbatim. */
   sample: string;
+  /** The provider's own words (the reason Postfix logged), the latest. */
+  text: string;
   dsn: string;
 }
 
@@ -308,9 +310,10 @@ export class LogFactsAccumulator {
     if (this.ndrFailed.size < 100_000) this.ndrFailed.add(id);
     if (POLICY_RE.test(reason) && (/^[45]\.7\./.test(dsn) || /\b[45]\.7\.\d/.test(reason))) {
       const domain = rcpt.slice(rcpt.lastIndexOf("@") + 1).toLowerCase() || "(none)";
-      const p = this.policy.get(domain) ?? { domain, count: 0, sample: verbatim, dsn };
+      const p = this.policy.get(domain) ?? { domain, count: 0, sample: verbatim, text: "", dsn };
       p.count++;
       p.sample = verbatim;
+      p.text = reason.replace(/^host \S+ said: /, "").slice(0, MAX_LINE);
       p.dsn = dsn;
       if (this.policy.has(domain) || this.policy.size < MAX_CAUSES) this.policy.set(domain, p);
     }

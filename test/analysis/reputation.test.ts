@@ -13,6 +13,7 @@ import {
 import { buildSnapshot } from "../../src/analysis/snapshot.js";
 import { triage } from "../../src/analysis/triage.js";
 import { statusCard } from "../../src/cards/status.js";
+import { triageCard } from "../../src/cards/triage.js";
 import { LogFactsAccumulator } from "../../src/parsers/maillog-warnings.js";
 import { parseDigRecords } from "../../src/relay/triage-probes.js";
 
@@ -172,6 +173,15 @@ describe("bounce storms and policy refusals from the log", () => {
       "policy.lab.test refuse mail on SPF/DKIM/DMARC",
       "The relay's own smtpd refused 2 request(s) with 5.7.1/4.7.1 from 2 client(s)",
     ]);
+  });
+
+  it("the Slack card shows them with their levers and masks every mailbox in the quoted log lines", () => {
+    const burst = Array.from({ length: 30 }, (_, i) => NOW - 120_000 + i * 1000);
+    const card = JSON.stringify(triageCard([triageOf(bounceLog(burst, { ndrFails: true }))]).blocks);
+    expect(card).toContain("`bounce-storm`");
+    expect(card).toContain("`policy`");
+    expect(card).toContain("550 5.7.26 Unauthenticated email from forged.example.internal");
+    expect(card).not.toMatch(/nouser\d+@|dmarc1@|victim@|app@forged/);
   });
 
   it("the same bounces spread evenly over the window → no storm (that is the baseline)", () => {

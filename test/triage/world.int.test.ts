@@ -191,7 +191,9 @@ describe("bounces and policy refusals, in the relay's own log", () => {
 
     const [dmarc, relayDenied] = of(t, "policy");
     expect(dmarc?.title).toBe("policy.lab.test refuse mail on SPF/DKIM/DMARC");
-    expect(dmarc?.evidence[0]).toBe("5× dsn=5.7.26 for policy.lab.test in the log:");
+    expect(dmarc?.evidence[0]).toBe(
+      "5× dsn=5.7.26 for policy.lab.test: 550 5.7.26 Unauthenticated email from forged.example.internal is not accepted due to domain's DMARC policy. Please contact the administrator of forged.example.internal domain if this was a legitimate mail. (in reply to RCPT TO command)",
+    );
     expect(dmarc?.evidence[1]).toMatch(
       /said: 550 5\.7\.26 Unauthenticated email from forged\.example\.internal is not accepted due to domain's DMARC policy/,
     );
