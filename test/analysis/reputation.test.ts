@@ -212,5 +212,14 @@ describe("the status card's blocklist line", () => {
     expect(JSON.stringify(card.blocks[1])).toContain("⛔ *relay-a is on a blocklist");
     expect(card.text).toContain("· ⛔ relay-a is on a blocklist");
     expect(JSON.stringify(statusCard([s], { nowMs: NOW }).blocks)).not.toContain("blocklist");
+    // Several relays: a listed one is never folded into the "healthy" line, even with an empty queue.
+    const fleet = statusCard([s, emptySnapshot("relay-b")], {
+      nowMs: NOW,
+      warnings: new Map([["relay-a", line ?? ""]]),
+    });
+    const blocks = JSON.stringify(fleet.blocks);
+    expect(blocks).toContain("⛔ *relay-a is on a blocklist");
+    expect(blocks).toMatch(/1 healthy relay\*[^"]*relay-b/);
+    expect(fleet.text).toMatch(/^relay-a: .* · ⛔ relay-a is on a blocklist/m);
   });
 });
