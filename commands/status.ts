@@ -3,6 +3,7 @@ import { statusCard } from "../src/cards/status.js";
 import type { Config } from "../src/config.js";
 import { mailqMetrics, recordSnapshot } from "../src/metrics/mailq.js";
 import { collectAllProgressive, collectOptions, selectRelays } from "../src/relay/collect.js";
+import { reputationWarnings } from "../src/relay/reputation.js";
 import { defineSubcommand } from "../src/slack/subcommand.js";
 import { recordSnapshots } from "../src/watch/record.js";
 
@@ -29,6 +30,7 @@ export const status = defineSubcommand<{ relay?: string | undefined }>({
     `Probing ${a.relay ?? (config.relays.length === 1 ? config.relays[0]?.name : `${config.relays.length} relays`)} (read-only)…`,
   async run(args, ctx) {
     const relays = selectRelays(ctx.config, args.relay);
+    const listed = reputationWarnings(relays, ctx.pool, ctx.config, ctx.nowMs);
     const { first, full } = await collectAllProgressive(
       relays,
       ctx.pool,
@@ -37,7 +39,8 @@ export const status = defineSubcommand<{ relay?: string | undefined }>({
     // With a full answer to come, its probe failures are counted once, from the full snapshots.
     for (const s of first) recordSnapshot(mailqMetrics, s, { countFailures: !full });
     const progress = full ? undefined : await recordSnapshots(ctx.store, first, ctx.nowMs());
-    const ts = await ctx.post(statusCard(first, { nowMs: ctx.nowMs(), progress }));
+    const warnings = await listed;
+    const ts = await ctx.post(statusCard(first, { nowMs: ctx.nowMs(), progress, warnings }));
     if (!full) return;
     // A huge queue: the card above is partial; replace it in place once the listing is done.
     const done = await full;
@@ -45,6 +48,7 @@ export const status = defineSubcommand<{ relay?: string | undefined }>({
     const card = statusCard(done, {
       nowMs: ctx.nowMs(),
       progress: await recordSnapshots(ctx.store, done, ctx.nowMs()),
+      warnings,
     });
     if (ts)
       await ctx.client.chat.update({ channel: ctx.channelId, ts, text: card.text, blocks: card.blocks });

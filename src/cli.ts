@@ -23,6 +23,7 @@ import {
   selectRelays,
 } from "./relay/collect.js";
 import { parseTarget, presentedFingerprint } from "./relay/fingerprint.js";
+import { reputationWarnings } from "./relay/reputation.js";
 import { triageRelay } from "./relay/triage.js";
 import { openStore } from "./store/open.js";
 import { parseDuration } from "./util/duration.js";
@@ -58,6 +59,7 @@ async function status(
   const opts = { ...collectOptions(config, io.nowMs), ...(line ? { onListing: line.onListing } : {}) };
   const store = await openStore(config, io.env);
   try {
+    const listed = o.json ? null : reputationWarnings(relays, pool, config, io.nowMs);
     const { first, full } = await collectAllProgressive(
       relays,
       pool,
@@ -73,7 +75,8 @@ async function status(
       // A partial document is an answer, not the answer: scripts must not take it for complete.
       return first.every((s) => s.complete) ? 0 : 3;
     }
-    io.stdout(statusText(first, io.nowMs(), 5, progress));
+    const warnings = (await listed) ?? new Map<string, string>();
+    io.stdout(statusText(first, io.nowMs(), 5, progress, warnings));
     if (!full) {
       const hint = demoHint(config, first);
       if (hint) io.stdout(hint);
@@ -81,7 +84,7 @@ async function status(
     }
     io.stdout("… the full queue listing is still running; the complete snapshot follows.\n\n");
     const done = await full.finally(() => line?.done());
-    io.stdout(statusText(done, io.nowMs(), 5, await recordSnapshots(store, done, io.nowMs())));
+    io.stdout(statusText(done, io.nowMs(), 5, await recordSnapshots(store, done, io.nowMs()), warnings));
     return done.every((s) => s.ok) ? 0 : 1;
   } finally {
     line?.stop();

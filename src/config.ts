@@ -9,6 +9,10 @@ export const RELAY_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const HOST_RE =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^\[?[0-9a-fA-F:.]+\]?$/;
 const USER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/i;
+const IP_RE =
+  /^(?:(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)|(?=.*:)(?!.*:::)[0-9A-Fa-f:]{2,39})$/;
+const ZONE_RE =
+  /^(?=.{1,200}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 const relaySchema = z
   .object({
@@ -24,10 +28,12 @@ const relaySchema = z
     /** The resolver triage asks (dig @resolver); the relay's own when unset. */
     resolver: z
       .string()
-      .regex(
-        /^(?:(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)|(?=.*:)[0-9A-Fa-f:.]{2,45})$/,
-        "an IPv4 or IPv6 address (the resolver dig asks, e.g. 127.0.0.1)",
-      )
+      .regex(IP_RE, "an IPv4 or IPv6 address (the resolver dig asks, e.g. 127.0.0.1)")
+      .optional(),
+    /** The addresses the relay sends from, for blocklist and reverse-DNS checks; else smtp_bind_address. */
+    outboundIps: z
+      .array(z.string().regex(IP_RE, "an IPv4 or IPv6 address the relay sends mail from"))
+      .max(8, "at most 8 addresses")
       .optional(),
   })
   .strict();
@@ -60,6 +66,22 @@ const settingsShape = {
     .object({
       diskPercent: z.number().min(1).max(100).default(90),
       inodePercent: z.number().min(1).max(100).default(90),
+    })
+    .strict()
+    .prefault({}),
+  triage: z
+    .object({
+      /**
+       * DNS blocklist zones the relay's outbound addresses are checked against (dig A). Some
+       * refuse queries from public resolvers (Spamhaus answers 127.255.255.x): triage reports
+       * those as "unknown"; use your own resolver or a list's key-based zone.
+       */
+      blocklists: z
+        .array(z.string().regex(ZONE_RE, "a DNS zone such as zen.spamhaus.org"))
+        .max(10, "at most 10 zones")
+        .default(["zen.spamhaus.org", "b.barracudacentral.org", "bl.spamcop.net"]),
+      /** The relay's own certificate (smtpd_tls_cert_file) is a finding this many days before it expires. */
+      certWarnDays: z.number().int().min(1).max(365).default(14),
     })
     .strict()
     .prefault({}),

@@ -117,6 +117,30 @@ describe("configuration", () => {
   });
 });
 
+describe("triage: outbound addresses and blocklist zones", () => {
+  it("defaults the zones in the schema; takes outboundIps per relay", () => {
+    const c = parseConfig(
+      { relays: [{ ...relay, outboundIps: ["192.0.2.1", "2001:db8::25"] }] },
+      "mailq.yaml",
+      "/etc/mailq",
+    );
+    expect(c.triage.blocklists).toEqual(["zen.spamhaus.org", "b.barracudacentral.org", "bl.spamcop.net"]);
+    expect(c.triage.certWarnDays).toBe(14);
+    expect(c.relays[0]).toMatchObject({ outboundIps: ["192.0.2.1", "2001:db8::25"] });
+  });
+
+  it("refuses an outbound address that is not an IP and a zone that is not a DNS name", () => {
+    const msg = issues({
+      relays: [{ ...relay, outboundIps: ["mx1.example.net", "-x"] }],
+      triage: { blocklists: ["zen.spamhaus.org; rm -rf /", "-fetc"] },
+    });
+    expect(msg).toContain("relays.0.outboundIps.0: an IPv4 or IPv6 address the relay sends mail from");
+    expect(msg).toContain("relays.0.outboundIps.1: an IPv4 or IPv6 address the relay sends mail from");
+    expect(msg).toContain("triage.blocklists.0: a DNS zone such as zen.spamhaus.org");
+    expect(msg).toContain("triage.blocklists.1: a DNS zone such as zen.spamhaus.org");
+  });
+});
+
 describe("Slack environment", () => {
   it("takes HTTP mode with a signing secret, or Socket Mode with an app token", () => {
     expect(parseSlackEnv({ SLACK_BOT_TOKEN: "xoxb-1-2", SLACK_SIGNING_SECRET: "0123456789" }).PORT).toBe(

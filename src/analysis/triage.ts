@@ -1,6 +1,8 @@
 import type { DestinationFacts, LogFacts, WarningSummary } from "../parsers/maillog-warnings.js";
 import type { ReasonClass } from "./reasons.js";
+import type { BlocklistProbe, CertProbe, OutboundIps, RdnsProbe } from "./reputation.js";
 import type { RelaySnapshot } from "./snapshot.js";
+import { worldChecks, worldFindings } from "./world-findings.js";
 
 /**
  * Checklist A of the seed ("first 10 minutes") as a pure function: a status snapshot, the
@@ -20,6 +22,9 @@ export const FINDING_CLASSES = [
   "remote-throttling",
   "policy",
   "recipient",
+  "reputation",
+  "tls",
+  "bounce-storm",
 ] as const;
 export type FindingClass = (typeof FINDING_CLASSES)[number];
 
@@ -111,6 +116,17 @@ export interface TriageInput {
   probeErrors?: string[];
   /** Files in the queue's corrupt/ directory; null or absent when not counted. */
   corruptFiles?: number | null;
+  /** Checklist B: where mail leaves from, and what blocklists, rDNS and the certificate say. */
+  world?: WorldProbes;
+}
+
+export interface WorldProbes {
+  outbound: OutboundIps;
+  blocklists: BlocklistProbe[];
+  rdns: RdnsProbe[];
+  cert: CertProbe | null;
+  /** A certificate expiring within this many days is a finding. */
+  certWarnDays: number;
 }
 
 /** The seed's decisions, per class: the safe lever and what not to do. */
@@ -132,6 +148,11 @@ export const LEVERS: Record<FindingClass, string> = {
     "Fix Postfix's own configuration first (master.cf, main.cf; the log says why) before touching the queue contents. Do not restart repeatedly.",
   corruption:
     "Stop the urge to clean up: preserve the spool, check the filesystem's health, and only once storage is stable requeue (postsuper -r). Do not delete queue files.",
+  reputation:
+    "Request delisting from each list that names the address (its lookup page gives the reason and the removal form), after fixing what got you listed (a compromised account, an app in a loop, open relaying). Do not requeue ALL into the listing: every retry to a provider that checks it is refused again and deepens the listing. Hold the affected mail or let the backoff carry it; requeue only once delisted.",
+  tls: "Renew the relay's certificate (smtpd_tls_cert_file) before clients refuse it, then postfix reload. Do not disable TLS to work around it.",
+  "bounce-storm":
+    "Find the source first: a bounce storm is a sender problem (a list never cleaned, an app sending to bad addresses, or backscatter from accepted spam to forged senders). Stop accepting what you cannot deliver (reject unknown recipients at smtpd, content filtering before queueing); do not requeue the bounces.",
 };
 
 const TITLES: Record<FindingClass, string> = {
@@ -144,14 +165,18 @@ const TITLES: Record<FindingClass, string> = {
   storage: "Deliveries fail for lack of space",
   config: "Configuration errors defer mail",
   corruption: "Postfix reports corrupt queue files",
+  reputation: "The relay's sending address is on a blocklist",
+  tls: "The relay's TLS certificate expires",
+  "bounce-storm": "A bounce storm",
 };
 
 /** Reason classes onto finding classes: TLS failures are a network path problem in the seed. */
 function findingClassOf(c: ReasonClass): FindingClass | null {
-  if (c === "other") return null;
   if (c === "tls") return "network";
-  return c;
+  return isFindingClass(c) ? c : null;
 }
+
+const isFindingClass = (c: string): c is FindingClass => (FINDING_CLASSES as readonly string[]).includes(c);
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -432,7 +457,8 @@ export function triage(input: TriageInput): RelayTriage {
     let title = TITLES[x.cls];
     const evidence = [...x.rows];
     let recommendation = LEVERS[x.cls];
-    const sampleLine = x.cls === "corruption" ? undefined : log?.sampleLineByClass[x.cls];
+    const samples: Partial<Record<string, string>> = log?.sampleLineByClass ?? {};
+    const sampleLine = x.cls === "corruption" ? undefined : samples[x.cls];
     if (sampleLine && !evidence.includes(sampleLine)) evidence.push(sampleLine);
     if (x.cls === "dns") {
       const ps = input.dns;
@@ -541,6 +567,9 @@ export function triage(input: TriageInput): RelayTriage {
       destinations: [],
     });
 
+  // 7. Checklist B: blocklists, reverse DNS, the certificate, bounces and policy refusals.
+  out.push(...worldFindings(input, Date.parse(s.takenAt), recipients));
+
   out.sort(
     (a, b) => b.share - a.share || FINDING_CLASSES.indexOf(a.class) - FINDING_CLASSES.indexOf(b.class),
   );
@@ -612,6 +641,7 @@ function checklist(s: RelaySnapshot, log: LogFacts | null, input: TriageInput): 
   for (const p of input.dns)
     c.push({ step: "DNS", ok: p.status === "NOERROR" && (p.queryMs ?? 0) < 1000, detail: p.output });
   for (const p of input.tcp) c.push({ step: "TCP", ok: p.ok, detail: p.output });
+  c.push(...worldChecks(input, Date.parse(s.takenAt)));
   if (log)
     c.push({
       step: "milter, policy and Postfix warnings",

@@ -21,6 +21,8 @@ export interface StatusCardOptions {
   top?: number;
   /** Change since the previous snapshot and the incident's first, per relay. */
   progress?: Map<string, Progress>;
+  /** One line per relay on a blocklist (src/relay/reputation.ts): shown first, so nobody requeues into it. */
+  warnings?: Map<string, string>;
 }
 
 const signed = (n: number) => (n > 0 ? `+${num(n)}` : n < 0 ? `−${num(-n)}` : "±0");
@@ -130,6 +132,8 @@ function healthLine(s: RelaySnapshot): string {
 function relayBlocks(s: RelaySnapshot, o: Required<StatusCardOptions>): Block[] {
   const icon = STATE_ICON[relayState(s)];
   const blocks: Block[] = [section(`${icon} *${esc(headline(s))}*`)];
+  const warning = o.warnings.get(s.relay);
+  if (warning) blocks.push(section(`⛔ *${esc(warning)}*`));
   if (!s.ok) return blocks;
   const fields = [
     ...QUEUE_NAMES.map((q) => mrkdwn(`*${q}*\n${num(s.queues[q])}`)),
@@ -209,11 +213,18 @@ function healthySection(snaps: RelaySnapshot[]): Block {
  */
 export function statusCard(snapshots: RelaySnapshot[], opts: StatusCardOptions): Card {
   // `progress: undefined` (a partial first answer has none yet) must not hide the default.
-  const o = { ...opts, top: opts.top ?? 5, progress: opts.progress ?? new Map<string, Progress>() };
+  const o = {
+    ...opts,
+    top: opts.top ?? 5,
+    progress: opts.progress ?? new Map<string, Progress>(),
+    warnings: opts.warnings ?? new Map<string, string>(),
+  };
   const fleet = snapshots.length > 1;
   const ordered = fleet ? worstFirst(snapshots) : snapshots;
-  const healthy = fleet ? ordered.filter((s) => relayState(s) === "healthy") : [];
-  const shown = fleet ? ordered.filter((s) => relayState(s) !== "healthy") : ordered;
+  // A relay on a blocklist is never folded away as healthy: its warning must show.
+  const isHealthy = (s: RelaySnapshot) => relayState(s) === "healthy" && !o.warnings.has(s.relay);
+  const healthy = fleet ? ordered.filter(isHealthy) : [];
+  const shown = fleet ? ordered.filter((s) => !isHealthy(s)) : ordered;
   const [first = "", ...rest] = fleet ? fleetTotals(snapshots, o.nowMs).split("\n") : [];
   const blocks: Block[] = fleet
     ? [section([`*${esc(first)}*`, ...rest.map(esc)].join("\n")), { type: "divider" }]
@@ -236,7 +247,7 @@ export function statusCard(snapshots: RelaySnapshot[], opts: StatusCardOptions):
       ...overflowSections(overflow, SLACK_LIMITS.blocks - blocks.length - (healthy.length ? 1 : 0)),
     );
   if (healthy.length) blocks.push(healthySection(healthy));
-  const headlines = shown.map(headline);
+  const headlines = shown.map((s) => [headline(s), o.warnings.get(s.relay)].filter(Boolean).join(" · ⛔ "));
   if (healthy.length) headlines.push(`${healthy.length} healthy: ${healthy.map((s) => s.relay).join(", ")}`);
   const text = [...(fleet ? [fleetTotals(snapshots, o.nowMs)] : []), ...headlines].join("\n");
   return { text: truncate(text, 3000), blocks };

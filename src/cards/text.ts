@@ -11,11 +11,14 @@ export function statusText(
   nowMs: number,
   top = 5,
   progress: Map<string, Progress> = new Map(),
+  warnings: Map<string, string> = new Map(),
 ): string {
   // Several relays: the fleet's totals first, then the relays worst first, as on the card.
   const out: string[] = snapshots.length > 1 ? [...fleetTotals(snapshots, nowMs).split("\n"), ""] : [];
   for (const s of snapshots.length > 1 ? worstFirst(snapshots) : snapshots) {
     out.push(`== ${headline(s)}`);
+    const warning = warnings.get(s.relay);
+    if (warning) out.push(`   !! ${warning}`);
     if (!s.ok) {
       out.push("");
       continue;

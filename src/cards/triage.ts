@@ -36,6 +36,9 @@ const CLASS_ICON: Record<Finding["class"], string> = {
   "remote-throttling": "🐢",
   policy: "🚫",
   recipient: "📭",
+  reputation: "⛔",
+  tls: "🔐",
+  "bounce-storm": "↩️",
 };
 
 export function shareText(f: Finding): string {

@@ -120,7 +120,54 @@ export interface LogFacts {
   destinations: DestinationFacts[];
   /** The latest deferral line per reason class, verbatim. */
   sampleLineByClass: Partial<Record<ReasonClass, string>>;
+  /** Bounces (status=bounced) by cause, per minute, and the notifications they sent. */
+  bounces: BounceFacts;
+  /** SPF/DKIM/DMARC refusals (5.7.x) in bounced and deferred lines, per destination. */
+  policyRefusals: PolicyRefusal[];
+  /** The relay's own smtpd refusing with 5.7.1 or 4.7.1 (Relay access denied, …), per client. */
+  smtpdRejects: SmtpdReject[];
 }
+
+export interface BounceFacts {
+  /** Causes (normalised reasons), most bounces first. */
+  byCause: { cause: string; count: number; sample: string }[];
+  /** [minute start (ms), bounces] for each minute of the log that had any, oldest first. */
+  perMinute: [number, number][];
+  /** Non-delivery notifications the relay generated (bounce: "sender non-delivery notification"). */
+  notifications: number;
+  /** Of those, how many could not be delivered themselves: the sender does not exist (forged). */
+  notificationsFailed: number;
+}
+
+export interface PolicyRefusal {
+  domain: string;
+  count: number;
+  /** The latest log line, verbatim. */
+  sample: string;
+  /** The provider's own words (the reason Postfix logged), the latest. */
+  text: string;
+  dsn: string;
+}
+
+export interface SmtpdReject {
+  /** host[address] of the client. */
+  client: string;
+  count: number;
+  /** "Relay access denied", "Sender address rejected: …" */
+  reason: string;
+  /** 5.7.1, or 4.7.1 (Postfix's default defer_unauth_destination). */
+  dsn: string;
+  sample: string;
+}
+
+/** SPF, DKIM and DMARC in a remote refusal: the provider's words or its 5.7.2x codes. */
+export const POLICY_RE = /\b(?:SPF|DKIM|DMARC)\b|\b5\.7\.2[3-7]\b|unauthenticated/i;
+const OUTCOME_RE =
+  /^([0-9A-Za-z]{5,32}): to=<([^>]*)>,(?: orig_to=<[^>]*>,)? relay=([^,]+),.*? dsn=(\d\.\d{1,3}\.\d{1,3}), status=(bounced|deferred) \((.*)\)$/;
+const SMTPD_REJECT_RE =
+  /^(?:NOQUEUE|[0-9A-Za-z]{5,32}): reject: \S+ from (\S+?\[[^\]]+\])(?::\d+)?: \d{3} ([45]\.7\.1) (.*?)(?:; from=<|$)/;
+const NDR_RE = /^[0-9A-Za-z]{5,32}: sender non-delivery notification: ([0-9A-Za-z]{5,32})$/;
+const MAX_CAUSES = 200;
 
 const MAX_DESTINATIONS = 5000;
 const MAX_EXAMPLES = 4;
@@ -156,6 +203,13 @@ export class LogFactsAccumulator {
   private readonly dests = new Map<string, DestAcc>();
   private readonly sampleByClass = new Map<ReasonClass, string>();
   private readonly classCache = new Map<string, ReasonClass>();
+  private readonly bounceCauses = new Map<string, { count: number; sample: string }>();
+  private readonly bounceMinutes = new Map<number, number>();
+  private readonly ndrIds = new Set<string>();
+  /** Queue IDs with a bounced or deferred delivery (to tell which notifications failed). */
+  private readonly ndrFailed = new Set<string>();
+  private readonly policy = new Map<string, PolicyRefusal>();
+  private readonly rejects = new Map<string, SmtpdReject>();
 
   constructor(
     private readonly source: string,
@@ -188,6 +242,7 @@ export class LogFactsAccumulator {
       return;
     }
     const m = line.message;
+    this.worldFacts(line.service, m, line.timeMs, verbatim);
     if (line.service === "cleanup" && /^[0-9A-Za-z]{5,32}: (?:resent-)?message-id=/.test(m))
       this.newMessages++;
     else if (line.service === "qmgr" && /^[0-9A-Za-z]{5,32}: removed$/.test(m)) this.removed++;
@@ -223,6 +278,54 @@ export class LogFactsAccumulator {
       acc.sampleQueueId = d.queueId;
       acc.sampleLine = verbatim;
     }
+  }
+
+  /** Bounces, notifications, SPF/DKIM/DMARC refusals and the relay's own 5.7.1 rejects. */
+  private worldFacts(service: string, m: string, timeMs: number, verbatim: string): void {
+    const ndr = service === "bounce" ? NDR_RE.exec(m) : null;
+    if (ndr?.[1]) {
+      if (this.ndrIds.size < 100_000) this.ndrIds.add(ndr[1]);
+      return;
+    }
+    const rej = service === "smtpd" ? SMTPD_REJECT_RE.exec(m) : null;
+    if (rej?.[1]) {
+      const reason = (rej[3] ?? "").replace(/^<[^>]*>: /, "").slice(0, 120);
+      const key = `${rej[1]} ${reason}`;
+      const r = this.rejects.get(key) ?? {
+        client: rej[1],
+        count: 0,
+        reason,
+        dsn: rej[2] ?? "",
+        sample: verbatim,
+      };
+      r.count++;
+      r.sample = verbatim;
+      if (this.rejects.has(key) || this.rejects.size < MAX_CAUSES) this.rejects.set(key, r);
+      return;
+    }
+    const o = OUTCOME_RE.exec(m);
+    if (!o) return;
+    const [, id = "", rcpt = "", , dsn = "", status, reason = ""] = o;
+    // Postfix's processes log through one socket, not always in order: matched at the end.
+    if (this.ndrFailed.size < 100_000) this.ndrFailed.add(id);
+    if (POLICY_RE.test(reason) && (/^[45]\.7\./.test(dsn) || /\b[45]\.7\.\d/.test(reason))) {
+      const domain = rcpt.slice(rcpt.lastIndexOf("@") + 1).toLowerCase() || "(none)";
+      const p = this.policy.get(domain) ?? { domain, count: 0, sample: verbatim, text: "", dsn };
+      p.count++;
+      p.sample = verbatim;
+      p.text = reason.replace(/^host \S+ said: /, "").slice(0, MAX_LINE);
+      p.dsn = dsn;
+      if (this.policy.has(domain) || this.policy.size < MAX_CAUSES) this.policy.set(domain, p);
+    }
+    if (status !== "bounced") return;
+    const cause = normaliseReason(reason);
+    const c = this.bounceCauses.get(cause) ?? { count: 0, sample: verbatim };
+    c.count++;
+    c.sample = verbatim;
+    if (this.bounceCauses.has(cause) || this.bounceCauses.size < MAX_CAUSES) this.bounceCauses.set(cause, c);
+    const minute = Math.floor(timeMs / 60_000) * 60_000;
+    if (this.bounceMinutes.has(minute) || this.bounceMinutes.size < 50_000)
+      this.bounceMinutes.set(minute, (this.bounceMinutes.get(minute) ?? 0) + 1);
   }
 
   facts(topDestinations = 50): LogFacts {
@@ -262,6 +365,16 @@ export class LogFactsAccumulator {
       deferred: this.deferred,
       destinations,
       sampleLineByClass: Object.fromEntries(this.sampleByClass) as Partial<Record<ReasonClass, string>>,
+      bounces: {
+        byCause: [...this.bounceCauses]
+          .map(([cause, c]) => ({ cause, count: c.count, sample: c.sample }))
+          .sort((a, b) => b.count - a.count),
+        perMinute: [...this.bounceMinutes].sort((a, b) => a[0] - b[0]),
+        notifications: this.ndrIds.size,
+        notificationsFailed: [...this.ndrIds].filter((id) => this.ndrFailed.has(id)).length,
+      },
+      policyRefusals: [...this.policy.values()].sort((a, b) => b.count - a.count),
+      smtpdRejects: [...this.rejects.values()].sort((a, b) => b.count - a.count),
     };
   }
 }

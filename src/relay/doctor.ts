@@ -1,5 +1,6 @@
 import { connect } from "node:net";
 import { QueueAccumulator } from "../analysis/queue-summary.js";
+import { expandPostconf, outboundIps, ptrName } from "../analysis/reputation.js";
 import type { SshRelayConfig } from "../config.js";
 import { type Check, fail, ok, skip, warn } from "../doctor/check.js";
 import { describeError, isMailqError } from "../errors.js";
@@ -8,6 +9,7 @@ import { QUEUE_NAMES } from "../parsers/postqueue.js";
 import { countFiles, type ProbeContext, ProbeFailure, probes } from "./probes.js";
 import type { CommandRunner } from "./runner.js";
 import { SshRunner } from "./ssh.js";
+import { certEndDate, digRecords, worldPostconf } from "./triage-probes.js";
 
 export interface RelayDoctorOptions {
   timeoutMs: number;
@@ -134,6 +136,20 @@ async function gateCheck(
   );
 }
 
+/**
+ * Triage's checklist B through this relay's gate, once: its postconf, the certificate's end
+ * date when smtpd_tls_cert_file is set, a PTR lookup when the outbound address is known.
+ */
+async function worldProbe(ctx: ProbeContext, relay: SshRelayConfig): Promise<void> {
+  const values = await worldPostconf(ctx);
+  const cert = expandPostconf(values.smtpd_tls_cert_file ?? "", values).trim();
+  const ip = outboundIps(relay.outboundIps, values).ips[0];
+  await Promise.all([
+    cert ? certEndDate(ctx, cert) : null,
+    ip ? digRecords(ctx, "PTR", ptrName(ip), relay.resolver) : null,
+  ]);
+}
+
 const why = (e: unknown) => (e instanceof ProbeFailure ? e.message : describeError(e));
 
 /** Every probe the bot runs, once; failures sorted into the gate's, sudo's and the mail log's. */
@@ -179,6 +195,7 @@ async function probeChecks(
     attempt(plain, probes.loadavg(ctx)),
     attempt(plain, probes.vmstat(ctx)),
     attempt(root, probes.postfixStatus(ctx)),
+    attempt(plain, worldProbe(ctx, relay)),
   ];
   if (qdir)
     asked.push(

@@ -1,6 +1,16 @@
+import {
+  type BlocklistProbe,
+  blocklistStatus,
+  type CertProbe,
+  dnsblQuery,
+  ptrName,
+  type RdnsProbe,
+  rdnsVerdict,
+} from "../analysis/reputation.js";
 import { type DnsProbe, isHostName, isIp, type TcpProbe } from "../analysis/triage.js";
 import { createLineSplitter } from "../parsers/lines.js";
 import { type LogFacts, LogFactsAccumulator } from "../parsers/maillog-warnings.js";
+import { parsePostconf } from "../parsers/postconf.js";
 import { countFiles, explain, logTailArgv, type ProbeContext, ProbeFailure, remaining } from "./probes.js";
 
 /**
@@ -13,6 +23,11 @@ import { countFiles, explain, logTailArgv, type ProbeContext, ProbeFailure, rema
 /** The exact argvs triage may run, for tests and reviews: the read-only allowlist. */
 export const TRIAGE_ARGV_SHAPES = [
   "dig +tries=1 +time=2 MX <host> [@<ip>]",
+  "dig +tries=1 +time=2 A <ip reversed>.<blocklist zone> [@<ip>]",
+  "dig +tries=1 +time=2 PTR <ip reversed>.in-addr.arpa [@<ip>]",
+  "dig +tries=1 +time=2 A|AAAA <PTR name> [@<ip>]",
+  "postconf myhostname mydomain smtp_helo_name smtp_bind_address smtp_bind_address6 smtpd_tls_cert_file config_directory",
+  "openssl x509 -enddate -noout -in <smtpd_tls_cert_file>",
   "nc -vz -w 3 <host|ip> <port>",
   "tail -n <N> <maillog_file> | journalctl --no-pager -q -o short-iso -n <N> _COMM=…",
   "find <queue_directory>/corrupt -type f -printf .",
@@ -150,3 +165,148 @@ export async function logFacts(ctx: ProbeContext, source: string, lines: number)
 /** Files Postfix set aside in corrupt/: counted, never read. */
 export const corruptFiles = (ctx: ProbeContext, queueDirectory: string): Promise<number> =>
   countFiles(ctx, `${queueDirectory}/corrupt`, "find corrupt");
+
+/** What checklist B reads from postconf: the HELO name, bound addresses, the certificate. */
+export const WORLD_POSTCONF_KEYS = [
+  "myhostname",
+  "mydomain",
+  "smtp_helo_name",
+  "smtp_bind_address",
+  "smtp_bind_address6",
+  "smtpd_tls_cert_file",
+  "config_directory",
+] as const;
+
+export async function worldPostconf(ctx: ProbeContext): Promise<Record<string, string>> {
+  const probe = "postconf (triage)";
+  const argv = ["postconf", ...WORLD_POSTCONF_KEYS];
+  const r = await ctx.runner.run(argv, { timeoutMs: remaining(ctx, probe) });
+  if (r.code !== 0) throw new ProbeFailure(probe, explain(`${probe}: ${argv.join(" ")}`, r));
+  return parsePostconf(r.stdout);
+}
+
+export interface DigAnswer {
+  status: string;
+  answers: string[];
+  /** The argv, as the operator would type it. */
+  command: string;
+}
+
+/** `dig +tries=1 +time=2 TYPE NAME [@RESOLVER]`: the status and the answers of that type. */
+export async function digRecords(
+  ctx: ProbeContext,
+  type: "A" | "AAAA" | "PTR",
+  name: string,
+  resolver?: string,
+): Promise<DigAnswer> {
+  const probe = `dig ${type} ${JSON.stringify(name.slice(0, 80))}`;
+  if (!HOST_OR_REVERSE.test(name))
+    throw new ProbeFailure(probe, `refusing to look up ${JSON.stringify(name.slice(0, 80))}: not a DNS name`);
+  if (resolver !== undefined && !isIp(resolver))
+    throw new ProbeFailure(
+      probe,
+      `refusing resolver ${JSON.stringify(resolver.slice(0, 60))}: not an IP address`,
+    );
+  const argv = ["dig", "+tries=1", "+time=2", type, name, ...(resolver ? [`@${resolver}`] : [])];
+  const r = await ctx.runner.run(argv, { timeoutMs: Math.min(8000, remaining(ctx, probe)) });
+  if (r.code === 127 || /mailq-bot-gate: refused/.test(r.stderr))
+    throw new ProbeFailure(probe, explain(probe, r, "bind9-dnsutils"));
+  return parseDigRecords(type, r.stdout, r.code, r.timedOut, argv.join(" "));
+}
+
+/** Names dig may get: host names, and reverse/blocklist names whose first labels are digits. */
+const HOST_OR_REVERSE =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+export function parseDigRecords(
+  type: string,
+  out: string,
+  code: number | null,
+  timedOut: boolean,
+  command: string,
+): DigAnswer {
+  const status =
+    /status: ([A-Z]+)/.exec(out)?.[1] ??
+    (timedOut || /timed out|no servers could be reached/i.test(out) ? "TIMEOUT" : `exit ${code}`);
+  const answers: string[] = [];
+  const section = /;; ANSWER SECTION:\n([\s\S]*?)(?:\n\n|$)/.exec(out)?.[1] ?? "";
+  for (const line of section.split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f[3] === type && f[4]) answers.push(f[4].replace(/\.$/, "").toLowerCase());
+  }
+  return { status, answers, command };
+}
+
+const said = (d: DigAnswer) =>
+  d.status === "TIMEOUT"
+    ? "no answer within 2 s"
+    : d.answers.length
+      ? `${d.status}, ${d.answers.slice(0, 4).join(" ")}`
+      : d.status;
+
+/** One outbound address against one DNS blocklist zone: listed, not listed, or unknown. */
+export async function blocklistLookup(
+  ctx: ProbeContext,
+  ip: string,
+  zone: string,
+  resolver?: string,
+): Promise<BlocklistProbe> {
+  if (!isIp(ip))
+    throw new ProbeFailure(
+      `blocklist ${zone}`,
+      `refusing ${JSON.stringify(ip.slice(0, 60))}: not an IP address`,
+    );
+  const d = await digRecords(ctx, "A", dnsblQuery(ip, zone), resolver);
+  const status = blocklistStatus(d.status, d.answers);
+  const why =
+    status === "listed"
+      ? `LISTED (${d.answers.join(" ")})`
+      : status === "not listed"
+        ? "not listed (NXDOMAIN)"
+        : `unknown: ${d.status === "TIMEOUT" ? "the zone did not answer within 2 s" : d.answers.length ? `the list refused the query (${d.answers.join(" ")}); use a resolver of your own or the list's key-based zone` : `${d.status}`}`;
+  return { ip, zone, status, answers: d.answers, output: `${d.command}: ${ip} on ${zone}: ${why}` };
+}
+
+/** PTR of the address, then the PTR name's addresses (forward-confirmed rDNS), against the HELO name. */
+export async function rdnsLookup(
+  ctx: ProbeContext,
+  ip: string,
+  helo: string,
+  resolver?: string,
+): Promise<RdnsProbe> {
+  if (!isIp(ip))
+    throw new ProbeFailure("reverse DNS", `refusing ${JSON.stringify(ip.slice(0, 60))}: not an IP address`);
+  const ptr = await digRecords(ctx, "PTR", ptrName(ip), resolver);
+  const evidence = [`${ptr.command}: ${said(ptr)}`];
+  const first = ptr.answers[0];
+  let forward: DigAnswer | null = null;
+  if (ptr.status === "NOERROR" && first && isHostName(first)) {
+    forward = await digRecords(ctx, ip.includes(":") ? "AAAA" : "A", first, resolver);
+    evidence.push(`${forward.command}: ${said(forward)}`);
+  }
+  evidence.push(`HELO name: ${helo || "unknown"}`);
+  const status = rdnsVerdict(
+    ip,
+    helo,
+    { status: ptr.status, names: ptr.answers },
+    forward ? { status: forward.status, addresses: forward.answers } : null,
+  );
+  return { ip, helo, status, ptr: ptr.answers, forward: forward?.answers ?? [], evidence };
+}
+
+/** `openssl x509 -enddate -noout -in FILE`: when the relay's own certificate stops being valid. */
+export async function certEndDate(ctx: ProbeContext, file: string): Promise<CertProbe> {
+  const probe = `openssl x509 -enddate (${file})`;
+  if (!/^\/[A-Za-z0-9._/-]{1,255}$/.test(file) || file.includes(".."))
+    throw new ProbeFailure(probe, `refusing certificate path ${JSON.stringify(file.slice(0, 80))}`);
+  const argv = ["openssl", "x509", "-enddate", "-noout", "-in", file];
+  const r = await ctx.runner.run(argv, { timeoutMs: Math.min(8000, remaining(ctx, probe)) });
+  const line = /^notAfter=(.+)$/m.exec(r.stdout)?.[1]?.trim();
+  const ms = line ? Date.parse(line) : Number.NaN;
+  if (r.code !== 0 || !Number.isFinite(ms))
+    throw new ProbeFailure(
+      probe,
+      `${explain(probe, r, "openssl")}; the certificate must be readable by the bot's user (certificates are public; the key is not needed)`,
+    );
+  return { file, notAfterMs: ms, output: `${argv.join(" ")}: notAfter=${line}` };
+}

@@ -1,3 +1,4 @@
+import { expandPostconf, heloName, outboundIps, type RdnsProbe } from "../analysis/reputation.js";
 import {
   type DnsProbe,
   mxFallbackTargets,
@@ -5,13 +6,23 @@ import {
   type RelayTriage,
   type TcpProbe,
   triage,
+  type WorldProbes,
 } from "../analysis/triage.js";
 import type { Config, RelayConfig } from "../config.js";
 import { describeError } from "../errors.js";
 import type { LogFacts } from "../parsers/maillog-warnings.js";
 import { collectOptions, collectRelayProgressive, type RunnerPool } from "./collect.js";
 import type { ProbeContext } from "./probes.js";
-import { corruptFiles, digMx, logFacts, tcpConnect } from "./triage-probes.js";
+import { checkBlocklists } from "./reputation.js";
+import {
+  certEndDate,
+  corruptFiles,
+  digMx,
+  logFacts,
+  rdnsLookup,
+  tcpConnect,
+  worldPostconf,
+} from "./triage-probes.js";
 
 /**
  * Checklist A on one relay, read-only: the status probes (queue shape, reasons, disk, master
@@ -66,9 +77,10 @@ export async function triageRelay(
       `${relay.name}: mail log (triage): the status probes found no mail log to read; warnings and intake are unknown`,
     );
 
+  const resolver = relay.kind === "ssh" ? relay.resolver : undefined;
+  const world = worldProbes(relay, ctx, config, resolver, note);
   const corrupted = await corrupt;
   const plan = probePlan(snapshot, log);
-  const resolver = relay.kind === "ssh" ? relay.resolver : undefined;
   const dig = (name: string) =>
     digMx(ctx, name, resolver).then(
       (p): DnsProbe | null => p,
@@ -95,5 +107,60 @@ export async function triageRelay(
   const tcp = [...tcpFirst, ...tcpMore].filter((p): p is TcpProbe => p !== null);
   // Only the DNS-failure names are DNS evidence; fallback lookups only served to find an MX.
   const dnsEvidence = dnsDone.filter((p) => plan.dns.some((d) => d.name === p.name));
-  return triage({ snapshot, log, dns: dnsEvidence, tcp, probeErrors: errors, corruptFiles: corrupted });
+  return triage({
+    snapshot,
+    log,
+    dns: dnsEvidence,
+    tcp,
+    probeErrors: errors,
+    corruptFiles: corrupted,
+    world: (await world) ?? undefined,
+  });
+}
+
+/**
+ * Checklist B: postconf for the HELO name, bound addresses and certificate, then every
+ * outbound address against every configured blocklist and its reverse DNS, and the
+ * certificate's end date. A failed lookup is noted and judged "unknown", never "clean".
+ */
+async function worldProbes(
+  relay: RelayConfig,
+  ctx: ProbeContext,
+  config: Config,
+  resolver: string | undefined,
+  note: (e: unknown) => void,
+): Promise<WorldProbes | null> {
+  let values: Record<string, string>;
+  try {
+    values = await worldPostconf(ctx);
+  } catch (e) {
+    note(e);
+    return null;
+  }
+  const outbound = outboundIps(relay.kind === "ssh" ? relay.outboundIps : undefined, values);
+  const helo = heloName(values);
+  const zones = config.triage.blocklists;
+  const blocklists = checkBlocklists(ctx, outbound.ips, zones, resolver, note);
+  const rdns = Promise.all(
+    outbound.ips.map((ip) =>
+      rdnsLookup(ctx, ip, helo, resolver).catch((e): RdnsProbe => {
+        note(e);
+        return { ip, helo, status: "unknown", ptr: [], forward: [], evidence: [describeError(e)] };
+      }),
+    ),
+  );
+  const certFile = expandPostconf(values.smtpd_tls_cert_file ?? "", values).trim();
+  const cert = certFile
+    ? certEndDate(ctx, certFile).catch((e) => {
+        note(e);
+        return null;
+      })
+    : Promise.resolve(null);
+  return {
+    outbound,
+    blocklists: await blocklists,
+    rdns: await rdns,
+    cert: await cert,
+    certWarnDays: config.triage.certWarnDays,
+  };
 }

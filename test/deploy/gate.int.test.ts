@@ -117,6 +117,17 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     ["postcat of a path", () => "sudo -n postcat -q ../../etc/shadow"],
     ["another PATH", () => "env PATH=/tmp postqueue -j"],
     ["dig with an option smuggled in as a name", () => "dig +tries=1 +time=2 MX -fetc/shadow"],
+    ["a zone transfer", () => "dig +tries=1 +time=2 AXFR lab.test @127.0.0.1"],
+    [
+      "openssl reading another file than smtpd_tls_cert_file",
+      () => "openssl x509 -enddate -noout -in /etc/shadow",
+    ],
+    [
+      "openssl reading a private key",
+      () => "openssl x509 -enddate -noout -in /etc/ssl/private/ssl-cert-snakeoil.key",
+    ],
+    ["openssl through sudo", () => "sudo -n openssl x509 -enddate -noout -in /etc/shadow"],
+    ["openssl printing more than the end date", () => "openssl x509 -text -noout -in /etc/shadow"],
     ["an interactive login", () => null],
     ["a trailing newline after a queue ID", () => "sudo -n postcat -q 'ABCDEF12345\n'"],
     ["a trailing newline after a queue name", () => "sudo -n postsuper -h - 'deferred\n'"],

@@ -3,7 +3,7 @@
  * render-sudoers) and the loopback Slack: green as set up, and each breakage named with its fix.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -15,10 +15,12 @@ import { runCli } from "../helpers/cli.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
 import { type FakeSlack, startFakeSlack } from "../helpers/slack.js";
 import { type LabRelay, startRelay } from "../lab/lab.js";
+import { setRelayCert } from "../lab/triage-scenarios.js";
 
 const run = promisify(execFile);
 const lab = inject("lab");
 let relay: LabRelay;
+let certPath: string;
 let slack: FakeSlack;
 const dir = mkdtempSync(join(tmpdir(), "mailq-doctor-"));
 let scopes = Object.keys(BOT_SCOPES);
@@ -26,6 +28,12 @@ const members = new Set(["CINCIDENT"]);
 
 beforeAll(async () => {
   relay = await startRelay(lab, "relay-doctor");
+  // Triage reads its end date through the gate (openssl x509 -enddate): doctor runs that too.
+  certPath = await setRelayCert(
+    relay,
+    new Date(Date.now() - 86_400_000),
+    new Date(Date.now() + 200 * 86_400_000),
+  );
   slack = await startFakeSlack();
   slack.on("auth.test", () => ({
     headers: { "x-oauth-scopes": scopes.join(",") },
@@ -84,7 +92,7 @@ describe("mailq-bot doctor", () => {
       ),
       /^ok +relay-doctor login +logged in as mailqgate/m,
       /^ok +relay-doctor gate +mailq-bot-gate answers/m,
-      /^ok +relay-doctor probes +all 14 probes answered/m,
+      /^ok +relay-doctor probes +all 15 probes answered/m,
       /^ok +relay-doctor sudo/m,
       new RegExp(`^ok +relay-doctor mail log +${relay.maillogPath} is readable`, "m"),
       /^ok +slack auth\.test +the token works: @mailq-bot in lab/m,
@@ -135,6 +143,21 @@ describe("mailq-bot doctor", () => {
       expect(out).toMatch(/^ok +relay-doctor mail log/m);
     } finally {
       writeFileSync(file, original, { mode: 0o440 });
+    }
+  });
+
+  it("names a certificate the bot's user cannot read, with what to do", async () => {
+    chmodSync(certPath, 0o600);
+    try {
+      const { code, out } = await runCli(["doctor"], config(), env());
+      expect(code).toBe(1);
+      expect(failures(out)).toEqual([
+        expect.stringMatching(
+          /^FAIL +relay-doctor probes +1 of 15 probes failed: openssl x509 -enddate \(.*\/tls\/cert\.pem\) exited 1: .*the certificate must be readable by the bot's user/,
+        ),
+      ]);
+    } finally {
+      chmodSync(certPath, 0o644);
     }
   });
 

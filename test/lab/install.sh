@@ -8,4 +8,4 @@ if [[ $(id -u) -eq 0 ]]; then
   echo "postfix postfix/mailname string lab.test" | debconf-set-selections
 fi
 exec bash "$(dirname "$0")/../apt-install.sh" "relay lab" \
-  postfix openssh-server openssh-client dnsmasq-base bind9-dnsutils netcat-openbsd procps sudo
+  postfix openssh-server openssh-client dnsmasq-base bind9-dnsutils netcat-openbsd procps sudo openssl

@@ -221,6 +221,20 @@ describe("lab resolver", () => {
     expect((await dig("A", "example.com")).stdout).toMatch(/status: NXDOMAIN/);
     expect((await dig("MX", "gmail.com")).stdout).toMatch(/status: NXDOMAIN/);
   });
+
+  it("serves the test blocklist, the PTR cases, and a zone that never answers", async () => {
+    const short = async (type: string, name: string) =>
+      (await run(["dig", "@127.0.0.1", "+short", "+tries=1", "+time=2", type, name])).stdout.trim();
+    expect(await short("A", "1.0.0.127.bl.lab.test")).toBe("127.0.0.2");
+    expect((await dig("A", "10.0.0.127.bl.lab.test")).stdout).toMatch(/status: NXDOMAIN/);
+    expect(await short("PTR", "10.0.0.127.in-addr.arpa")).toBe("mail.ptr.lab.test.");
+    expect(await short("A", "mail.ptr.lab.test")).toBe("127.0.0.10");
+    expect((await dig("PTR", "11.0.0.127.in-addr.arpa")).stdout).toMatch(/status: NXDOMAIN/);
+    expect(await short("PTR", "12.0.0.127.in-addr.arpa")).toBe("ghost.ptr.lab.test.");
+    expect((await dig("A", "ghost.ptr.lab.test")).stdout).toMatch(/status: NXDOMAIN/);
+    const slow = await dig("A", "1.0.0.127.slow.bl.lab.test");
+    expect(`${slow.stdout}${slow.stderr}`).toMatch(/timed out|no servers could be reached/);
+  });
 });
 
 describe("a second lab", () => {

@@ -85,6 +85,8 @@ export interface Lab {
   dnsPort: 53;
   throttlePort: number;
   greylistPort: number;
+  /** The receiver that refuses with 5.7.26 (DMARC) and 550 5.1.1: policy.lab.test */
+  policyPort: number;
   refusedPort: number;
   /** OpenSSH known_hosts with every relay's host key ("[127.0.0.1]:port ssh-ed25519 …") */
   knownHostsPath: string;
@@ -119,6 +121,7 @@ export const LAB_DOMAINS = {
   dnsfail: "dnsfail.lab.test",
   hold: "hold.lab.test",
   greylist: "greylist.lab.test",
+  policy: "policy.lab.test",
 } as const;
 
 export const SUDO_USER = "mailqlab";
@@ -138,8 +141,32 @@ const MARKER = ".mailq-lab";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RELAY_NAME_RE = /^[a-z0-9][a-z0-9-]{0,30}$/;
 
-/** Extra A records the lab resolver serves (everything else: NXDOMAIN, dnsfail: SERVFAIL). */
-const DNS_HOSTS: Record<string, string> = { "mx.ok.lab.test": "127.0.0.1" };
+/**
+ * Extra A records (and their PTRs) the lab resolver serves (everything else: NXDOMAIN,
+ * dnsfail: SERVFAIL). The 127.0.0.1x addresses are the reverse-DNS cases triage checks:
+ * .10 matches mail.ptr.lab.test both ways, .11 has no PTR, .12's PTR name has no address,
+ * .13's PTR is another name, and 127.0.0.1 (every lab relay) has PTR mx.ok.lab.test.
+ */
+const DNS_HOSTS: Record<string, string> = {
+  "mx.ok.lab.test": "127.0.0.1",
+  "mail.ptr.lab.test": "127.0.0.10",
+  "other.ptr.lab.test": "127.0.0.13",
+};
+export const LAB_RDNS = {
+  match: { ip: "127.0.0.10", name: "mail.ptr.lab.test" },
+  missing: { ip: "127.0.0.11" },
+  unconfirmed: { ip: "127.0.0.12", name: "ghost.ptr.lab.test" },
+  mismatch: { ip: "127.0.0.13", name: "other.ptr.lab.test" },
+} as const;
+/**
+ * A test DNS blocklist: 127.0.0.1 (the lab relays' address) is listed with 127.0.0.2, any
+ * other address is not; slow.bl.lab.test never answers (a zone that times out).
+ */
+export const LAB_BLOCKLIST = {
+  zone: "bl.lab.test",
+  listed: "127.0.0.1",
+  slowZone: "slow.bl.lab.test",
+} as const;
 
 const SENDERS = [
   "app@billing.example.internal",
@@ -176,6 +203,7 @@ export async function startLab(opts: { root?: string; relays?: string[] } = {}):
     dnsPort: 53,
     throttlePort: 0,
     greylistPort: 0,
+    policyPort: 0,
     refusedPort: 0,
     knownHostsPath: join(root, "known_hosts"),
     mailqConfigPath: join(root, "mailq.yaml"),
@@ -194,6 +222,7 @@ export async function startLab(opts: { root?: string; relays?: string[] } = {}):
     const smtp = await startHelper("throttle", root, join(root, "servers.pid"), join(root, "servers.log"));
     lab.throttlePort = smtp.port;
     lab.greylistPort = smtp.greylistPort ?? 0;
+    lab.policyPort = smtp.policyPort ?? 0;
     lab.refusedPort = await allocPort(root);
 
     lab.relays = await Promise.all(names.map((n) => createRelay(lab, n)));
@@ -648,7 +677,7 @@ async function startHelper(
   arg: string,
   pidFile: string,
   logFile: string,
-): Promise<{ port: number; greylistPort?: number }> {
+): Promise<{ port: number; greylistPort?: number; policyPort?: number; blackholePort?: number }> {
   const loader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
   const errFd = openSync(logFile, "a");
   const child = spawn(process.execPath, ["--import", loader, join(HERE, "servers.ts"), mode, arg], {
@@ -677,7 +706,12 @@ async function startHelper(
       });
     });
     if (child.pid) await writeFile(pidFile, `${child.pid}\n`);
-    return JSON.parse(line) as { port: number; greylistPort?: number };
+    return JSON.parse(line) as {
+      port: number;
+      greylistPort?: number;
+      policyPort?: number;
+      blackholePort?: number;
+    };
   } finally {
     out.destroy();
     child.unref();
@@ -728,7 +762,7 @@ async function acquireDns(root: string): Promise<void> {
     if ((await labDnsmasqPid()) && (await dnsHealthy())) return;
     await stopResolver();
     const servfail = await startHelper("servfail", DNS_PID, DNS_HELPER_PID, join(RUN_DIR, "servfail.log"));
-    await startDnsmasq(servfail.port);
+    await startDnsmasq(servfail.port, servfail.blackholePort ?? 0);
     if (!(await dnsHealthy()))
       throw new Error(`lab resolver on 127.0.0.1:53 does not answer SERVFAIL for ${LAB_DOMAINS.dnsfail}`);
   });
@@ -752,7 +786,7 @@ async function stopResolver(): Promise<void> {
   await rm(DNS_HELPER_PID, { force: true });
 }
 
-async function startDnsmasq(servfailPort: number): Promise<void> {
+async function startDnsmasq(servfailPort: number, blackholePort: number): Promise<void> {
   const args = [
     "--conf-file=/dev/null",
     `--pid-file=${DNS_PID}`,
@@ -766,6 +800,9 @@ async function startDnsmasq(servfailPort: number): Promise<void> {
     `--log-facility=${DNS_LOG}`,
     "--log-queries",
     `--server=/${LAB_DOMAINS.dnsfail}/127.0.0.1#${servfailPort}`, // answers SERVFAIL
+    `--server=/${LAB_BLOCKLIST.slowZone}/127.0.0.1#${blackholePort}`, // never answers
+    `--address=/${LAB_BLOCKLIST.listed.split(".").reverse().join(".")}.${LAB_BLOCKLIST.zone}/127.0.0.2`,
+    `--ptr-record=${LAB_RDNS.unconfirmed.ip.split(".").reverse().join(".")}.in-addr.arpa,${LAB_RDNS.unconfirmed.name}`,
     "--address=/#/", // every other name: NXDOMAIN, answered locally
     ...Object.entries(DNS_HOSTS).map(([name, ip]) => `--host-record=${name},${ip}`),
   ];
@@ -810,9 +847,15 @@ export function dnsQuery(name: string, qtype: number, timeoutMs = 1000): Promise
   });
 }
 
+/** Every kind of record the lab serves answers: a resolver started by older lab code is replaced. */
 async function dnsHealthy(): Promise<boolean> {
+  const listed = `${LAB_BLOCKLIST.listed.split(".").reverse().join(".")}.${LAB_BLOCKLIST.zone}`;
+  const ptr = `${LAB_RDNS.unconfirmed.ip.split(".").reverse().join(".")}.in-addr.arpa`;
   return (
-    (await dnsQuery(LAB_DOMAINS.dnsfail, 15, 500)) === 2 && (await dnsQuery("mx.ok.lab.test", 1, 500)) === 0
+    (await dnsQuery(LAB_DOMAINS.dnsfail, 15, 500)) === 2 &&
+    (await dnsQuery("mx.ok.lab.test", 1, 500)) === 0 &&
+    (await dnsQuery(listed, 1, 500)) === 0 &&
+    (await dnsQuery(ptr, 12, 500)) === 0
   );
 }
 
@@ -965,6 +1008,7 @@ function transportMap(lab: Lab | LabData): string {
 ${LAB_DOMAINS.hold} smtp:[127.0.0.1]:${lab.refusedPort}
 ${LAB_DOMAINS.throttle} smtp:[127.0.0.1]:${lab.throttlePort}
 ${LAB_DOMAINS.greylist} smtp:[127.0.0.1]:${lab.greylistPort}
+${LAB_DOMAINS.policy} smtp:[127.0.0.1]:${lab.policyPort}
 `;
 }
 
@@ -1154,6 +1198,7 @@ async function writeLabFiles(lab: Lab | LabData): Promise<void> {
       dnsPort: lab.dnsPort,
       throttlePort: lab.throttlePort,
       greylistPort: lab.greylistPort,
+      policyPort: lab.policyPort,
       refusedPort: lab.refusedPort,
       knownHostsPath: lab.knownHostsPath,
       mailqConfigPath: lab.mailqConfigPath,

@@ -7,7 +7,7 @@
  *
  * Usage: node --import tsx servers.ts throttle <lab root>        (one per lab; exits when the root goes)
  *        node --import tsx servers.ts servfail <dnsmasq pid file> (shared; exits when dnsmasq goes)
- * Prints one JSON line once listening ({"port","greylistPort"} resp. {"port"}); exits on SIGTERM.
+ * Prints one JSON line once listening ({"port","greylistPort","policyPort"} resp. {"port","blackholePort"}); exits on SIGTERM.
  */
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { existsSync, readFileSync } from "node:fs";
@@ -17,8 +17,23 @@ import { pathToFileURL } from "node:url";
 export const THROTTLE_REPLY = "451 4.7.1 Try again later";
 export const GREYLIST_REPLY = "450 4.2.0 Greylisted, please try again later";
 
-/** SMTP server that greets, accepts EHLO/MAIL and defers every recipient with `rcptReply`. */
-export function startDeferringServer(rcptReply: string): Promise<Server> {
+/**
+ * A receiver that enforces sender authentication and knows few users, the way big providers
+ * answer: dmarc…@ gets Gmail's 5.7.26 DMARC refusal naming the sender's domain, every other
+ * recipient 550 5.1.1. Postfix bounces both at once: real bounce lines in the relay's log.
+ */
+export function policyReply(rcptLine: string, mailFrom: string): string {
+  const local = /<([^@>]*)@/.exec(rcptLine)?.[1] ?? "";
+  const domain = /@([^>]+)>/.exec(mailFrom)?.[1] ?? "the sender";
+  if (/^dmarc/i.test(local))
+    return `550 5.7.26 Unauthenticated email from ${domain} is not accepted due to domain's DMARC policy. Please contact the administrator of ${domain} domain if this was a legitimate mail.`;
+  return "550 5.1.1 The email account that you tried to reach does not exist.";
+}
+
+/** SMTP server that greets, accepts EHLO/MAIL and defers (or refuses) every recipient with `rcptReply`. */
+export function startDeferringServer(
+  rcptReply: string | ((rcptLine: string, mailFrom: string) => string),
+): Promise<Server> {
   const server = createServer((sock: Socket) => {
     sock.setEncoding("latin1");
     sock.setTimeout(60_000, () => sock.destroy());
@@ -28,6 +43,7 @@ export function startDeferringServer(rcptReply: string): Promise<Server> {
     };
     let buf = "";
     let inData = false;
+    let mailFrom = "";
     say("220 throttle.lab.test ESMTP lab throttle");
     sock.on("data", (chunk: string) => {
       buf += chunk;
@@ -52,10 +68,11 @@ export function startDeferringServer(rcptReply: string): Promise<Server> {
             say("250 throttle.lab.test");
             break;
           case "MAIL":
+            mailFrom = line;
             say("250 2.1.0 Ok");
             break;
           case "RCPT":
-            say(rcptReply);
+            say(typeof rcptReply === "string" ? rcptReply : rcptReply(line, mailFrom));
             break;
           case "DATA":
             say("554 5.5.1 Error: no valid recipients");
@@ -108,6 +125,16 @@ export function servfailFor(query: Buffer): Buffer | null {
   return reply;
 }
 
+/** A resolver that never answers: the zones forwarded to it time out. */
+export function startBlackholeServer(): Promise<UdpSocket> {
+  const sock = createSocket("udp4");
+  sock.on("message", () => {});
+  return new Promise((resolve, reject) => {
+    sock.once("error", reject);
+    sock.bind(0, "127.0.0.1", () => resolve(sock));
+  });
+}
+
 export function startServfailServer(): Promise<UdpSocket> {
   const sock = createSocket("udp4");
   sock.on("message", (msg, rinfo) => {
@@ -131,14 +158,20 @@ async function main(mode: string, arg: string | undefined): Promise<void> {
     };
     const throttle = await startDeferringServer(THROTTLE_REPLY);
     const greylist = await startDeferringServer(GREYLIST_REPLY);
-    process.stdout.write(`${JSON.stringify({ port: portOf(throttle), greylistPort: portOf(greylist) })}\n`);
+    const policy = await startDeferringServer(policyReply);
+    process.stdout.write(
+      `${JSON.stringify({ port: portOf(throttle), greylistPort: portOf(greylist), policyPort: portOf(policy) })}\n`,
+    );
     // An orphan (its lab root removed without stop()) goes away by itself.
     setInterval(() => {
       if (!existsSync(arg)) exit();
     }, 2000);
   } else if (mode === "servfail" && arg) {
     const sock = await startServfailServer();
-    process.stdout.write(`${JSON.stringify({ port: sock.address().port })}\n`);
+    const blackhole = await startBlackholeServer();
+    process.stdout.write(
+      `${JSON.stringify({ port: sock.address().port, blackholePort: blackhole.address().port })}\n`,
+    );
     // Shared by all labs; lives as long as the dnsmasq that forwards to it (pid file arg).
     const started = Date.now();
     setInterval(() => {

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type LabData, type LabRelay, labExec, sendMail, startRelay } from "./lab.js";
+import { sendMessages } from "./smtp-client.js";
 
 const exec = promisify(execFile);
 
@@ -143,4 +144,101 @@ export async function smallSpoolRelay(
       await labExec(r, ["postfix", "start"]);
     },
   };
+}
+
+/**
+ * A self-signed certificate for the relay's smtpd, valid from `start` to `end` (openssl ca
+ * -selfsign takes both dates, so expired certificates are as real as valid ones): written
+ * under the relay's directory, world-readable as certificates are, the key root-only.
+ */
+export async function setRelayCert(r: LabRelay, start: Date, end: Date): Promise<string> {
+  const dir = join(r.configDir, "..", "tls");
+  await rm(dir, { recursive: true, force: true });
+  await exec("mkdir", ["-p", dir]);
+  const stamp = (d: Date) => `${d.toISOString().replace(/[-:T]/g, "").slice(0, 14)}Z`;
+  await writeFile(join(dir, "index.txt"), "");
+  await writeFile(join(dir, "serial"), "01\n");
+  await writeFile(
+    join(dir, "ca.cnf"),
+    `[ca]\ndefault_ca = lab\n[lab]\ndatabase = ${dir}/index.txt\nnew_certs_dir = ${dir}\nserial = ${dir}/serial\ndefault_md = sha256\npolicy = any\nunique_subject = no\n[any]\ncommonName = supplied\n`,
+  );
+  const key = join(dir, "key.pem");
+  const cert = join(dir, "cert.pem");
+  await exec("openssl", [
+    "req",
+    "-new",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    key,
+    "-out",
+    join(dir, "req.csr"),
+    "-subj",
+    `/CN=${r.name}.lab.test`,
+  ]);
+  await exec("openssl", [
+    "ca",
+    "-batch",
+    "-config",
+    join(dir, "ca.cnf"),
+    "-selfsign",
+    "-keyfile",
+    key,
+    "-in",
+    join(dir, "req.csr"),
+    "-out",
+    cert,
+    "-startdate",
+    stamp(start),
+    "-enddate",
+    stamp(end),
+    "-notext",
+  ]);
+  await exec("chmod", ["0755", dir]);
+  await exec("chmod", ["0644", cert]);
+  await exec("chmod", ["0600", key]);
+  await must(r, ["postconf", "-e", `smtpd_tls_cert_file=${cert}`, `smtpd_tls_key_file=${key}`]);
+  return cert;
+}
+
+/**
+ * Bounces as Postfix logs them: `count` messages to unknown users and `dmarc` to DMARC-refusing
+ * recipients at policy.lab.test (550 5.1.1 and 5.7.26 from the lab receiver), from a sender
+ * whose domain does not exist, so the non-delivery notifications bounce too (backscatter).
+ * Also one client refused by the relay's own smtpd (Relay access denied, 5.7.1).
+ */
+export async function bounceStorm(r: LabRelay, count: number, dmarc: number): Promise<void> {
+  await must(r, [
+    "postconf",
+    "-e",
+    "mynetworks=127.0.0.2/32",
+    "smtpd_relay_restrictions=permit_mynetworks,reject_unauth_destination",
+  ]);
+  await must(r, ["postfix", "reload"]);
+  await new Promise((res) => setTimeout(res, 1000));
+  await sendMail(r, { from: "spam@forged.example.internal", to: ["victim@elsewhere.example"] }).catch(
+    () => {},
+  );
+  const to = [
+    ...Array.from({ length: count }, (_, i) => `nouser${i}@policy.lab.test`),
+    ...Array.from({ length: dmarc }, (_, i) => `dmarc${i}@policy.lab.test`),
+  ];
+  await sendMessages(
+    r.smtpPort,
+    to.map((rcpt) => ({ from: "app@forged.example.internal", to: [rcpt] })),
+    4,
+  );
+  await waitUntil(
+    `${r.name} to bounce ${to.length} messages and their notifications`,
+    async () => {
+      const log = await maillog(r);
+      return (
+        (log.match(/ status=bounced /g)?.length ?? 0) >= to.length * 2 && /Relay access denied/.test(log)
+      );
+    },
+    60_000,
+  );
 }

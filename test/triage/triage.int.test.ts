@@ -1,16 +1,14 @@
-import { createHash } from "node:crypto";
-import { copyFile, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFile, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RelayTriage } from "../../src/analysis/triage.js";
 import { type Config, parseConfig } from "../../src/config.js";
-import { RunnerPool } from "../../src/relay/collect.js";
-import type { CommandRunner } from "../../src/relay/runner.js";
 import { triageRelay } from "../../src/relay/triage.js";
 import { runCli } from "../helpers/cli.js";
 import { triageWithinMs } from "../helpers/deadlines.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
+import { RecordingPool, readOnlyAllowlist, tree } from "../helpers/read-only.js";
 import { fillStandardScenario, type LabRelay, labExec, sendMail, startRelay } from "../lab/lab.js";
 import {
   closedPort,
@@ -37,23 +35,6 @@ async function cliTriage(r: LabRelay, as: "root" | "gate" = "root"): Promise<{ c
   return { code, doc: JSON.parse(out) };
 }
 
-/** A pool whose runners record every argv they are asked to run. */
-class RecordingPool extends RunnerPool {
-  readonly argvs: string[][] = [];
-  override async get(relay: Parameters<RunnerPool["get"]>[0], timeoutMs: number): Promise<CommandRunner> {
-    const inner = await super.get(relay, timeoutMs);
-    const argvs = this.argvs;
-    return {
-      relay: inner.relay,
-      run(argv, opts) {
-        argvs.push([...argv]);
-        return inner.run(argv, opts);
-      },
-      close: () => inner.close(),
-    };
-  }
-}
-
 async function triageRecorded(r: LabRelay, as: "root" | "gate" = "root", timeout = "20s") {
   const pool = new RecordingPool(process.env, false);
   const config = configFor(r, as, timeout);
@@ -63,49 +44,6 @@ async function triageRecorded(r: LabRelay, as: "root" | "gate" = "root", timeout
   } finally {
     await pool.closeAll();
   }
-}
-
-/**
- * The read-only allowlist: every argv triage may run, in full. Anything else (postsuper,
- * postqueue -f/-i, postcat, rm, mv, a shell) fails the test.
- */
-function readOnlyAllowlist(r: LabRelay): RegExp[] {
-  const q = r.queueDirectory.replaceAll("/", "\\/");
-  const log = r.maillogPath.replaceAll("/", "\\/");
-  const sudo = "(?:sudo -n )?";
-  return [
-    /^postconf(?: [a-z_]+)+$/,
-    /^postqueue -j$/,
-    new RegExp(`^${sudo}postfix status$`),
-    /^ps -eo pid,ppid,etimes,comm,args$/,
-    /^cat \/proc\/loadavg$/,
-    /^vmstat 1 2$/,
-    new RegExp(`^${sudo}find ${q}\\/(?:maildrop|incoming|active|deferred|hold|corrupt) -type f -printf \\.$`),
-    new RegExp(`^df -P -[ki] ${q}$`),
-    new RegExp(`^${sudo}cat ${q}\\/pid\\/master\\.pid$`),
-    new RegExp(`^${sudo}tail -n \\d+ ${log}$`),
-    /^dig \+tries=1 \+time=2 MX [a-z0-9.-]+ @127\.0\.0\.1$/,
-    /^nc -vz -w 3 127\.0\.0\.1 \d{1,5}$/,
-  ];
-}
-
-/** Every file under dir: path, size, mtime (ns) and, unless skipped, a content hash. */
-function tree(dir: string, opts: { hash: boolean; skip?: RegExp } = { hash: true }): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (opts.skip?.test(p)) continue;
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) {
-        const st = statSync(p, { bigint: true });
-        const h = opts.hash ? createHash("sha256").update(readFileSync(p)).digest("hex").slice(0, 16) : "";
-        out.push(`${p.slice(dir.length)} ${st.size} ${st.mtimeNs} ${h}`);
-      }
-    }
-  };
-  walk(dir);
-  return out.sort();
 }
 
 const byClass = (t: RelayTriage, c: string) => t.findings.find((f) => f.class === c);
