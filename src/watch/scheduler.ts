@@ -68,6 +68,8 @@ export class WatchScheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private readonly pacer: Pacer;
+  /** Updates this process has claimed and not finished (watch id:seq). */
+  private readonly mine = new Set<string>();
   private stopped = true;
 
   constructor(private readonly d: SchedulerDeps) {
@@ -225,6 +227,7 @@ export class WatchScheduler {
     const ok = await this.d.store.watches.update(w.id, w.version, { status, stopReason });
     if (!ok) return false;
     if (w.messageTs && !o.quiet) {
+      await this.othersSettled(w);
       const snaps = last ?? [];
       await this.pacer.run(w.channelId, () =>
         this.d.slack.update(
@@ -242,11 +245,43 @@ export class WatchScheduler {
     return true;
   }
 
+  /** A claim whose process died before posting is taken over once it is older than any run. */
+  private staleAfterMs(): number {
+    return this.d.config.probes.listingTimeout + this.d.config.probes.timeout + 60_000;
+  }
+
+  /**
+   * Before a stop says "ended": an update another replica claimed and has not settled yet may be
+   * past its last "still active?" check, so its post could land after "ended". Wait until that
+   * claim is settled (posted, or dropped and recorded so) or stale. This process's own updates
+   * need no wait: they check in the channel's turn, ahead of the stop's messages.
+   */
+  private async othersSettled(w: Pick<Watch, "id">): Promise<void> {
+    const until = this.d.nowMs() + this.staleAfterMs();
+    for (;;) {
+      const now = this.d.nowMs();
+      const open = (await this.d.store.watches.updateLog(w.id)).some(
+        (u) => !u.posted && now - u.claimedAtMs < this.staleAfterMs() && !this.mine.has(`${w.id}:${u.seq}`),
+      );
+      if (!open || now >= until) return;
+      await this.d.sleep(250);
+    }
+  }
+
   private async update(w: Watch): Promise<void> {
+    const key = `${w.id}:${w.updates + 1}`;
+    this.mine.add(key);
+    try {
+      await this.updateClaimed(w);
+    } finally {
+      this.mine.delete(key);
+    }
+  }
+
+  private async updateClaimed(w: Watch): Promise<void> {
     const seq = w.updates + 1;
     const now = this.d.nowMs();
-    // A claim whose process died before posting is taken over once it is older than any run.
-    const staleAfterMs = this.d.config.probes.listingTimeout + this.d.config.probes.timeout + 60_000;
+    const staleAfterMs = this.staleAfterMs();
     if (!(await this.d.store.watches.claimUpdate(w.id, seq, w.nextDueMs, now, staleAfterMs))) {
       // Posted by a process that stopped before moving the watch on: move it on, post nothing again.
       const log = await this.d.store.watches.updateLog(w.id);
@@ -288,8 +323,12 @@ export class WatchScheduler {
         });
       return;
     }
-    // Stopped while this update was collected: it is dropped, never posted after "ended".
-    if (posted === DISCARDED) return;
+    // Stopped while this update was collected: it is dropped, never posted after "ended". The
+    // claim is settled with nothing posted, so a stop on another replica need not wait for it.
+    if (posted === DISCARDED) {
+      await this.d.store.watches.recordPosted(w.id, seq, null);
+      return;
+    }
     await this.d.store.watches.recordPosted(w.id, seq, posted ?? null);
 
     const allOk = snaps.every((s) => s.ok);

@@ -243,6 +243,94 @@ describe("the watch scheduler (injected clock)", () => {
     expect((await store.watches.get(w.id))?.status).toBe("stopped");
   });
 
+  describe("a stop on another replica than the one posting the update", () => {
+    /** Two schedulers on one store, as two serve processes; A's update waits at `gate`. */
+    async function twoReplicas(gate: "collect" | "post") {
+      const c = clock(T0);
+      const store = openSqliteStore(":memory:");
+      const slack = recordingSlack(c);
+      let release: () => void = () => {};
+      let reached: () => void = () => {};
+      const atGate = new Promise<void>((r) => {
+        reached = r;
+      });
+      const hold = () => {
+        reached();
+        return new Promise<void>((r) => {
+          release = r;
+        });
+      };
+      let collects = 0;
+      const slackA: WatchSlack = {
+        ...slack,
+        async post(channel, card, threadTs) {
+          if (gate === "post" && card.text.startsWith("Progress update")) await hold();
+          return slack.post(channel, card, threadTs);
+        },
+      };
+      // B's waits pass in real time (a millisecond each) and leave the injected clock alone, so
+      // only A's settling, never a lapse, can end them.
+      const sleep = () => new Promise<void>((r) => setTimeout(r, 1));
+      const a = new WatchScheduler({
+        store,
+        config,
+        collect: async () => {
+          if (gate === "collect" && collects++ > 0) await hold();
+          return [snapOf("relay-a", c.now(), { deferred: 500 })];
+        },
+        slack: slackA,
+        nowMs: c.now,
+        sleep: c.sleep,
+      });
+      const b = new WatchScheduler({
+        store,
+        config,
+        collect: scripted(c, () => 500),
+        slack,
+        nowMs: c.now,
+        sleep,
+      });
+      const w = await a.startWatch({
+        relay: "relay-a",
+        channelId: "C1",
+        userId: "UALICE",
+        intervalMs: 15 * MIN,
+      });
+      c.set(T0 + 15 * MIN);
+      const tick = a.tick();
+      await atGate;
+      return { slack, store, w, tick, b, release: () => release() };
+    }
+
+    const endedLast = (log: { kind: string; text: string }[]) => {
+      const at = log.findIndex((p) => p.kind === "post" && p.text.startsWith("⏹ The watch ended"));
+      expect(at).toBe(log.length - 1);
+    };
+
+    it("an update still being collected is dropped, and 'ended' is the last word", async () => {
+      const r = await twoReplicas("collect");
+      const stopping = r.b.stopWatches({ channelId: "C1", relay: "relay-a", userId: "UBOB" });
+      r.release();
+      await r.tick;
+      expect(await stopping).toHaveLength(1);
+      expect(updates(r.slack.log)).toHaveLength(0);
+      endedLast(r.slack.log);
+    });
+
+    it("an update already past its check lands first, then 'ended'", async () => {
+      const r = await twoReplicas("post");
+      const stopping = r.b.stopWatches({ channelId: "C1", relay: "relay-a", userId: "UBOB" });
+      // The stopping replica waits for A's claim rather than saying "ended" under it.
+      await new Promise((x) => setTimeout(x, 50));
+      expect(r.slack.log.some((p) => p.text.startsWith("⏹ The watch ended"))).toBe(false);
+      r.release();
+      await r.tick;
+      expect(await stopping).toHaveLength(1);
+      expect(updates(r.slack.log)).toHaveLength(1);
+      endedLast(r.slack.log);
+    });
+  });
+
   it("keeps one message a second per channel", async () => {
     const c = clock(T0);
     const store = openSqliteStore(":memory:");
