@@ -126,7 +126,14 @@ export async function watchCli(
 }
 
 export async function main(given: CliIo): Promise<number> {
-  const io = { ...given, env: effectiveEnv(given.env, given.cwd).env };
+  let env: NodeJS.ProcessEnv;
+  try {
+    env = effectiveEnv(given.env, given.cwd).env;
+  } catch (e) {
+    given.stderr(`mailq-bot: ${describeError(e)}\n`);
+    return 2;
+  }
+  const io = { ...given, env };
   const parsed = parseCli(io.argv);
   if (parsed.kind === "help") {
     io.stdout(`${parsed.text}\n`);
