@@ -33,6 +33,14 @@ class Slots {
   }
 }
 
+/** The relay's sshd would not open another session now; the cause is what to report if it lasts. */
+class SessionRefused extends Error {
+  constructor(override readonly cause: MailqError) {
+    super(cause.message);
+  }
+}
+const CHANNEL_RETRY_MS = 100;
+
 function where(r: SshRelayConfig): string {
   return `${r.name} (${r.username}@${r.host}:${r.port})`;
 }
@@ -135,8 +143,23 @@ export class SshRunner implements CommandRunner {
 
   async run(argv: readonly string[], opts: RunOptions): Promise<RunResult> {
     const release = await this.slots.take();
+    const deadline = Date.now() + opts.timeoutMs;
     try {
-      return await this.exec(shellQuote(withCommandPath(argv)), opts);
+      for (;;) {
+        try {
+          return await this.exec(shellQuote(withCommandPath(argv)), {
+            ...opts,
+            timeoutMs: deadline - Date.now(),
+          });
+        } catch (e) {
+          // sshd refuses a session past its MaxSessions (10 by default), and it still counts
+          // channels we have just closed until it has processed our close: that is backpressure,
+          // not a failure. Open again shortly, within the command's own deadline.
+          if (!(e instanceof SessionRefused)) throw e;
+          if (deadline - Date.now() <= CHANNEL_RETRY_MS) throw e.cause;
+          await new Promise((r) => setTimeout(r, CHANNEL_RETRY_MS));
+        }
+      }
     } finally {
       release();
     }
@@ -152,9 +175,11 @@ export class SshRunner implements CommandRunner {
     return new Promise((resolve, reject) => {
       conn.exec(command, (err: Error | undefined, channel: ClientChannel) => {
         if (err) {
-          reject(
-            new MailqError("PROBE_FAILED", `${where(this.cfg)}: could not start a command: ${err.message}`),
+          const failed = new MailqError(
+            "PROBE_FAILED",
+            `${where(this.cfg)}: could not start a command: ${err.message}`,
           );
+          reject(/Channel open failure/i.test(err.message) ? new SessionRefused(failed) : failed);
           return;
         }
         const out = new CappedText(max);

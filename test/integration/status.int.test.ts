@@ -9,7 +9,7 @@ import { addressDomain, parsePostqueueJsonLine, type QueueEntry } from "../../sr
 import { runCli } from "../helpers/cli.js";
 import { firstCardWithinMs, fullCardWithinMs, HARNESS_MS } from "../helpers/deadlines.js";
 import { labRelayEntry } from "../helpers/lab-relay.js";
-import { type LabRelay, labExec } from "../lab/lab.js";
+import { type LabRelay, labExec, startRelay } from "../lab/lab.js";
 
 const lab = inject("lab");
 const relayA = lab.relays.find((r) => r.name === "relay-a") as LabRelay;
@@ -288,6 +288,21 @@ describe("mailq-bot watch (terminal)", () => {
     expect(out).toMatch(/^-- update 0 at .* \(every 1s; Ctrl-C stops\)$/m);
     expect(out).toMatch(/^== relay-b: \d+ deferred/m);
     expect(out).toMatch(/since last \((?:a few|\d+) seconds ago\): total ±0/);
+  });
+});
+
+describe("a relay whose sshd allows few sessions", () => {
+  it("a full status still answers whole: a refused session is opened again within the deadline", async () => {
+    // sshd's MaxSessions caps the channels on one connection (10 by default; 2 here, under the
+    // bot's 8 at once), and sshd counts a channel until it has processed the close.
+    const tight = await startRelay(lab, "relay-tight", { maxSessions: 2 });
+    const truth = await postqueueTruth(tight);
+    const r = await runCli(["status", "--json", "--wait-full"], { relays: [relayEntry(tight)] });
+    expect(r.code).toBe(0);
+    const snap = JSON.parse(r.out).relays[0];
+    expect(snap.probeErrors).toEqual([]);
+    expect(snap.messages).toBe(truth.length);
+    expect(snap.service).toMatchObject({ masterRunning: true, qmgrRunning: true });
   });
 });
 

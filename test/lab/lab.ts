@@ -238,7 +238,7 @@ export async function startLab(opts: { root?: string; relays?: string[] } = {}):
 export async function startRelay(
   lab: Lab | LabData,
   name: string,
-  opts: { longQueueIds?: boolean } = {},
+  opts: RelayOptions = {},
 ): Promise<LabRelay> {
   if (!RELAY_NAME_RE.test(name)) throw new Error(`bad relay name "${name}"`);
   if (lab.relays.some((r) => r.name === name)) throw new Error(`relay "${name}" already exists`);
@@ -862,11 +862,13 @@ async function dnsHealthy(): Promise<boolean> {
 // ---------------------------------------------------------------------------------------------
 // Relays
 
-async function createRelay(
-  lab: Lab | LabData,
-  name: string,
-  opts: { longQueueIds?: boolean } = {},
-): Promise<LabRelay> {
+/** longQueueIds: Postfix's long queue IDs; maxSessions: sshd's MaxSessions (sshd's own default is 10). */
+export interface RelayOptions {
+  longQueueIds?: boolean;
+  maxSessions?: number;
+}
+
+async function createRelay(lab: Lab | LabData, name: string, opts: RelayOptions = {}): Promise<LabRelay> {
   const dir = join(lab.root, name);
   const relay: LabRelay = {
     name,
@@ -906,7 +908,7 @@ async function createRelay(
   }
   await waitFor(`${name} smtpd on :${relay.smtpPort}`, () => canConnect(relay.smtpPort), 15_000);
 
-  relay.hostKeyFingerprint = await startSshd(lab, relay, join(dir, "ssh"));
+  relay.hostKeyFingerprint = await startSshd(lab, relay, join(dir, "ssh"), opts.maxSessions ?? 50);
   await installGateSudoers(relay);
   await writeFile(join(dir, "relay.json"), `${JSON.stringify(relay, null, 2)}\n`);
   return relay;
@@ -1060,7 +1062,12 @@ async function populateChroot(q: string): Promise<void> {
   }
 }
 
-async function startSshd(lab: Lab | LabData, relay: LabRelay, sshDir: string): Promise<string> {
+async function startSshd(
+  lab: Lab | LabData,
+  relay: LabRelay,
+  sshDir: string,
+  maxSessions: number,
+): Promise<string> {
   const hostKey = join(sshDir, "ssh_host_ed25519_key");
   await runOk(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", `${relay.name}.lab.test`, "-f", hostKey]);
   const fp = (await runOk(["ssh-keygen", "-lf", `${hostKey}.pub`])).stdout.trim().split(/\s+/)[1] ?? "";
@@ -1091,7 +1098,7 @@ UseDNS no
 PrintMotd no
 X11Forwarding no
 MaxStartups 100:30:200
-MaxSessions 50
+MaxSessions ${maxSessions}
 LogLevel VERBOSE
 Subsystem sftp internal-sftp
 Match User ${GATE_USER}
