@@ -910,7 +910,8 @@ async function createRelay(lab: Lab | LabData, name: string, opts: RelayOptions 
 
   relay.hostKeyFingerprint = await startSshd(lab, relay, join(dir, "ssh"), opts.maxSessions ?? 50);
   await installGateSudoers(relay);
-  await writeFile(join(dir, "relay.json"), `${JSON.stringify(relay, null, 2)}\n`);
+  // Whole or not at all: another worker may be rebuilding the lab-wide files from it right now.
+  await replaceFile(join(dir, "relay.json"), `${JSON.stringify(relay, null, 2)}\n`);
   return relay;
 }
 
