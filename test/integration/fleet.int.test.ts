@@ -68,12 +68,23 @@ describe("/mailq status for a fleet of 50 lab relays", () => {
     for (const t of sections) expect(t.length).toBeLessThanOrEqual(3000);
 
     // 1. The fleet first: how many relays in each state and the totals over the 48 that answered.
-    expect(sections[0]).toMatch(
-      /^\*Fleet of 50 relays: 🔴 2 not answering · 🟠 40 with mail waiting or trouble · 🟢 8 healthy\*/,
-    );
+    // A relay whose listing did not finish within probes.listingTimeout (a loaded machine) is
+    // shown partial, never healthy, and the totals then say they are lower bounds.
+    const head =
+      /^\*Fleet of 50 relays: 🔴 2 not answering · 🟠 (\d+) with mail waiting or trouble(?: · 🟢 (\d+) healthy)?\*/.exec(
+        sections[0] ?? "",
+      );
+    expect(head, sections[0]).not.toBeNull();
+    const [attention, healthyCount] = [Number(head?.[1]), Number(head?.[2] ?? 0)];
+    expect(attention + healthyCount).toBe(48);
+    const partial = sections[0]?.includes("⏳ some answers are partial") ?? false;
+    if (!partial) expect(healthyCount).toBe(8);
     const total = 20 * deferred(a) + 20 * deferred(b);
-    expect(sections[0]).toContain(`\n${total.toLocaleString("en-US")} deferred · `);
-    expect(sections[0]).toContain(`${(20 * a.length + 20 * b.length).toLocaleString("en-US")} messages`);
+    const shownTotal = Number(/\n([\d,]+) deferred · /.exec(sections[0] ?? "")?.[1]?.replaceAll(",", ""));
+    if (partial) expect(shownTotal).toBeLessThanOrEqual(total);
+    else expect(shownTotal).toBe(total);
+    const messages = 20 * a.length + 20 * b.length;
+    if (!partial) expect(sections[0]).toContain(`${messages.toLocaleString("en-US")} messages`);
 
     // 2. Worst first: the two not answering, then relay-a's copies (more deferred) before relay-b's.
     const order = sections
@@ -89,9 +100,17 @@ describe("/mailq status for a fleet of 50 lab relays", () => {
 
     // 3. The healthy ones: one line at the end, never a section each.
     const healthy = sections.filter((t) => t.startsWith("🟢"));
-    expect(healthy).toHaveLength(1);
-    expect(healthy[0]).toMatch(/^🟢 \*8 healthy relays\* \(nothing waiting\): /);
-    for (const n of names("quiet", 8)) expect(healthy[0]).toContain(n);
-    expect(sections.at(-1)).toBe(healthy[0]);
+    if (healthyCount === 0) expect(healthy).toHaveLength(0);
+    else {
+      expect(healthy).toHaveLength(1);
+      expect(healthy[0]).toMatch(
+        new RegExp(`^🟢 \\*${healthyCount} healthy relays?\\* \\(nothing waiting\\): `),
+      );
+      expect(sections.at(-1)).toBe(healthy[0]);
+    }
+    // The quiet relays are healthy unless some answers were partial, which the card then says.
+    if (healthyCount < 8) expect(partial).toBe(true);
+    for (const n of names("quiet", 8).filter((x) => healthy[0]?.includes(x) !== true))
+      expect(all).toContain(n);
   }, 240_000);
 });
