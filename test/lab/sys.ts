@@ -65,18 +65,6 @@ export async function runOk(argv: string[], opts: RunOptions = {}): Promise<Exec
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** Whether a listener could take this loopback port now (bound, then closed at once). */
 export function canBind(port: number): Promise<boolean> {
   return new Promise((resolve) => {
