@@ -13,9 +13,9 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { z } from "zod";
 import { sendRange, waitSettled } from "../bench/fill.js";
-import { POSTSUPER_FLAG, postsuperArgv } from "../src/actions/request.js";
 import { type CliIo, main as cli, watchCli } from "../src/cli.js";
 import { loadConfig } from "../src/config.js";
+import { postsuperArgv } from "../src/relay/argv.js";
 import { labRelayEntry } from "../test/helpers/lab-relay.js";
 import { type LabRelay, labExec, startLab, stopLabAt } from "../test/lab/lab.js";
 import { DEMO_ROOT, DEMO_USAGE, type DemoArgs, parseDemoArgs } from "./demo/args.js";
@@ -70,11 +70,7 @@ async function fill(relay: LabRelay, messages: number): Promise<string[]> {
   const sent = await sendRange(relay, 0, messages, 24, demoMessage);
   say(`  ${sent.sent.toLocaleString("en")} messages accepted over SMTP in ${secs(sent.seconds * 1000)}`);
   await waitSettled(relay, messages, Math.max(60_000, messages * 30), () => {});
-  const held = await labExec(
-    relay,
-    postsuperArgv(POSTSUPER_FLAG.hold, "deferred", false),
-    `${sent.heldIds.join("\n")}\n`,
-  );
+  const held = await labExec(relay, postsuperArgv("hold", "deferred", false), `${sent.heldIds.join("\n")}\n`);
   if (held.code !== 0) throw new Error(`postsuper -h: ${held.stderr.trim()}`);
   return sent.heldIds;
 }
@@ -130,7 +126,7 @@ async function up(o: { messages: number; root: string }): Promise<number> {
       if (releasedAlready) return ac.abort(); // after update 1
       releasedAlready = true;
       // What an approved `/mailq release` runs: exactly these IDs, on stdin.
-      const argv = postsuperArgv(POSTSUPER_FLAG.release, "hold", false);
+      const argv = postsuperArgv("release", "hold", false);
       const r = await labExec(relay, argv, `${release.join("\n")}\n`);
       if (r.code !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr.trim()}`);
       say(`-- released: ${argv.join(" ")} with ${release.length.toLocaleString("en")} queue IDs on stdin`);

@@ -5,6 +5,7 @@ import { parsePostcat, postcatFields } from "../parsers/postcat.js";
 import { isQueueName, type QueueEntry } from "../parsers/postqueue.js";
 import { parsePostsuper, SUMMARY_VERB } from "../parsers/postsuper.js";
 import { listMatching, postcat, postsuper, retryNow } from "../relay/actions.js";
+import { POSTSUPER_FLAG } from "../relay/argv.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { ProbeContext } from "../relay/probes.js";
 import type { ApprovalRequest, FrozenMessage, Store } from "../store/store.js";
@@ -16,7 +17,6 @@ import {
   groupByQueue,
   MAX_MESSAGES,
   matches,
-  POSTSUPER_FLAG,
   RETRY_CAP,
 } from "./request.js";
 
@@ -272,7 +272,7 @@ export async function execute(
         const ctx = await context(r.relay, d);
         const out = await postsuper(
           ctx,
-          flag,
+          r.action,
           queue,
           fs.map((f) => f.queueId),
         );
@@ -293,7 +293,7 @@ export async function execute(
         }
         result.progress.runs++;
         result.progress.ids += fs.length;
-        const counted = parsed.counts.get(SUMMARY_VERB[flag as keyof typeof SUMMARY_VERB]);
+        const counted = parsed.counts.get(SUMMARY_VERB[flag]);
         const perIdDone = fs.filter((f) => parsed.perId.has(f.queueId)).length;
         if (out.timedOut || out.code !== 0) {
           result.error = `postsuper ${flag} - ${queue} ${out.timedOut ? "timed out" : `exited ${out.code}`}: ${(parsed.fatal ?? out.stderr.trim()).slice(0, 300)}; the remaining runs were not started`;

@@ -1,20 +1,15 @@
 import { z } from "zod";
 import { normaliseReason } from "../analysis/reasons.js";
 import type { Config } from "../config.js";
+import { isDomainName, isPlainAddress } from "../parsers/address.js";
 import { addressDomain, QUEUE_ID_RE, QUEUE_NAMES, type QueueEntry } from "../parsers/postqueue.js";
+import { postcatArgv, postsuperArgv, retryArgv } from "../relay/argv.js";
 import type { FrozenMessage } from "../store/store.js";
 import { parseDuration } from "../util/duration.js";
 
 export const ACTIONS = ["hold", "release", "requeue", "delete", "retry"] as const;
 export type Action = (typeof ACTIONS)[number];
 
-/** postsuper's flag per action; retry is `postqueue -i`, one ID at a time. */
-export const POSTSUPER_FLAG: Record<Exclude<Action, "retry">, string> = {
-  hold: "-h",
-  release: "-H",
-  requeue: "-r",
-  delete: "-d",
-};
 export const RETRY_CAP = 50;
 /** IDs per `postsuper -d` call: the relay gate's default --max-delete. */
 export const DELETE_RUN_MAX = 1000;
@@ -54,15 +49,7 @@ export interface ActionRequest {
   batch?: BatchPlan;
 }
 
-// RFC 5321 allows $ & ` | in a local part; a selector does not: they are shell metacharacters.
-const ADDRESS_RE = /^[A-Za-z0-9.!#%'*+/=?^_{}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
-const DOMAIN_RE =
-  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const PRINTABLE = /^[\x20-\x7e]*$/;
-
-/** An address that may travel in an argv: RFC 5321's common form, no shell metacharacters. */
-export const isPlainAddress = (a: string): boolean => ADDRESS_RE.test(a);
-export const isDomainName = (d: string): boolean => DOMAIN_RE.test(d);
 
 /** Slack writes `<mailto:a@b|a@b>` for addresses and escapes & < >. */
 export function unslack(word: string): string {
@@ -87,11 +74,11 @@ export function parseSelector(word: string, action: Action): Selector | string {
   const v = m[2] as string;
   switch (m[1]) {
     case "sender":
-      return ADDRESS_RE.test(v) || v === "<>"
+      return isPlainAddress(v) || v === "<>"
         ? { kind: "sender", address: v === "<>" ? "" : v.toLowerCase() }
         : `sender: takes an e-mail address`;
     case "domain":
-      return DOMAIN_RE.test(v) ? { kind: "domain", domain: v.toLowerCase() } : `domain: takes a domain name`;
+      return isDomainName(v) ? { kind: "domain", domain: v.toLowerCase() } : `domain: takes a domain name`;
     case "queue":
       return (QUEUE_NAMES as readonly string[]).includes(v)
         ? { kind: "queue", queue: v }
@@ -243,31 +230,6 @@ export function freeze(e: QueueEntry): FrozenMessage {
   };
 }
 
-export const postsuperArgv = (flag: string, queue: string, sudo: boolean): string[] => [
-  ...(sudo ? ["sudo", "-n"] : []),
-  "postsuper",
-  flag,
-  "-",
-  queue,
-];
-export const postcatArgv = (id: string, sudo: boolean): string[] => [
-  ...(sudo ? ["sudo", "-n"] : []),
-  "postcat",
-  "-q",
-  id,
-];
-export const retryArgv = (id: string): string[] => ["postqueue", "-i", id];
-/** Re-injection through the relay's own submission path, the message on stdin ("<>": the null sender). */
-export const sendmailArgv = (sender: string, recipients: string[]): string[] => [
-  "sendmail",
-  "-G",
-  "-i",
-  "-f",
-  sender || "<>",
-  "--",
-  ...recipients,
-];
-
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /**
@@ -295,7 +257,7 @@ export function commandText(
         ? `, ${o.batch.size} per run in ${runs} runs, ${Math.round(o.batch.pauseMs / 1000)}s apart`
         : "";
     lines.push(
-      `${postsuperArgv(POSTSUPER_FLAG[action], q, sudo).join(" ")}  (${plural(ids.length, "queue ID")} on stdin${batching}${deleteRuns > 1 ? `, ${DELETE_RUN_MAX} per run in ${deleteRuns} runs` : ""})`,
+      `${postsuperArgv(action, q, sudo).join(" ")}  (${plural(ids.length, "queue ID")} on stdin${batching}${deleteRuns > 1 ? `, ${DELETE_RUN_MAX} per run in ${deleteRuns} runs` : ""})`,
     );
   }
   return lines.join("\n");

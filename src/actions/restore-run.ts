@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { describeError } from "../errors.js";
+import { isPlainAddress } from "../parsers/address.js";
 import { type ArchivedEnvelope, parseArchivedMessage } from "../parsers/archived-message.js";
 import { listMatching, MAX_RESTORE_RECIPIENTS, postcat, reinject } from "../relay/actions.js";
 import type { ApprovalRequest, ArchivedMessage, FrozenMessage } from "../store/store.js";
 import { type ActionDeps, context, type ExecutionResult, emptyResult } from "./execute.js";
-import { isPlainAddress } from "./request.js";
 import { MAX_RESTORE } from "./restore.js";
 
 interface Ready {

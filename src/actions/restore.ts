@@ -1,15 +1,10 @@
 import { z } from "zod";
 import type { Config } from "../config.js";
+import { isDomainName, isPlainAddress } from "../parsers/address.js";
 import { addressDomain, QUEUE_ID_RE } from "../parsers/postqueue.js";
+import { sendmailArgv } from "../relay/argv.js";
 import type { ArchivedMessage, FrozenMessage } from "../store/store.js";
-import {
-  isDomainName,
-  isPlainAddress,
-  reasonProblem,
-  sendmailArgv,
-  ticketProblem,
-  unslack,
-} from "./request.js";
+import { reasonProblem, ticketProblem, unslack } from "./request.js";
 
 /** A restore never freezes more than this many archived messages. */
 export const MAX_RESTORE = 1000;

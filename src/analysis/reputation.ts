@@ -1,4 +1,4 @@
-import { isHostName, isIp } from "./triage.js";
+import { isHostName, isIp } from "../parsers/hosts.js";
 
 /**
  * Checklist B of the seed (why the world refuses us), the pure half: which addresses the relay

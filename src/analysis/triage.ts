@@ -1,3 +1,4 @@
+import { isHostName, parseNextHop } from "../parsers/hosts.js";
 import type { DestinationFacts, LogFacts, WarningSummary } from "../parsers/maillog-warnings.js";
 import type { ReasonClass } from "./reasons.js";
 import type { BlocklistProbe, CertProbe, OutboundIps, RdnsProbe } from "./reputation.js";
@@ -180,26 +181,6 @@ const isFindingClass = (c: string): c is FindingClass => (FINDING_CLASSES as rea
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-const IPV6 = /^(?=.*:)[0-9A-Fa-f:.]{2,45}$/;
-/** A DNS name as dig and nc may get it: labels of letters, digits and inner hyphens; never a leading "-". */
-export const HOST_RE =
-  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-export const isIp = (s: string) => IPV4.test(s) || (IPV6.test(s) && !s.includes(":::"));
-export const isHostName = (s: string) => HOST_RE.test(s) && !/^[\d.]+$/.test(s);
-
-/** `host[ip]:port`, `host[ip]`, `[ip]:port` (as in `relay=` and in reasons) → the address and port. */
-export function parseNextHop(s: string): { host: string; port: number | null } | null {
-  const m = /^([^\s[\]]*)\[([^\]]+)\](?::(\d{1,5}))?$/.exec(s.trim());
-  if (!m) return null;
-  // Postfix writes the address it used in the brackets; anything else is not a next hop.
-  const host = (m[2] ?? "").replace(/^ipv6:/i, "");
-  if (!isIp(host)) return null;
-  const port = m[3] === undefined ? null : Number(m[3]);
-  if (port !== null && (port < 1 || port > 65535)) return null;
-  return { host, port };
-}
 
 export interface ProbePlan {
   /** Names to `dig MX`: destinations whose deferrals are DNS failures (from the reasons or the log). */

@@ -1,12 +1,20 @@
-import { isPlainAddress, postcatArgv, postsuperArgv, retryArgv, sendmailArgv } from "../actions/request.js";
+import { isPlainAddress } from "../parsers/address.js";
 import { createLineSplitter } from "../parsers/lines.js";
 import { isQueueName, parsePostqueueJsonLine, QUEUE_ID_RE, type QueueEntry } from "../parsers/postqueue.js";
+import {
+  isQueueOperation,
+  postcatArgv,
+  postsuperArgv,
+  type QueueOperation,
+  retryArgv,
+  sendmailArgv,
+} from "./argv.js";
 import { explain, type ProbeContext, ProbeFailure, remaining } from "./probes.js";
 import type { RunResult } from "./runner.js";
 
 /**
- * The only commands that change a queue, built by the same argv builders that write the
- * approval card's command text. Queue IDs travel on stdin (postsuper) or as the single
+ * The only commands that change a queue, built by the argv builders in argv.ts that also
+ * write the approval card's command text. Queue IDs travel on stdin (postsuper) or as the single
  * argument of postqueue -i / postcat -q after a check against QUEUE_ID_RE; no user text
  * is ever part of an argv.
  */
@@ -41,15 +49,20 @@ export async function listMatching(
   return { entries, truncated };
 }
 
-/** `postsuper <flag> - <queue>` with the IDs on stdin, one per line. */
-export function postsuper(ctx: ProbeContext, flag: string, queue: string, ids: string[]): Promise<RunResult> {
-  if (!/^-[hHrd]$/.test(flag)) throw new Error(`refusing postsuper flag ${flag}`);
+/** `postsuper <flag> - <queue>` for the operation, with the IDs on stdin, one per line. */
+export function postsuper(
+  ctx: ProbeContext,
+  op: QueueOperation,
+  queue: string,
+  ids: string[],
+): Promise<RunResult> {
+  if (!isQueueOperation(op)) throw new Error(`refusing postsuper operation ${JSON.stringify(String(op))}`);
   // The queue name comes from postqueue -j's output: only the five real queues reach an argv.
   if (!isQueueName(queue))
     throw new Error(
       `refusing a queue name that is not one of Postfix's queues: ${JSON.stringify(queue.slice(0, 40))}`,
     );
-  return ctx.runner.run(postsuperArgv(flag, queue, ctx.sudo), {
+  return ctx.runner.run(postsuperArgv(op, queue, ctx.sudo), {
     stdin: `${ids.map(checkedId).join("\n")}\n`,
     timeoutMs: remaining(ctx, "postsuper"),
   });

@@ -7,7 +7,8 @@ import {
   type RdnsProbe,
   rdnsVerdict,
 } from "../analysis/reputation.js";
-import { type DnsProbe, isHostName, isIp, type TcpProbe } from "../analysis/triage.js";
+import type { DnsProbe, TcpProbe } from "../analysis/triage.js";
+import { isDnsName, isHostName, isIp } from "../parsers/hosts.js";
 import { createLineSplitter } from "../parsers/lines.js";
 import { type LogFacts, LogFactsAccumulator } from "../parsers/maillog-warnings.js";
 import { parsePostconf } from "../parsers/postconf.js";
@@ -200,7 +201,7 @@ export async function digRecords(
   resolver?: string,
 ): Promise<DigAnswer> {
   const probe = `dig ${type} ${JSON.stringify(name.slice(0, 80))}`;
-  if (!HOST_OR_REVERSE.test(name))
+  if (!isDnsName(name))
     throw new ProbeFailure(probe, `refusing to look up ${JSON.stringify(name.slice(0, 80))}: not a DNS name`);
   if (resolver !== undefined && !isIp(resolver))
     throw new ProbeFailure(
@@ -213,10 +214,6 @@ export async function digRecords(
     throw new ProbeFailure(probe, explain(probe, r, "bind9-dnsutils"));
   return parseDigRecords(type, r.stdout, r.code, r.timedOut, argv.join(" "));
 }
-
-/** Names dig may get: host names, and reverse/blocklist names whose first labels are digits. */
-const HOST_OR_REVERSE =
-  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 export function parseDigRecords(
   type: string,

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { QueueAccumulator } from "../../src/analysis/queue-summary.js";
 import { buildSnapshot, diskReport, type SnapshotParts } from "../../src/analysis/snapshot.js";
-import { type DnsProbe, parseNextHop, probePlan, type TcpProbe, triage } from "../../src/analysis/triage.js";
+import { type DnsProbe, probePlan, type TcpProbe, triage } from "../../src/analysis/triage.js";
 import { type LogFacts, LogFactsAccumulator } from "../../src/parsers/maillog-warnings.js";
 import { parsePostqueueJsonLine } from "../../src/parsers/postqueue.js";
 import { parseDfP } from "../../src/parsers/system.js";
@@ -132,18 +132,6 @@ describe("what triage may probe", () => {
       },
     ];
     expect(probePlan(s, null).dns).toEqual([]);
-  });
-
-  it.each([
-    ["127.0.0.1[127.0.0.1]:2525", { host: "127.0.0.1", port: 2525 }],
-    ["mx.b.tld[2001:db8::1]:25", { host: "2001:db8::1", port: 25 }],
-    ["mx.b.tld[192.0.2.9]", { host: "192.0.2.9", port: null }],
-    ["mx.b.tld[unknown]:25", null],
-    ["none", null],
-    ["x[1.2.3.4]:0", null],
-    ["x[-1]:25", null],
-  ])("parseNextHop(%s)", (s, want) => {
-    expect(parseNextHop(s)).toEqual(want);
   });
 
   it.each([["-fetc/shadow"], ["a.tld;reboot"], ["$(id)"], ["a b"], ["--help"], ["a.tld\n"]])(

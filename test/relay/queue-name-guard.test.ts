@@ -23,7 +23,7 @@ describe("queue names from postqueue -j before they reach an argv", () => {
     (queue) => {
       const runner = recordingRunner();
       const ctx = { runner, sudo: true, deadlineMs: Date.now() + 10_000, nowMs: Date.now };
-      expect(() => postsuper(ctx, "-d", queue, ["ABCDE12345"])).toThrow(/not one of Postfix's queues/);
+      expect(() => postsuper(ctx, "delete", queue, ["ABCDE12345"])).toThrow(/not one of Postfix's queues/);
       expect(runner.ran).toEqual([]);
     },
   );
@@ -33,7 +33,7 @@ describe("queue names from postqueue -j before they reach an argv", () => {
       const runner = recordingRunner();
       await postsuper(
         { runner, sudo: false, deadlineMs: Date.now() + 10_000, nowMs: Date.now },
-        "-h",
+        "hold",
         queue,
         ["ABCDE12345"],
       );
