@@ -1,5 +1,6 @@
 import { isHostName, parseNextHop } from "../parsers/hosts.js";
-import type { DestinationFacts, LogFacts, WarningSummary } from "../parsers/maillog-warnings.js";
+import type { WarningSummary } from "../parsers/maillog-warnings.js";
+import type { DestinationFacts, LogFacts } from "./log-facts.js";
 import type { ReasonClass } from "./reasons.js";
 import type { BlocklistProbe, CertProbe, OutboundIps, RdnsProbe } from "./reputation.js";
 import type { RelaySnapshot } from "./snapshot.js";

@@ -1,3 +1,4 @@
+import { type LogFacts, LogFactsAccumulator } from "../analysis/log-facts.js";
 import {
   type BlocklistProbe,
   blocklistStatus,
@@ -10,7 +11,6 @@ import {
 import type { DnsProbe, TcpProbe } from "../analysis/triage.js";
 import { isDnsName, isHostName, isIp } from "../parsers/hosts.js";
 import { createLineSplitter } from "../parsers/lines.js";
-import { type LogFacts, LogFactsAccumulator } from "../parsers/maillog-warnings.js";
 import { parsePostconf } from "../parsers/postconf.js";
 import { countFiles, explain, logTailArgv, type ProbeContext, ProbeFailure, remaining } from "./probes.js";
 

@@ -1,3 +1,4 @@
+import type { LogFacts } from "../analysis/log-facts.js";
 import { expandPostconf, heloName, outboundIps, type RdnsProbe } from "../analysis/reputation.js";
 import {
   type DnsProbe,
@@ -10,7 +11,6 @@ import {
 } from "../analysis/triage.js";
 import type { Config, RelayConfig } from "../config.js";
 import { describeError } from "../errors.js";
-import type { LogFacts } from "../parsers/maillog-warnings.js";
 import { collectOptions, collectRelayProgressive, type RunnerPool } from "./collect.js";
 import type { ProbeContext } from "./probes.js";
 import { checkBlocklists } from "./reputation.js";

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { LogFactsAccumulator } from "../../src/analysis/log-facts.js";
 import { QueueAccumulator } from "../../src/analysis/queue-summary.js";
 import {
   blocklistStatus,
@@ -14,7 +15,6 @@ import { buildSnapshot } from "../../src/analysis/snapshot.js";
 import { triage } from "../../src/analysis/triage.js";
 import { statusCard } from "../../src/cards/status.js";
 import { triageCard } from "../../src/cards/triage.js";
-import { LogFactsAccumulator } from "../../src/parsers/maillog-warnings.js";
 import { parseDigRecords } from "../../src/relay/triage-probes.js";
 
 const NOW = Date.UTC(2026, 10, 30, 14, 30, 0);

@@ -5,7 +5,9 @@ import { parseLogLine } from "../../src/parsers/maillog.js";
 import {
   classifyWarning,
   congestedDestination,
-  LogFactsAccumulator,
+  parseNotificationLine,
+  parseOutcomeLine,
+  parseSmtpdRejectLine,
 } from "../../src/parsers/maillog-warnings.js";
 
 const FIX = join(__dirname, "../triage/fixtures");
@@ -66,44 +68,33 @@ describe("Postfix's own warnings", () => {
   });
 });
 
-describe("log facts from a real mixed relay's log", () => {
-  const acc = new LogFactsAccumulator("/var/log/mail.log", NOW);
-  for (const l of lines("maillog-mixed.txt")) acc.addLine(l);
-  const f = acc.facts();
+describe("outcome, reject and notification lines", () => {
+  it("reads a deferral's queue ID, recipient, code and reason", () => {
+    expect(
+      parseOutcomeLine(
+        "3F1A61A0A1: to=<u@b.example>, relay=mx.b.example[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=5.7.26, status=bounced (host mx.b.example[192.0.2.1] said: 550 5.7.26 Unauthenticated email)",
+      ),
+    ).toEqual({
+      queueId: "3F1A61A0A1",
+      recipient: "u@b.example",
+      dsn: "5.7.26",
+      status: "bounced",
+      reason: "host mx.b.example[192.0.2.1] said: 550 5.7.26 Unauthenticated email",
+    });
+    expect(
+      parseOutcomeLine("3F1A61A0A1: to=<u@b.example>, relay=none, status=sent (250 ok)"),
+    ).toBeUndefined();
+  });
 
-  it("counts new messages (cleanup) against removals (qmgr)", () => {
-    // 182 messages from the standard scenario, the milter test's tries were refused before cleanup
-    expect(f.newMessages).toBe(
-      lines("maillog-mixed.txt").filter((l) => /cleanup\[\d+\]: \w+: message-id=/.test(l)).length,
+  it("reads the relay's own 5.7.1 reject and a bounce notification's queue ID", () => {
+    expect(
+      parseSmtpdRejectLine(
+        "NOQUEUE: reject: RCPT from unknown[192.0.2.7]: 554 5.7.1 <x@y.example>: Relay access denied; from=<a@b.example> to=<x@y.example> proto=ESMTP helo=<h>",
+      ),
+    ).toEqual({ client: "unknown[192.0.2.7]", dsn: "5.7.1", text: "<x@y.example>: Relay access denied" });
+    expect(parseNotificationLine("3F1A61A0A1: sender non-delivery notification: 4B2C72B1B2")).toBe(
+      "4B2C72B1B2",
     );
-    expect(f.newMessages).toBeGreaterThanOrEqual(181);
-    expect(f.removed).toBe(0);
-  });
-
-  it("knows, per destination, the class of its deferrals and where Postfix went", () => {
-    const by = (d: string) => f.destinations.find((x) => x.domain === d);
-    expect(by("refused.lab.test")).toMatchObject({ mainClass: "network" });
-    expect(by("refused.lab.test")?.nextHops[0]).toMatch(/^127\.0\.0\.1\[127\.0\.0\.1\]:\d+$/);
-    expect(by("throttle.lab.test")).toMatchObject({ mainClass: "remote-throttling" });
-    expect(by("throttle.lab.test")?.nextHops[0]).toMatch(/^127\.0\.0\.1\[127\.0\.0\.1\]:\d+$/);
-    expect(by("dnsfail.lab.test")).toMatchObject({ mainClass: "dns", nextHops: [] });
-    expect(by("refused.lab.test")?.sampleQueueId).toMatch(/^[0-9A-F]{10,}$/);
-    expect(f.destinations[0]?.domain).toBe("refused.lab.test");
-  });
-
-  it("keeps the milter lines, each wording once plus the latest", () => {
-    const m = f.warnings.find((w) => w.kind === "milter");
-    expect(m?.examples[0]).toMatch(
-      /warning: connect to Milter service inet:127\.0\.0\.1:\d+: Connection refused$/,
-    );
-    expect(m?.subjects[0]).toMatch(/^inet:127\.0\.0\.1:\d+$/);
-    expect(f.warnings.find((w) => w.kind === "milter-reject")?.count).toBeGreaterThan(0);
-  });
-
-  it("bounds memory by destinations, not lines", () => {
-    const big = new LogFactsAccumulator("x", NOW);
-    const tpl = find("maillog-mixed.txt", /user1@refused\.lab\.test.*status=deferred/);
-    for (let i = 0; i < 6000; i++) big.addLine(tpl.replace("user1@refused.lab.test", `u@d${i}.test`));
-    expect(big.facts(10_000).destinations.length).toBe(5000);
+    expect(parseNotificationLine("3F1A61A0A1: removed")).toBeUndefined();
   });
 });
