@@ -3,9 +3,9 @@ import { checkArchived } from "../archive/archive.js";
 import { approvalCard } from "../cards/approval.js";
 import { describeError } from "../errors.js";
 import { mailqMetrics, recordApprovalExecuted } from "../metrics/mailq.js";
-import type { ApprovalRequest, AuditEntry, Store } from "../store/store.js";
+import type { ApprovalRequest, AuditEntry, ExecutionResult, Store } from "../store/store.js";
 import { formatDuration } from "../util/duration.js";
-import { type ActionDeps, type ExecutionResult, emptyResult, execute, resolveRequest } from "./execute.js";
+import { type ActionDeps, emptyResult, execute, resolveRequest } from "./execute.js";
 import { type ActionRequest, commandText, MAX_MESSAGES, RETRY_CAP, selectorText } from "./request.js";
 import {
   archiveMatches,
@@ -70,7 +70,7 @@ async function refreshCard(d: FlowDeps, id: string, progress?: ExecutionResult):
     approvalCard(
       fresh,
       d.nowMs(),
-      progress ?? (fresh.result as ExecutionResult | null) ?? undefined,
+      progress ?? fresh.result ?? undefined,
       d.config.approvals.required,
       d.config.access.approvers,
     );

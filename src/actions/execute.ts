@@ -8,7 +8,7 @@ import { listMatching, postcat, postsuper, retryNow } from "../relay/actions.js"
 import { POSTSUPER_FLAG } from "../relay/argv.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { ProbeContext } from "../relay/probes.js";
-import type { ApprovalRequest, FrozenMessage, Store } from "../store/store.js";
+import type { ApprovalRequest, ExecutionResult, FrozenMessage, Store } from "../store/store.js";
 import {
   type ActionRequest,
   applicable,
@@ -28,30 +28,6 @@ export interface ActionDeps {
   store: Pick<Store, "archive" | "audit">;
   /** Waits between batches; a real timer unless a test gives another. */
   sleep?: (ms: number) => Promise<void>;
-}
-
-export interface ExecutionResult {
-  outcomes: { queueId: string; outcome: string }[];
-  skipped: { queueId: string; why: string }[];
-  archived: {
-    queueId: string;
-    path: string;
-    bytes: number;
-    sha256?: string;
-    envelope: Record<string, string>;
-  }[];
-  /** postsuper's summary lines, per queue ("deferred: Placed on hold: 3 messages"). */
-  summary: string[];
-  /** Everything postsuper / postqueue printed, as it printed it (capped), for the audit. */
-  output: string[];
-  /** Runs done and planned (batches), while it runs and at the end. */
-  progress: { runs: number; of: number; ids: number; total: number };
-  startedAtMs: number;
-  finishedAtMs?: number;
-  verification: string;
-  error?: string;
-  /** A restore: each original queue ID handed back to the relay, and its new queue ID once seen. */
-  restored?: { queueId: string; newQueueId: string | null }[];
 }
 
 const MAX_OUTPUT_LINES = 2_000;

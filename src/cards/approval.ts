@@ -1,5 +1,4 @@
-import type { ExecutionResult } from "../actions/execute.js";
-import type { ApprovalRequest } from "../store/store.js";
+import type { ApprovalRequest, ExecutionResult } from "../store/store.js";
 import { relativeTo } from "../util/duration.js";
 import { esc, num, slackDate, truncate } from "./format.js";
 import { addressDomainOf, maskAddress, redactAddresses } from "./privacy.js";

@@ -1,6 +1,14 @@
+import { z } from "zod";
+import { executionResultSchema } from "../store/execution-result.js";
 import type { AuditEntry } from "../store/store.js";
 import { esc, slackDate, truncate } from "./format.js";
 import { redactAddresses } from "./privacy.js";
+
+/** The parts of an audited result the line shows; older entries may lack any of them. */
+const auditedResult = executionResultSchema
+  .pick({ verification: true, error: true })
+  .partial()
+  .extend({ skipped: z.array(z.unknown()).optional(), archived: z.array(z.unknown()).optional() });
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v ? v : undefined);
 
@@ -12,12 +20,8 @@ export function auditDetail(e: AuditEntry): string {
     case "request":
       return `${str(d.action) ?? "?"} \`${esc(truncate(str(d.selector) ?? "", 120))}\` → ${ids ?? "?"} IDs${str(d.reason) ? `: _${esc(truncate(str(d.reason) as string, 120))}_` : ""}`;
     case "execute": {
-      const r = (d.result ?? {}) as {
-        verification?: string;
-        error?: string;
-        skipped?: unknown[];
-        archived?: unknown[];
-      };
+      const parsed = auditedResult.safeParse(d.result ?? {});
+      const r = parsed.success ? parsed.data : {};
       const parts = [
         r.error ? `failed: ${esc(truncate(r.error, 200))}` : esc(r.verification ?? "done"),
         Array.isArray(r.skipped) && r.skipped.length ? `${r.skipped.length} skipped` : "",

@@ -1,3 +1,4 @@
+import { readExecutionResult } from "./execution-result.js";
 import type {
   ApprovalRequest,
   ApprovalStatus,
@@ -72,7 +73,7 @@ export function toApproval(r: Row): ApprovalRequest {
     command: r.command as string,
     ...(r.batch_json == null ? {} : { batch: JSON.parse(r.batch_json as string) }),
     approvers: JSON.parse(r.approvers_json as string),
-    result: r.result_json == null ? null : JSON.parse(r.result_json as string),
+    result: typeof r.result_json === "string" ? readExecutionResult(r.result_json, String(r.id)) : null,
     version: r.version as number,
   };
 }

@@ -1,4 +1,7 @@
 import type { RelaySnapshot } from "../analysis/snapshot.js";
+import type { ExecutionResult } from "./execution-result.js";
+
+export type { ExecutionResult } from "./execution-result.js";
 
 /**
  * The durable store behind one interface: SQLite by default (zero set-up), PostgreSQL for
@@ -127,7 +130,8 @@ export interface ApprovalRequest {
   /** Run in batches of `size` IDs with `pauseMs` between them (large releases and requeues). */
   batch?: { size: number; pauseMs: number };
   approvers: string[];
-  result: unknown;
+  /** What running it did; null until it ran. */
+  result: ExecutionResult | null;
   version: number;
 }
 

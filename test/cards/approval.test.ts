@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ExecutionResult } from "../../src/actions/execute.js";
 import { approvalCard, ticketModal } from "../../src/cards/approval.js";
-import type { ApprovalRequest, FrozenMessage } from "../../src/store/store.js";
+import type { ApprovalRequest, ExecutionResult, FrozenMessage } from "../../src/store/store.js";
 
 const T0 = Date.UTC(2026, 10, 22, 13, 0, 0);
 const frozen = (i: number, over: Partial<FrozenMessage> = {}): FrozenMessage => ({

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { ExecutionResult } from "../../src/actions/execute.js";
 import { QueueAccumulator } from "../../src/analysis/queue-summary.js";
 import { buildSnapshot } from "../../src/analysis/snapshot.js";
 import type { Finding, RelayTriage } from "../../src/analysis/triage.js";
@@ -11,7 +10,7 @@ import { progressCard, watchHeaderCard } from "../../src/cards/progress.js";
 import { statusCard } from "../../src/cards/status.js";
 import { triageCard } from "../../src/cards/triage.js";
 import { parsePostqueueJsonLine, type QueueEntry } from "../../src/parsers/postqueue.js";
-import type { ApprovalRequest, AuditEntry } from "../../src/store/store.js";
+import type { ApprovalRequest, AuditEntry, ExecutionResult } from "../../src/store/store.js";
 import { MAILBOX_RE, mailboxesShown, startFakeSlack } from "../helpers/slack.js";
 import { MIN, snapOf, T0 } from "../watch/helpers.js";
 

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildSnapshot, type RelaySnapshot } from "../../src/analysis/snapshot.js";
-import type { ApprovalRequest, Store, Watch } from "../../src/store/store.js";
+import type { ApprovalRequest, ExecutionResult, Store, Watch } from "../../src/store/store.js";
 
 export interface ContractOptions {
   /** Runs one SQL statement on the same database over a separate connection. */
@@ -226,7 +226,17 @@ export function storeContract(name: string, open: () => Promise<Store>, o: Contr
         expect(await other.approvals.get(uid("missing"))).toBeUndefined();
         expect((await other.approvals.pending()).map((r) => r.id)).toContain(req.id);
 
-        const result = { code: 0, stdout: 'postsuper: Released "1" \\ message', nested: { ids: ["A", "B"] } };
+        const result: ExecutionResult = {
+          outcomes: [{ queueId: "A", outcome: "released from hold" }],
+          skipped: [{ queueId: "B", why: "left the queue" }],
+          archived: [],
+          summary: ["hold: Released from hold: 1 message"],
+          output: ['postsuper: Released "1" \\ message'],
+          progress: { runs: 1, of: 1, ids: 1, total: 2 },
+          startedAtMs: 1_700_000_000_000,
+          finishedAtMs: 1_700_000_001_000,
+          verification: "1 of 1 out of hold",
+        };
         expect(
           await other.approvals.transition(req.id, "pending", created.version, {
             status: "done",
@@ -284,7 +294,16 @@ export function storeContract(name: string, open: () => Promise<Store>, o: Contr
         const n = await winners(20, (i) =>
           (i % 2 ? a : b).approvals.transition(r.id, "approved", approved.version, {
             status: "executing",
-            result: { by: i },
+            result: {
+              outcomes: [],
+              skipped: [],
+              archived: [],
+              summary: [],
+              output: [],
+              progress: { runs: 0, of: 0, ids: 0, total: 1 },
+              startedAtMs: i,
+              verification: "",
+            },
           }),
         );
         expect(n).toBe(1);
