@@ -1,6 +1,6 @@
 import { POLICY_RE } from "../parsers/maillog-warnings.js";
-import type { Check, Finding, TriageInput } from "./triage.js";
-import { LEVERS } from "./triage.js";
+import { LEVERS } from "./triage/levers.js";
+import type { Check, Finding, TriageInput } from "./triage/types.js";
 
 /**
  * Checklist B (why the world refuses us) as findings: blocklists, reverse DNS, the relay's

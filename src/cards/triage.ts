@@ -1,4 +1,4 @@
-import type { Finding, RelayTriage } from "../analysis/triage.js";
+import type { Finding, RelayTriage } from "../analysis/triage/index.js";
 import { esc, num, SLACK_LIMITS, truncate } from "./format.js";
 import { redactAddresses } from "./privacy.js";
 import type { Block, Card } from "./status.js";

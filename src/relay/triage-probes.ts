@@ -8,7 +8,7 @@ import {
   type RdnsProbe,
   rdnsVerdict,
 } from "../analysis/reputation.js";
-import type { DnsProbe, TcpProbe } from "../analysis/triage.js";
+import type { DnsProbe, TcpProbe } from "../analysis/triage/index.js";
 import { isDnsName, isHostName, isIp } from "../parsers/hosts.js";
 import { createLineSplitter } from "../parsers/lines.js";
 import { parsePostconf } from "../parsers/postconf.js";

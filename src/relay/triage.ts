@@ -8,7 +8,7 @@ import {
   type TcpProbe,
   triage,
   type WorldProbes,
-} from "../analysis/triage.js";
+} from "../analysis/triage/index.js";
 import type { Config, RelayConfig } from "../config.js";
 import { describeError } from "../errors.js";
 import { collectOptions, collectRelayProgressive, type RunnerPool } from "./collect.js";

@@ -12,7 +12,7 @@ import {
   reputationWarning,
 } from "../../src/analysis/reputation.js";
 import { buildSnapshot } from "../../src/analysis/snapshot.js";
-import { triage } from "../../src/analysis/triage.js";
+import { triage } from "../../src/analysis/triage/index.js";
 import { statusCard } from "../../src/cards/status.js";
 import { triageCard } from "../../src/cards/triage.js";
 import { parseDigRecords } from "../../src/relay/triage-probes.js";

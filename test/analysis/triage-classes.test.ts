@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { QueueAccumulator } from "../../src/analysis/queue-summary.js";
 import { buildSnapshot } from "../../src/analysis/snapshot.js";
-import { LEVERS, triage } from "../../src/analysis/triage.js";
+import { LEVERS, triage } from "../../src/analysis/triage/index.js";
 
 const NOW = Date.UTC(2026, 10, 22, 12, 30, 0);
 const said = (host: string, reply: string) =>

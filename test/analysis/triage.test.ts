@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { type LogFacts, LogFactsAccumulator } from "../../src/analysis/log-facts.js";
 import { QueueAccumulator } from "../../src/analysis/queue-summary.js";
 import { buildSnapshot, diskReport, type SnapshotParts } from "../../src/analysis/snapshot.js";
-import { type DnsProbe, probePlan, type TcpProbe, triage } from "../../src/analysis/triage.js";
+import { type DnsProbe, probePlan, type TcpProbe, triage } from "../../src/analysis/triage/index.js";
 import { parsePostqueueJsonLine } from "../../src/parsers/postqueue.js";
 import { parseDfP } from "../../src/parsers/system.js";
 import { digMx, parseDig, parseNc, tcpConnect } from "../../src/relay/triage-probes.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { QueueAccumulator } from "../../src/analysis/queue-summary.js";
 import { buildSnapshot } from "../../src/analysis/snapshot.js";
-import type { Finding, RelayTriage } from "../../src/analysis/triage.js";
+import type { Finding, RelayTriage } from "../../src/analysis/triage/index.js";
 import { approvalCard } from "../../src/cards/approval.js";
 import { auditText } from "../../src/cards/audit.js";
 import { progressCard, watchHeaderCard } from "../../src/cards/progress.js";

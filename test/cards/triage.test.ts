@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Finding, RelayTriage } from "../../src/analysis/triage.js";
+import type { Finding, RelayTriage } from "../../src/analysis/triage/index.js";
 import { TRIAGE_ACTIONS, triageCard, triageText } from "../../src/cards/triage.js";
 
 const finding = (cls: Finding["class"], share: number, extra: Partial<Finding> = {}): Finding => ({

@@ -2,7 +2,7 @@ import { copyFile, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { RelayTriage } from "../../src/analysis/triage.js";
+import type { RelayTriage } from "../../src/analysis/triage/index.js";
 import { type Config, parseConfig } from "../../src/config.js";
 import { triageRelay } from "../../src/relay/triage.js";
 import { runCli } from "../helpers/cli.js";

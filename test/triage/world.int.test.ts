@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import type { Finding, RelayTriage } from "../../src/analysis/triage.js";
+import type { Finding, RelayTriage } from "../../src/analysis/triage/index.js";
 import { parseConfig } from "../../src/config.js";
 import { triageRelay } from "../../src/relay/triage.js";
 import { runCli } from "../helpers/cli.js";

@@ -1,0 +1,76 @@
+import { checklist } from "./checklist.js";
+import { type TriageFacts, triageFacts } from "./facts.js";
+import { intake } from "./intake.js";
+import { congestion } from "./rules/congestion.js";
+import { corruptFiles } from "./rules/corrupt-files.js";
+import { deferralClasses } from "./rules/deferral-classes.js";
+import { processLimit } from "./rules/process-limit.js";
+import { qmgr } from "./rules/qmgr.js";
+import { storage } from "./rules/storage.js";
+import { world } from "./rules/world.js";
+import { FINDING_CLASSES, type Finding, type RelayTriage, type TriageInput } from "./types.js";
+
+/**
+ * Checklist A ("the first 10 minutes") as a pure function: a status snapshot, the facts read
+ * from the mail log and the DNS/TCP probes in; findings, each with its class, evidence, share
+ * of the queue and the safe lever, out. No I/O here. Each rule reads the facts and says what
+ * it finds; adding a check is adding a rule to RULES.
+ */
+
+export { LEVERS } from "./levers.js";
+export { mxFallbackTargets, type ProbePlan, probePlan } from "./probe-plan.js";
+export * from "./types.js";
+
+export type TriageRule = (f: TriageFacts) => Finding[];
+
+/** In this order; findings are then sorted by share (stable), ties by class. */
+export const RULES: readonly TriageRule[] = [
+  qmgr,
+  storage,
+  deferralClasses,
+  congestion,
+  processLimit,
+  corruptFiles,
+  world,
+];
+
+/** Findings, largest share first, from what triage read. Pure. */
+export function triage(input: TriageInput): RelayTriage {
+  const s = input.snapshot;
+  const base: RelayTriage = {
+    relay: s.relay,
+    ok: s.ok,
+    takenAt: s.takenAt,
+    queue: {
+      messages: s.messages,
+      recipients: s.recipients,
+      active: s.queues.active,
+      deferred: s.queues.deferred,
+      hold: s.queues.hold,
+      incoming: s.queues.incoming,
+      maildrop: s.queues.maildrop,
+    },
+    findings: [],
+    unexplained: [],
+    intake: null,
+    checklist: [],
+    settings: s.postfix?.concurrency ?? {},
+    probeErrors: [
+      ...s.probeErrors.map((p) => `${s.relay}: ${p.probe}: ${p.message}`),
+      ...(input.probeErrors ?? []),
+    ],
+  };
+  if (!s.ok) {
+    base.error = s.error ?? "the relay did not answer";
+    base.checklist.push({ step: "reach the relay", ok: false, detail: base.error });
+    return base;
+  }
+  const facts = triageFacts(input);
+  base.findings = RULES.flatMap((rule) => rule(facts)).sort(
+    (a, b) => b.share - a.share || FINDING_CLASSES.indexOf(a.class) - FINDING_CLASSES.indexOf(b.class),
+  );
+  base.unexplained = facts.unexplained;
+  base.intake = intake(s, input.log);
+  base.checklist = checklist(s, input.log, input);
+  return base;
+}
