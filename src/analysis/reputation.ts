@@ -1,7 +1,7 @@
 import { isHostName, isIp } from "../parsers/hosts.js";
 
 /**
- * Checklist B of the seed (why the world refuses us), the pure half: which addresses the relay
+ * Checklist B (why the world refuses us), the pure half: which addresses the relay
  * sends from, what the blocklists, reverse DNS and the relay's own certificate say about
  * them, judged into verdicts. The probes (src/relay/triage-probes.ts) only fetch the answers.
  */

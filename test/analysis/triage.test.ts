@@ -159,7 +159,7 @@ describe("findings", () => {
   const tcp: TcpProbe[] = [ncRefused, ncOpen];
   const dns: DnsProbe[] = [servfail];
 
-  it("relay-a: refused, throttled, DNS — each with evidence and the seed's lever, largest first", () => {
+  it("relay-a: refused, throttled, DNS — each with evidence and its safe lever, largest first", () => {
     const t = triage({ snapshot: relayA(), log: facts("maillog.txt", RELAY_A), dns, tcp });
     expect(t.findings.map((f) => [f.class, Math.round(f.share * 100)])).toEqual([
       ["network", 72], // 121 refused + 10 held (their last reason was refused) of 183
