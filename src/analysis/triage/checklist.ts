@@ -1,6 +1,7 @@
 import type { LogFacts } from "../log-facts.js";
 import type { RelaySnapshot } from "../snapshot.js";
-import { worldChecks } from "../world-findings.js";
+import { bounceRates, bounceStormFinding } from "./rules/bounce-storm.js";
+import { DAY_MS } from "./rules/shared.js";
 import type { Check, TriageInput } from "./types.js";
 
 /** Checklist A, step by step as run, then checklist B's steps: what was looked at and whether it was fine. */
@@ -46,6 +47,43 @@ export function checklist(s: RelaySnapshot, log: LogFacts | null, input: TriageI
       detail: log.warnings.length
         ? log.warnings.map((w) => `${w.kind} ×${w.count}`).join(", ")
         : `none in ${log.linesRead} lines of ${log.source}`,
+    });
+  return c;
+}
+
+/** Checklist B as steps: outbound addresses, blocklists, reverse DNS, the certificate, bounces. */
+export function worldChecks(input: TriageInput, nowMs: number): Check[] {
+  const w = input.world;
+  const c: Check[] = [];
+  if (w) {
+    c.push({
+      step: "outbound addresses",
+      ok: w.outbound.ips.length > 0,
+      detail: w.outbound.ips.length
+        ? `${w.outbound.ips.join(", ")} (from ${w.outbound.source})`
+        : "unknown: smtp_bind_address is not set; list the relay's sending addresses as outboundIps in the config to check blocklists and reverse DNS",
+    });
+    for (const b of w.blocklists)
+      c.push({ step: "blocklist", ok: b.status === "not listed", detail: b.output });
+    for (const r of w.rdns)
+      c.push({
+        step: "reverse DNS",
+        ok: r.status === "match",
+        detail: `${r.ip}: ${r.status}; ${r.evidence.join("; ")}`,
+      });
+    if (w.cert)
+      c.push({
+        step: "TLS certificate",
+        ok: w.cert.notAfterMs !== null && w.cert.notAfterMs - nowMs >= w.certWarnDays * DAY_MS,
+        detail: w.cert.output,
+      });
+  }
+  const r = bounceRates(input.log);
+  if (r && input.log)
+    c.push({
+      step: "bounces",
+      ok: bounceStormFinding(input.log) === null,
+      detail: `${input.log.bounced} bounced in the log window; ${r.recent} in the last ${Math.round(r.recentMinutes)} min`,
     });
   return c;
 }

@@ -1,13 +1,18 @@
 import { checklist } from "./checklist.js";
 import { type TriageFacts, triageFacts } from "./facts.js";
 import { intake } from "./intake.js";
+import { blocklists } from "./rules/blocklists.js";
+import { bounceStorm } from "./rules/bounce-storm.js";
+import { certificate } from "./rules/certificate.js";
 import { congestion } from "./rules/congestion.js";
 import { corruptFiles } from "./rules/corrupt-files.js";
 import { deferralClasses } from "./rules/deferral-classes.js";
+import { policyRefusals } from "./rules/policy-refusals.js";
 import { processLimit } from "./rules/process-limit.js";
 import { qmgr } from "./rules/qmgr.js";
+import { reverseDns } from "./rules/reverse-dns.js";
+import { smtpdRejects } from "./rules/smtpd-rejects.js";
 import { storage } from "./rules/storage.js";
-import { world } from "./rules/world.js";
 import { FINDING_CLASSES, type Finding, type RelayTriage, type TriageInput } from "./types.js";
 
 /**
@@ -31,7 +36,13 @@ export const RULES: readonly TriageRule[] = [
   congestion,
   processLimit,
   corruptFiles,
-  world,
+  // Checklist B: why the world refuses the relay's mail.
+  blocklists,
+  reverseDns,
+  certificate,
+  policyRefusals,
+  smtpdRejects,
+  bounceStorm,
 ];
 
 /** Findings, largest share first, from what triage read. Pure. */
