@@ -1,16 +1,10 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LogFactsAccumulator } from "../../src/analysis/log-facts.js";
+import { MAILLOG_NOW, maillogLine, maillogLines } from "../helpers/maillog-fixtures.js";
 
-const FIX = join(__dirname, "../triage/fixtures");
-const NOW = Date.UTC(2026, 10, 22, 14, 0, 0);
-const lines = (f: string) => readFileSync(join(FIX, f), "utf8").split("\n").filter(Boolean);
-const find = (f: string, re: RegExp) => {
-  const l = lines(f).find((x) => re.test(x));
-  if (!l) throw new Error(`no line matching ${re} in ${f}`);
-  return l;
-};
+const NOW = MAILLOG_NOW;
+const lines = maillogLines;
+const find = maillogLine;
 
 describe("log facts from a real mixed relay's log", () => {
   const acc = new LogFactsAccumulator("/var/log/mail.log", NOW);

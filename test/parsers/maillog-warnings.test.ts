@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseLogLine } from "../../src/parsers/maillog.js";
 import {
@@ -9,15 +7,10 @@ import {
   parseOutcomeLine,
   parseSmtpdRejectLine,
 } from "../../src/parsers/maillog-warnings.js";
+import { MAILLOG_NOW, maillogLine } from "../helpers/maillog-fixtures.js";
 
-const FIX = join(__dirname, "../triage/fixtures");
-const NOW = Date.UTC(2026, 10, 22, 14, 0, 0);
-const lines = (f: string) => readFileSync(join(FIX, f), "utf8").split("\n").filter(Boolean);
-const find = (f: string, re: RegExp) => {
-  const l = lines(f).find((x) => re.test(x));
-  if (!l) throw new Error(`no line matching ${re} in ${f}`);
-  return l;
-};
+const NOW = MAILLOG_NOW;
+const find = maillogLine;
 
 describe("Postfix's own warnings", () => {
   // Lines a real Postfix 3.7 wrote in the lab (test/triage/fixtures, captured by triage.int.test.ts).

@@ -11,14 +11,8 @@ import { storage } from "../../../src/analysis/triage/rules/storage.js";
 import type { WarningKind } from "../../../src/parsers/maillog-warnings.js";
 
 const NOW = Date.UTC(2026, 10, 22, 12, 30, 0);
-const healthy = {
-  masterRunning: true,
-  masterPid: 100,
-  qmgrRunning: true,
-  qmgrPid: 101,
-  qmgrUptimeS: 900,
-  statusMessage: "",
-};
+const proc = { masterPid: 1, qmgrPid: 2, qmgrUptimeS: 900, statusMessage: "" };
+const healthy = { masterRunning: true, qmgrRunning: true, ...proc };
 
 function snapshot(over: Partial<RelaySnapshot> = {}): RelaySnapshot {
   return {
