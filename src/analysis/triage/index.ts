@@ -16,10 +16,11 @@ import { storage } from "./rules/storage.js";
 import { FINDING_CLASSES, type Finding, type RelayTriage, type TriageInput } from "./types.js";
 
 /**
- * Checklist A ("the first 10 minutes") as a pure function: a status snapshot, the facts read
- * from the mail log and the DNS/TCP probes in; findings, each with its class, evidence, share
- * of the queue and the safe lever, out. No I/O here. Each rule reads the facts and says what
- * it finds; adding a check is adding a rule to RULES.
+ * Triage as a pure function: checklist A ("the first 10 minutes": Postfix, the spool, the
+ * queue's deferrals) and checklist B (why the world refuses the relay's mail). A status
+ * snapshot, the facts read from the mail log and the probes' answers in; findings, each with
+ * its class, evidence, share of the queue and the safe lever, out. No I/O here. Each rule in
+ * rules/ reads the facts and says what it finds; adding a check is adding a rule to RULES.
  */
 
 export { LEVERS } from "./levers.js";
