@@ -7,8 +7,7 @@ import {
   selectorWords,
 } from "../src/actions/request.js";
 import { ticketModal } from "../src/cards/approval.js";
-import { approvalSlack } from "../src/slack/approvals.js";
-import { type CommandContext, defineSubcommand, type Subcommand } from "../src/slack/subcommand.js";
+import { type CommandContext, defineSubcommand, type Subcommand } from "../src/chat/command.js";
 
 const SUMMARY: Record<Action, string> = {
   hold: "Put matching mail on hold (quarantine, not delete) — needs a ticket and a second approver",
@@ -40,8 +39,12 @@ export function flowDeps(ctx: CommandContext): FlowDeps {
     pool: ctx.pool,
     store: ctx.store,
     nowMs: ctx.nowMs,
-    // The channel, else the command's response URL.
-    slack: { ...approvalSlack(ctx.client as never), post: (_channel, card) => ctx.post(card) },
+    slack: {
+      // The channel, else the command's response URL.
+      post: (_channel, card) => ctx.post(card),
+      update: (channel, ts, card) => ctx.chat.update(channel, ts, card),
+      groupMembers: (group) => ctx.chat.groupMembers(group),
+    },
   };
 }
 

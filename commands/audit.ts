@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { auditText } from "../src/cards/audit.js";
-import { defineSubcommand } from "../src/slack/subcommand.js";
+import { defineSubcommand } from "../src/chat/command.js";
 
 export const audit = defineSubcommand<{ filter?: string }>({
   name: "audit",

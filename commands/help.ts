@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { defineSubcommand, type Subcommand } from "../src/slack/subcommand.js";
+import { defineSubcommand, type Subcommand } from "../src/chat/command.js";
 
 export function helpText(all: Subcommand<never>[]): string {
   const lines = ["*mailq-bot* — see and safely recover a stuck Postfix queue.", ""];

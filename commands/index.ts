@@ -1,4 +1,4 @@
-import type { Subcommand } from "../src/slack/subcommand.js";
+import type { Subcommand } from "../src/chat/command.js";
 import { actionCommands } from "./actions.js";
 import { audit } from "./audit.js";
 import { makeHelp } from "./help.js";

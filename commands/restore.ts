@@ -1,6 +1,6 @@
 import { requestRestore } from "../src/actions/approval.js";
 import { type RestoreRequest, restoreSchema } from "../src/actions/restore.js";
-import { defineSubcommand } from "../src/slack/subcommand.js";
+import { defineSubcommand } from "../src/chat/command.js";
 import { flowDeps } from "./actions.js";
 
 export const restore = defineSubcommand<RestoreRequest>({

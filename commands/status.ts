@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { statusCard } from "../src/cards/status.js";
+import { defineSubcommand } from "../src/chat/command.js";
 import type { Config } from "../src/config.js";
 import { mailqMetrics, recordSnapshot } from "../src/metrics/mailq.js";
 import { collectAllProgressive, collectOptions, selectRelays } from "../src/relay/collect.js";
 import { reputationWarnings } from "../src/relay/reputation.js";
-import { defineSubcommand } from "../src/slack/subcommand.js";
 import { recordSnapshots } from "../src/watch/record.js";
 
 export function relayArg(config: Config) {
@@ -50,8 +50,7 @@ export const status = defineSubcommand<{ relay?: string | undefined }>({
       progress: await recordSnapshots(ctx.store, done, ctx.nowMs()),
       warnings,
     });
-    if (ts)
-      await ctx.client.chat.update({ channel: ctx.channelId, ts, text: card.text, blocks: card.blocks });
+    if (ts) await ctx.update(ts, card);
     else await ctx.post(card);
   },
 });

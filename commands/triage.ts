@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { triageCard } from "../src/cards/triage.js";
+import { defineSubcommand } from "../src/chat/command.js";
 import { selectRelays } from "../src/relay/collect.js";
 import { triageRelay } from "../src/relay/triage.js";
-import { defineSubcommand } from "../src/slack/subcommand.js";
 import { relayArg } from "./status.js";
 
 export const triage = defineSubcommand<{ relay?: string }>({

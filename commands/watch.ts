@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { defineSubcommand } from "../src/chat/command.js";
 import type { Config } from "../src/config.js";
-import { defineSubcommand } from "../src/slack/subcommand.js";
 import { formatDuration, parseDuration, relativeTo } from "../src/util/duration.js";
 
 type WatchArgs =

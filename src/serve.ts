@@ -10,6 +10,7 @@ import { observabilityRoutes, parseMetricsEnv, startObservabilityServer, VERSION
 import { MeteredRunnerPool, mailqMetrics, registerRelays } from "./metrics/mailq.js";
 import { createSlackApp } from "./slack/app.js";
 import { startExpirySweeper } from "./slack/approvals.js";
+import { appChat } from "./slack/chat.js";
 import { createWatchScheduler } from "./slack/watches.js";
 import { startLeadership } from "./store/leader.js";
 import { openStore } from "./store/open.js";
@@ -65,7 +66,7 @@ export async function serve(config: Config, io: CliIo): Promise<number> {
   watches.start();
   // Pending approval requests past their expiry lose their buttons, pressed or not.
   const expiry = startExpirySweeper(
-    { config, pool, store, nowMs: io.nowMs, client: app.client as never },
+    { config, pool, store, nowMs: io.nowMs, chat: appChat(app) },
     { onError: (e) => logger.log("warn", "approval expiry sweep failed", { error: describeError(e) }) },
   );
   // Socket Mode has no HTTP server: /metrics and /healthz get their own port.

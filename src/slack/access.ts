@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { isAllowed } from "../actions/approval.js";
+import type { Need } from "../chat/command.js";
+import type { Chat } from "../chat/port.js";
 import type { Config } from "../config.js";
 import { describeError } from "../errors.js";
 import type { Store } from "../store/store.js";
-
-/** What a subcommand or button needs beyond being asked from a served team and channel. */
-export type Need = "any" | "view" | "inspect" | "request" | "approve";
+import { userId } from "./ids.js";
 
 /** Who asks, and from where, as Slack's payload names it. */
 export interface Asker {
@@ -24,7 +24,7 @@ export const payloadTeams = {
   enterprise: z.object({ id: z.string() }).nullish(),
 };
 export const payloadUser = z.object({
-  id: z.string().regex(/^[UW][A-Z0-9]{2,}$/),
+  id: userId,
   team_id: z.string().optional(),
 });
 
@@ -46,11 +46,6 @@ export function interactiveAsker(
   };
 }
 
-interface ClientLike {
-  auth: { test(): Promise<{ team_id?: string; enterprise_id?: string }> };
-  usergroups?: { users: { list(a: Record<string, unknown>): Promise<{ users?: string[] }> } };
-}
-
 export interface AccessChecker {
   /** Why the asker may not do this (already audited), or undefined when they may. */
   refusal(who: Asker, need: Need, what: string, relay?: string | null): Promise<string | undefined>;
@@ -69,7 +64,9 @@ export function inspectorsOf(c: Config): string[] {
 export function accessChecker(deps: {
   config: Config;
   store: Store;
-  client: ClientLike;
+  chat: Pick<Chat, "groupMembers">;
+  /** The bot's own workspace and org (Slack's auth.test). */
+  whoAmI: () => Promise<{ team_id?: string | undefined; enterprise_id?: string | undefined }>;
   nowMs: () => number;
 }): AccessChecker {
   let home: Promise<string[]> | undefined;
@@ -77,7 +74,7 @@ export function accessChecker(deps: {
     const listed = deps.config.access.teams;
     if (listed.length) return listed;
     // Unset: the workspace (and org) the bot's own token belongs to.
-    home ??= deps.client.auth.test().then(
+    home ??= deps.whoAmI().then(
       (r) => [r.team_id, r.enterprise_id].filter((x): x is string => typeof x === "string" && x !== ""),
       (e) => {
         home = undefined;
@@ -86,10 +83,7 @@ export function accessChecker(deps: {
     );
     return home;
   };
-  const groups = {
-    groupMembers: async (g: string) =>
-      deps.client.usergroups ? ((await deps.client.usergroups.users.list({ usergroup: g })).users ?? []) : [],
-  };
+  const groups = deps.chat;
 
   async function problem(who: Asker, need: Need): Promise<string | undefined> {
     const a = deps.config.access;

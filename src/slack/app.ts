@@ -1,4 +1,5 @@
 import { App, LogLevel } from "@slack/bolt";
+import type { Subcommand } from "../chat/command.js";
 import type { Config, SlackEnv } from "../config.js";
 import type { JsonLogger } from "../log/logger.js";
 import { observabilityRoutes } from "../metrics/http.js";
@@ -7,11 +8,10 @@ import type { RunnerPool } from "../relay/collect.js";
 import type { Store } from "../store/store.js";
 import type { WatchScheduler } from "../watch/scheduler.js";
 import { accessChecker } from "./access.js";
-import * as approvalButtons from "./listeners/approval-buttons.js";
-import * as approvalModal from "./listeners/approval-modal.js";
-import * as mailqCommand from "./listeners/mailq-command.js";
-import * as triageActions from "./listeners/triage-actions.js";
-import type { Subcommand } from "./subcommand.js";
+import { slackChat } from "./chat.js";
+import { registerActions } from "./listeners/actions/index.js";
+import { registerCommands } from "./listeners/commands/index.js";
+import { registerViews } from "./listeners/views/index.js";
 
 export interface SlackAppOptions {
   config: Config;
@@ -67,13 +67,13 @@ export function createSlackApp(o: SlackAppOptions): InstanceType<typeof App> {
   const access = accessChecker({
     config: o.config,
     store: o.store,
-    client: app.client as never,
+    chat: slackChat(app.client),
+    whoAmI: () => app.client.auth.test(),
     nowMs: o.nowMs,
   });
   const deps = { ...o, access };
-  mailqCommand.register(app, deps);
-  approvalButtons.register(app, deps);
-  triageActions.register(app, deps);
-  approvalModal.register(app, deps);
+  registerCommands(app, deps);
+  registerActions(app, deps);
+  registerViews(app, deps);
   return app;
 }

@@ -1,41 +1,16 @@
-import { type ApprovalSlack, expireDue, type FlowDeps, failAbandoned } from "../actions/approval.js";
+import { expireDue, type FlowDeps, failAbandoned } from "../actions/approval.js";
 import { pruneArchive } from "../archive/maintenance.js";
-import { channelSafe } from "./private.js";
-
-interface ClientLike {
-  chat: {
-    postMessage(a: Record<string, unknown>): Promise<{ ts?: string }>;
-    update(a: Record<string, unknown>): Promise<unknown>;
-  };
-  usergroups?: { users: { list(a: Record<string, unknown>): Promise<{ users?: string[] }> } };
-}
-
-/** The approval flow's Slack, on Bolt's WebClient. */
-export function approvalSlack(raw: ClientLike): ApprovalSlack {
-  const client = channelSafe(raw);
-  return {
-    async post(channel, card) {
-      return (await client.chat.postMessage({ channel, text: card.text, blocks: card.blocks })).ts;
-    },
-    async update(channel, ts, card) {
-      await client.chat.update({ channel, ts, text: card.text, blocks: card.blocks });
-    },
-    async groupMembers(usergroup) {
-      if (!client.usergroups) return [];
-      return (await client.usergroups.users.list({ usergroup })).users ?? [];
-    },
-  };
-}
+import type { Chat } from "../chat/port.js";
 
 /**
  * Expires pending requests when their time is up, so a stale card loses its buttons without
  * anyone pressing one. Every replica may run it: each expiry is a compare-and-set.
  */
 export function startExpirySweeper(
-  deps: Omit<FlowDeps, "slack"> & { client: ClientLike },
+  deps: Omit<FlowDeps, "slack"> & { chat: Chat },
   o: { intervalMs?: number; onError?: (e: unknown) => void } = {},
 ): { stop(): void; sweep(): Promise<number> } {
-  const flow: FlowDeps = { ...deps, slack: approvalSlack(deps.client) };
+  const flow: FlowDeps = { ...deps, slack: deps.chat };
   let running = false;
   const sweep = async () => {
     if (running) return 0;

@@ -3,8 +3,8 @@ import { webApi } from "@slack/bolt";
 import { parseSlackEnv, type SlackEnv } from "../config.js";
 import { type Check, fail, ok, skip, warn } from "../doctor/check.js";
 import { describeError } from "../errors.js";
+import { slackErrorCode } from "./chat.js";
 import { BOT_SCOPES } from "./scopes.js";
-import { slackErrorCode } from "./subcommand.js";
 
 export interface SlackDoctorOptions {
   env: NodeJS.ProcessEnv;

@@ -1,6 +1,6 @@
+import type { CommandContext, Need, Subcommand } from "../chat/command.js";
 import type { Config } from "../config.js";
 import { formatIssues } from "../config.js";
-import type { Subcommand } from "./subcommand.js";
 
 export const MAX_COMMAND_TEXT = 1000;
 const TOKEN_RE = /^[\x20-\x7e]*$/;
@@ -29,9 +29,19 @@ export function tokenize(text: string): string[] | undefined {
   return words;
 }
 
-export type Routed =
-  | { ok: true; command: Subcommand<unknown>; args: unknown }
-  | { ok: false; message: string };
+/** A subcommand with its arguments checked, ready to acknowledge and run. */
+export interface Bound {
+  name: string;
+  access: Need;
+  /** The arguments as the schema read them. */
+  args: unknown;
+  /** The relay the arguments name, for the access check's audit line. */
+  relay: string | null;
+  ackText: string;
+  run(ctx: CommandContext): Promise<void>;
+}
+
+export type Routed = ({ ok: true } & Bound) | { ok: false; message: string };
 
 /**
  * What a phone or macOS typed for the person: smart quotes for "…" and an em or en dash for
@@ -49,26 +59,56 @@ export function undoSmartPunctuation(text: string): string {
 /** Slash command text → a subcommand and validated arguments, or a message saying what exists. */
 export function route(typed: string, all: Subcommand<never>[], config: Config): Routed {
   const text = undoSmartPunctuation(typed);
-  const names = all.map((c) => c.name);
-  const known = `Subcommands: ${names.join(", ")}. Relays: ${config.relays.map((r) => r.name).join(", ")}. Try \`/mailq help\`.`;
   if (text.length > MAX_COMMAND_TEXT)
-    return { ok: false, message: `That command is too long (over ${MAX_COMMAND_TEXT} characters). ${known}` };
+    return {
+      ok: false,
+      message: `That command is too long (over ${MAX_COMMAND_TEXT} characters). ${known(all, config)}`,
+    };
   if (!TOKEN_RE.test(text))
     return {
       ok: false,
-      message: `That command has characters the bot does not accept (control characters, newlines or non-ASCII). ${known}`,
+      message: `That command has characters the bot does not accept (control characters, newlines or non-ASCII). ${known(all, config)}`,
     };
   const words = tokenize(text);
-  if (words === undefined) return { ok: false, message: `A double quote is not closed. ${known}` };
+  if (words === undefined)
+    return { ok: false, message: `A double quote is not closed. ${known(all, config)}` };
+  return routeWords(words, all, config);
+}
+
+/** Words (the subcommand first) → a subcommand and validated arguments; a button's words come here too. */
+export function routeWords(words: string[], all: Subcommand<never>[], config: Config): Routed {
   const [name = "help", ...rest] = words;
-  const command = all.find((c) => c.name === name.toLowerCase()) as Subcommand<unknown> | undefined;
-  if (!command) return { ok: false, message: `Unknown subcommand \`${name.slice(0, 40)}\`. ${known}` };
+  const command = all.find((c) => c.name === name.toLowerCase());
+  if (!command)
+    return { ok: false, message: `Unknown subcommand \`${name.slice(0, 40)}\`. ${known(all, config)}` };
+  return bind(command, rest, all, config);
+}
+
+function known(all: Subcommand<never>[], config: Config): string {
+  return `Subcommands: ${all.map((c) => c.name).join(", ")}. Relays: ${config.relays.map((r) => r.name).join(", ")}. Try \`/mailq help\`.`;
+}
+
+function bind<A>(command: Subcommand<A>, rest: string[], all: Subcommand<never>[], config: Config): Routed {
   const parsed = command.schema(config).safeParse(rest);
   if (!parsed.success) {
     return {
       ok: false,
-      message: `\`/mailq ${command.name}\`: invalid arguments:\n${formatIssues(parsed.error)}\nUsage: \`${command.usage}\`. ${known}`,
+      message: `\`/mailq ${command.name}\`: invalid arguments:\n${formatIssues(parsed.error)}\nUsage: \`${command.usage}\`. ${known(all, config)}`,
     };
   }
-  return { ok: true, command, args: parsed.data };
+  const args = parsed.data;
+  return {
+    ok: true,
+    name: command.name,
+    access: command.access,
+    args,
+    relay: relayOf(args),
+    ackText: command.ackText(args, config),
+    run: (ctx) => command.run(args, ctx),
+  };
+}
+
+function relayOf(args: unknown): string | null {
+  if (typeof args !== "object" || args === null || !("relay" in args)) return null;
+  return typeof args.relay === "string" ? args.relay : null;
 }

@@ -2,8 +2,8 @@ import { webApi } from "@slack/bolt";
 import type { Config, SlackEnv } from "../config.js";
 import { collectAll, collectOptions, type RunnerPool } from "../relay/collect.js";
 import type { Store } from "../store/store.js";
-import { WatchScheduler, webClientWatchSlack } from "../watch/scheduler.js";
-import { channelSafe } from "./private.js";
+import { WatchScheduler } from "../watch/scheduler.js";
+import { slackChat } from "./chat.js";
 
 /** The watch scheduler on its own Web API client (same token and base URL as the app's). */
 export function createWatchScheduler(o: {
@@ -25,7 +25,7 @@ export function createWatchScheduler(o: {
     store: o.store,
     config: o.config,
     collect: (relays) => collectAll(relays, o.pool, collectOptions(o.config, o.nowMs)),
-    slack: webClientWatchSlack(channelSafe(client as never) as never),
+    chat: slackChat(client),
     nowMs: o.nowMs,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     ...(o.isLeader ? { isLeader: o.isLeader } : {}),

@@ -3,55 +3,30 @@ import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { type DepthPoint, depthChart } from "../cards/chart.js";
 import { endText, progressCard, type WatchEnd, watchHeaderCard } from "../cards/progress.js";
 import type { Card } from "../cards/status.js";
+import type { Chat } from "../chat/port.js";
+import { notPostable } from "../chat/port.js";
 import type { Config, RelayConfig } from "../config.js";
 import { MailqError } from "../errors.js";
-import { NOT_POSTABLE, slackErrorCode } from "../slack/subcommand.js";
 import type { Store, Watch } from "../store/store.js";
 import { formatDuration } from "../util/duration.js";
+import { Pacer } from "./pacer.js";
 import { followRelays, recordSnapshots } from "./record.js";
 
-/** The slice of Slack the watches use. */
-export interface WatchSlack {
-  post(channel: string, card: Card, threadTs?: string): Promise<string | undefined>;
-  update(channel: string, ts: string, card: Card): Promise<void>;
-  uploadPng(channel: string, threadTs: string, filename: string, title: string, png: Buffer): Promise<void>;
-}
+/** The slice of the chat the watches use. */
+export type WatchChat = Pick<Chat, "post" | "update" | "upload">;
 
 export interface SchedulerDeps {
   store: Store;
   config: Config;
   /** Runs the read-only probes; injected so the schedule can be tested with a fake clock. */
   collect: (relays: RelayConfig[]) => Promise<RelaySnapshot[]>;
-  slack: WatchSlack;
+  chat: WatchChat;
   nowMs: () => number;
   sleep: (ms: number) => Promise<void>;
   /** Only the replica holding the scheduler lease posts; always true for one process. */
   isLeader?: () => boolean;
   tickMs?: number;
   onError?: (e: unknown) => void;
-}
-
-/** Slack allows about one message a second per channel; posts wait their turn. */
-class Pacer {
-  private readonly last = new Map<string, number>();
-  private chain: Promise<unknown> = Promise.resolve();
-  constructor(
-    private readonly nowMs: () => number,
-    private readonly sleep: (ms: number) => Promise<void>,
-  ) {}
-  run<T>(channel: string, fn: () => Promise<T>): Promise<T> {
-    const next = this.chain.then(async () => {
-      const wait = (this.last.get(channel) ?? Number.NEGATIVE_INFINITY) + 1000 - this.nowMs();
-      if (wait > 0) await this.sleep(wait);
-      try {
-        return await fn();
-      } finally {
-        this.last.set(channel, this.nowMs());
-      }
-    });
-    this.chain = next.catch(() => {});
-    return next;
-  }
 }
 
 const total = (s: RelaySnapshot) => s.messages;
@@ -100,7 +75,7 @@ export class WatchScheduler {
   }
 
   private post(channel: string, card: Card, threadTs?: string) {
-    return this.pacer.run(channel, () => this.d.slack.post(channel, card, threadTs));
+    return this.pacer.run(channel, () => this.d.chat.post(channel, card, threadTs));
   }
 
   /**
@@ -150,8 +125,8 @@ export class WatchScheduler {
     try {
       ts = await this.post(o.channelId, watchHeaderCard(draft, snaps, now));
     } catch (e) {
-      const code = slackErrorCode(e);
-      if (code === undefined || !NOT_POSTABLE.has(code)) throw e;
+      const code = notPostable(e);
+      if (code === undefined) throw e;
       throw new MailqError(
         "SLACK_API",
         `The bot cannot post in <#${o.channelId}> (${code}), so a watch there could not post its updates; no watch was started`,
@@ -230,7 +205,7 @@ export class WatchScheduler {
       await this.othersSettled(w);
       const snaps = last ?? [];
       await this.pacer.run(w.channelId, () =>
-        this.d.slack.update(
+        this.d.chat.update(
           w.channelId,
           w.messageTs as string,
           watchHeaderCard(w, snaps, this.d.nowMs(), ending),
@@ -304,11 +279,11 @@ export class WatchScheduler {
     let posted: string | undefined | typeof DISCARDED;
     try {
       posted = await this.whileActive(w, () =>
-        this.d.slack.post(w.channelId, progressCard(w, seq, relays, now), thread),
+        this.d.chat.post(w.channelId, progressCard(w, seq, relays, now), thread),
       );
     } catch (e) {
-      const code = slackErrorCode(e);
-      if (code === undefined || !NOT_POSTABLE.has(code)) throw e;
+      const code = notPostable(e);
+      if (code === undefined) throw e;
       // Removed from the channel, or it was archived: no update can ever go out there.
       const reason = `the bot can no longer post in the channel (${code})`;
       if (await this.end(w, "stopped", { reason }, undefined, { quiet: true }))
@@ -347,17 +322,15 @@ export class WatchScheduler {
       const points =
         relays.length === 1 ? (relays[0]?.series ?? []) : mergeSeries(relays.map((r) => r.series));
       await this.whileActive(w, () =>
-        this.d.slack.uploadPng(
-          w.channelId,
-          thread,
-          `queue-depth-${seq}.png`,
-          `Queue depth since the start (update ${seq})`,
-          depthChart(points),
-        ),
+        this.d.chat.upload(w.channelId, thread, {
+          filename: `queue-depth-${seq}.png`,
+          title: `Queue depth since the start (update ${seq})`,
+          data: depthChart(points),
+        }),
       ).catch((e) => this.d.onError?.(e));
       const state = { ...w, updates: seq, nextDueMs };
       await this.whileActive(w, () =>
-        this.d.slack.update(w.channelId, thread, watchHeaderCard(state, snaps, now)),
+        this.d.chat.update(w.channelId, thread, watchHeaderCard(state, snaps, now)),
       ).catch((e) => this.d.onError?.(e));
     }
     const fresh = (await this.d.store.watches.get(w.id)) as Watch;
@@ -395,31 +368,4 @@ function mergeSeries(all: DepthPoint[][]): DepthPoint[] {
     }
     return { atMs: t, queues };
   });
-}
-
-/** The watches' Slack, on Bolt's WebClient. */
-export function webClientWatchSlack(client: {
-  chat: {
-    postMessage(a: Record<string, unknown>): Promise<{ ts?: string }>;
-    update(a: Record<string, unknown>): Promise<unknown>;
-  };
-  files: { uploadV2(a: Record<string, unknown>): Promise<unknown> };
-}): WatchSlack {
-  return {
-    async post(channel, card, threadTs) {
-      const r = await client.chat.postMessage({
-        channel,
-        text: card.text,
-        blocks: card.blocks,
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-      });
-      return r.ts;
-    },
-    async update(channel, ts, card) {
-      await client.chat.update({ channel, ts, text: card.text, blocks: card.blocks });
-    },
-    async uploadPng(channel, threadTs, filename, title, png) {
-      await client.files.uploadV2({ channel_id: channel, thread_ts: threadTs, filename, title, file: png });
-    },
-  };
 }

@@ -1,6 +1,8 @@
+import { webApi } from "@slack/bolt";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RunnerPool } from "../../src/relay/collect.js";
 import { startExpirySweeper } from "../../src/slack/approvals.js";
+import { slackChat } from "../../src/slack/chat.js";
 import type { ApprovalRequest } from "../../src/store/store.js";
 import { holdRequest } from "../helpers/approvals.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
@@ -170,7 +172,7 @@ describe("approval rules, enforced on the server", () => {
   it("the expiry sweep expires what nobody pressed and takes the buttons away", async () => {
     const r = await pending();
     const sweeper = startExpirySweeper(
-      { config, pool: new RunnerPool({}), store: bot.store, nowMs: () => now, client: clientFor(slack) },
+      { config, pool: new RunnerPool({}), store: bot.store, nowMs: () => now, chat: chatFor(slack) },
       { intervalMs: 3_600_000 },
     );
     try {
@@ -195,7 +197,7 @@ describe("a request left running by a process that died", () => {
         pool: new RunnerPool({}),
         store: bot.store,
         nowMs: () => now,
-        client: clientFor(slack),
+        chat: chatFor(slack),
         holder: "executor:sweeping-replica",
       },
       { intervalMs: 3_600_000 },
@@ -272,26 +274,9 @@ describe("a request left running by a process that died", () => {
   });
 });
 
-/** A minimal Web API client for the sweeper, over the same fake Slack. */
-function clientFor(s: FakeSlack) {
-  const call = async (
-    method: string,
-    body: Record<string, unknown>,
-  ): Promise<{ ts?: string; users?: string[] }> => {
-    const r = await fetch(`${s.apiUrl}${method}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    return (await r.json()) as { ts?: string; users?: string[] };
-  };
-  return {
-    chat: {
-      postMessage: (a: Record<string, unknown>) => call("chat.postMessage", a),
-      update: (a: Record<string, unknown>) => call("chat.update", a),
-    },
-    usergroups: { users: { list: (a: Record<string, unknown>) => call("usergroups.users.list", a) } },
-  };
+/** The sweeper's chat: the Slack one, over the same fake Slack. */
+function chatFor(s: FakeSlack) {
+  return slackChat(new webApi.WebClient("xoxb-test", { slackApiUrl: s.apiUrl }));
 }
 
 describe("the ticket form", () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { watch } from "../../commands/watch.js";
 import type { Card } from "../../src/cards/status.js";
+import type { CommandContext, Subcommand } from "../../src/chat/command.js";
 import { route } from "../../src/slack/router.js";
-import type { CommandContext, Subcommand } from "../../src/slack/subcommand.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { WatchScheduler } from "../../src/watch/scheduler.js";
 import { closedRelaysConfig } from "../helpers/config.js";
@@ -53,7 +53,7 @@ function harness(channelId = "C1") {
     store,
     config,
     collect: async (relays) => relays.map((r) => snapOf(r.name, c.now(), { deferred: 300 })),
-    slack,
+    chat: slack,
     nowMs: c.now,
     sleep: c.sleep,
   });
@@ -62,12 +62,13 @@ function harness(channelId = "C1") {
     config,
     pool: undefined as never,
     store,
-    client: undefined as never,
+    chat: { ...slack, whisper: async () => {}, groupMembers: async () => [] },
     watches,
     nowMs: c.now,
     userId,
     channelId,
     post: async (card: Card) => slack.post(channelId, card),
+    update: (ts: string, card: Card) => slack.update(channelId, ts, card),
     whisper: async (t: string) => {
       said.push(t);
     },
@@ -75,7 +76,7 @@ function harness(channelId = "C1") {
   const run = async (text: string, userId = "UALICE") => {
     const r = route(text, all, config);
     if (!r.ok) throw new Error(r.message);
-    await r.command.run(r.args, ctx(userId));
+    await r.run(ctx(userId));
   };
   return { c, store, slack, said, run };
 }

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { NotPostable } from "../../src/chat/port.js";
 import { describeError } from "../../src/errors.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store, WatchRepo } from "../../src/store/store.js";
 import { recordSnapshots } from "../../src/watch/record.js";
-import { WatchScheduler, type WatchSlack } from "../../src/watch/scheduler.js";
+import { type WatchChat, WatchScheduler } from "../../src/watch/scheduler.js";
 import { closedRelaysConfig } from "../helpers/config.js";
 import {
   clock,
@@ -23,14 +24,14 @@ const config = closedRelaysConfig(["relay-a"]);
 function scheduler(
   store: Store,
   c: ReturnType<typeof clock>,
-  slack: WatchSlack,
+  slack: WatchChat,
   shapeAt: (minute: number) => Shape | "down",
 ) {
   return new WatchScheduler({
     store,
     config,
     collect: async () => [snapOf("relay-a", c.now(), shapeAt(Math.round((c.now() - T0) / MIN)))],
-    slack,
+    chat: slack,
     nowMs: c.now,
     sleep: c.sleep,
   });
@@ -210,9 +211,8 @@ describe("the watch's first message", () => {
   });
 });
 
-/** Slack's WebClient rejects with `data.error` set to Slack's error code. */
-const slackError = (code: string) =>
-  Object.assign(new Error(`An API error occurred: ${code}`), { data: { ok: false, error: code } });
+/** The chat port's refusal for a channel the bot is not in (src/slack/chat.ts classifies Slack's codes). */
+const slackError = (code: string) => new NotPostable("C1", code);
 
 describe("a channel the bot cannot post in", () => {
   it.each(["not_in_channel", "channel_not_found", "is_archived"])(
@@ -269,7 +269,7 @@ describe("a channel the bot cannot post in", () => {
       store,
       config,
       collect: async () => [snapOf("relay-a", c.now(), { deferred: 800 })],
-      slack,
+      chat: slack,
       nowMs: c.now,
       sleep: c.sleep,
       onError: (e) => errors.push(e),
@@ -277,7 +277,7 @@ describe("a channel the bot cannot post in", () => {
     const w = await start(s);
     const post = slack.post;
     slack.post = async () => {
-      throw slackError("internal_error");
+      throw new Error("An API error occurred: internal_error");
     };
     c.set(T0 + 15 * MIN);
     await s.tick();

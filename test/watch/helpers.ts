@@ -1,7 +1,8 @@
 import { expect } from "vitest";
 import { buildSnapshot, type RelaySnapshot } from "../../src/analysis/snapshot.js";
 import type { Card } from "../../src/cards/status.js";
-import type { WatchSlack } from "../../src/watch/scheduler.js";
+import type { ChatFile } from "../../src/chat/port.js";
+import type { WatchChat } from "../../src/watch/scheduler.js";
 
 export const T0 = Date.UTC(2026, 0, 3, 10, 0, 0);
 export const MIN = 60_000;
@@ -29,7 +30,7 @@ export interface Posted {
   blocks: string;
 }
 
-export function recordingSlack(c: { now: () => number }): WatchSlack & { log: Posted[] } {
+export function recordingSlack(c: { now: () => number }): WatchChat & { log: Posted[] } {
   const log: Posted[] = [];
   let ts = 100;
   return {
@@ -54,9 +55,9 @@ export function recordingSlack(c: { now: () => number }): WatchSlack & { log: Po
         blocks: JSON.stringify(card.blocks),
       });
     },
-    async uploadPng(channel: string, threadTs: string, filename: string, _t: string, png: Buffer) {
-      expect(png.subarray(1, 4).toString()).toBe("PNG");
-      log.push({ kind: "png", channel, atMs: c.now(), threadTs, text: filename, blocks: "" });
+    async upload(channel: string, threadTs: string, file: ChatFile) {
+      expect(file.data.subarray(1, 4).toString()).toBe("PNG");
+      log.push({ kind: "png", channel, atMs: c.now(), threadTs, text: file.filename, blocks: "" });
     },
   };
 }

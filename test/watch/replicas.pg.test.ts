@@ -3,7 +3,7 @@ import { describe, expect, inject, it } from "vitest";
 import { buildSnapshot } from "../../src/analysis/snapshot.js";
 import type { Card } from "../../src/cards/status.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
-import { WatchScheduler, type WatchSlack } from "../../src/watch/scheduler.js";
+import { type WatchChat, WatchScheduler } from "../../src/watch/scheduler.js";
 import "../db/types.js";
 import { closedRelaysConfig } from "../helpers/config.js";
 
@@ -17,13 +17,13 @@ describe("two bot replicas on one PostgreSQL database", () => {
     let now = Date.UTC(2026, 0, 3, 10, 0, 0);
     const t0 = now;
     const posts: string[] = [];
-    const slack: WatchSlack = {
+    const slack: WatchChat = {
       async post(_c: string, card: Card, threadTs?: string) {
         if (threadTs) posts.push(card.text.split(":")[0] ?? "");
         return `${posts.length + 1}.0001`;
       },
       async update() {},
-      async uploadPng() {},
+      async upload() {},
     };
     const collect = async () => [
       buildSnapshot({
@@ -52,7 +52,7 @@ describe("two bot replicas on one PostgreSQL database", () => {
         store: await openPostgresStore(url, { max: 2 }),
         config,
         collect,
-        slack,
+        chat: slack,
         nowMs: () => now,
         sleep: async () => {},
       });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
-import { WatchScheduler, type WatchSlack } from "../../src/watch/scheduler.js";
+import { type WatchChat, WatchScheduler } from "../../src/watch/scheduler.js";
 import { closedRelaysConfig } from "../helpers/config.js";
 import { clock, MIN, recordingSlack, snapOf, T0, progressUpdates as updates } from "./helpers.js";
 
@@ -18,14 +18,14 @@ function scripted(c: { now: () => number }, depthAt: (minute: number) => number 
 function scheduler(
   store: Store,
   c: ReturnType<typeof clock>,
-  slack: WatchSlack,
+  slack: WatchChat,
   depthAt: (m: number) => number | "down",
 ) {
   return new WatchScheduler({
     store,
     config,
     collect: scripted(c, depthAt),
-    slack,
+    chat: slack,
     nowMs: c.now,
     sleep: c.sleep,
   });
@@ -209,7 +209,7 @@ describe("the watch scheduler (injected clock)", () => {
         }
         return [snapOf("relay-a", c.now(), { deferred: 500 })];
       },
-      slack,
+      chat: slack,
       nowMs: c.now,
       sleep: c.sleep,
     });
@@ -261,7 +261,7 @@ describe("the watch scheduler (injected clock)", () => {
         });
       };
       let collects = 0;
-      const slackA: WatchSlack = {
+      const slackA: WatchChat = {
         ...slack,
         async post(channel, card, threadTs) {
           if (gate === "post" && card.text.startsWith("Progress update")) await hold();
@@ -278,7 +278,7 @@ describe("the watch scheduler (injected clock)", () => {
           if (gate === "collect" && collects++ > 0) await hold();
           return [snapOf("relay-a", c.now(), { deferred: 500 })];
         },
-        slack: slackA,
+        chat: slackA,
         nowMs: c.now,
         sleep: c.sleep,
       });
@@ -286,7 +286,7 @@ describe("the watch scheduler (injected clock)", () => {
         store,
         config,
         collect: scripted(c, () => 500),
-        slack,
+        chat: slack,
         nowMs: c.now,
         sleep,
       });

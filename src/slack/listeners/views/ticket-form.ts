@@ -1,18 +1,17 @@
-import type { App } from "@slack/bolt";
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
 import { z } from "zod";
-import { requestAction } from "../../actions/approval.js";
-import { ACTIONS, reasonProblem, requestSchema, ticketProblem } from "../../actions/request.js";
-import { TICKET_FORM_CALLBACK } from "../../cards/approval.js";
-import type { Config } from "../../config.js";
-import { describeError } from "../../errors.js";
-import type { RunnerPool } from "../../relay/collect.js";
-import type { Store } from "../../store/store.js";
-import { type AccessChecker, interactiveAsker, payloadTeams, payloadUser } from "../access.js";
-import { approvalSlack } from "../approvals.js";
-import { postToResponseUrl } from "../response-url.js";
-import { commandContext, type SlackClient } from "../subcommand.js";
-
-const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/);
+import { requestAction } from "../../../actions/approval.js";
+import { ACTIONS, reasonProblem, requestSchema, ticketProblem } from "../../../actions/request.js";
+import { TICKET_FORM_CALLBACK } from "../../../cards/approval.js";
+import type { Config } from "../../../config.js";
+import { describeError } from "../../../errors.js";
+import type { RunnerPool } from "../../../relay/collect.js";
+import type { Store } from "../../../store/store.js";
+import { type AccessChecker, interactiveAsker, payloadTeams, payloadUser } from "../../access.js";
+import { slackChat } from "../../chat.js";
+import { channelId, userId } from "../../ids.js";
+import { postToResponseUrl } from "../../response-url.js";
+import { commandContext } from "../../subcommand.js";
 
 /** What the form carried; it comes back through Slack, so it is checked again like any input. */
 const stateSchema = z.object({
@@ -24,7 +23,7 @@ const stateSchema = z.object({
     .object({ size: z.number().int().min(1).max(99_999), pauseMs: z.number().int().min(0).max(600_000) })
     .optional(),
   userId,
-  channelId: z.string().regex(/^[CGD][A-Z0-9]{2,}$/),
+  channelId,
   responseUrl: z
     .url({ protocol: /^https?$/ })
     .max(500)
@@ -45,12 +44,17 @@ const submissionSchema = z.object({
   }),
 });
 
+export interface TicketFormDeps {
+  config: Config;
+  pool: RunnerPool;
+  store: Store;
+  nowMs: () => number;
+  access: AccessChecker;
+}
+
 /** The ticket form: a queue change typed without --ticket asks for one here, then goes on as typed. */
-export function register(
-  app: App,
-  deps: { config: Config; pool: RunnerPool; store: Store; nowMs: () => number; access: AccessChecker },
-): void {
-  app.view(TICKET_FORM_CALLBACK, async ({ ack, body, client, logger }) => {
+export function ticketForm(deps: TicketFormDeps) {
+  return async ({ ack, body, client, logger }: SlackViewMiddlewareArgs & AllMiddlewareArgs) => {
     const p = submissionSchema.safeParse(body);
     let state: z.infer<typeof stateSchema> | undefined;
     if (p.success) {
@@ -115,8 +119,9 @@ export function register(
     const viaUrl = (m: Record<string, unknown>) =>
       responseUrl ? postToResponseUrl(responseUrl, m) : Promise.reject(new Error("no response URL"));
     // The card goes where the command's own cards go: the channel, else the command's response URL.
+    const chat = slackChat(client);
     const ctx = commandContext(deps, {
-      client: client as unknown as SlackClient,
+      chat,
       userId: who,
       channelId,
       whisper: (text) => viaUrl({ response_type: "ephemeral", text }),
@@ -133,19 +138,19 @@ export function register(
         await requestAction(
           { ...parsed.data, ticket: parsed.data.ticket },
           { userId: who, channelId },
-          { ...deps, slack: { ...approvalSlack(client as never), post: (_c, card) => ctx.post(card) } },
+          { ...deps, slack: { ...chat, post: (_c, card) => ctx.post(card) } },
         )
       ).message;
     } catch (e) {
       message = `\`/mailq ${state.action}\` failed: ${describeError(e)}`;
     }
     // Where the bot is not in the channel: through the command's response URL, else to the person directly.
-    await client.chat
-      .postEphemeral({ channel: channelId, user: who, text: message })
+    await chat
+      .whisper(channelId, who, message)
       .catch(() => ctx.whisper(message))
-      .catch(() => client.chat.postMessage({ channel: who, text: message }))
+      .catch(() => chat.post(who, { text: message, blocks: [] }))
       .catch((e) => {
         logger.warn(`could not tell ${who} the outcome of a ticket form: ${describeError(e)}`);
       });
-  });
+  };
 }
