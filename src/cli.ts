@@ -8,6 +8,7 @@ import { terminalProgress } from "./cards/listing-progress.js";
 import { statusText } from "./cards/text.js";
 import { triageText } from "./cards/triage.js";
 import { parseCli } from "./cli-args.js";
+import type { CliIo } from "./cli-io.js";
 import { type Config, loadConfig } from "./config.js";
 import { fail } from "./doctor/check.js";
 import { doctorText } from "./doctor/text.js";
@@ -29,17 +30,6 @@ import { openStore } from "./store/open.js";
 import { parseDuration } from "./util/duration.js";
 import { recordSnapshots } from "./watch/record.js";
 import { abortableSleep, watchInTerminal } from "./watch/terminal.js";
-
-export interface CliIo {
-  argv: string[];
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  /** stderr is a terminal: then a progress line shows the listing as it streams. */
-  stderrIsTty?: boolean;
-  nowMs: () => number;
-}
 
 /** With no configuration file and no Postfix answering here, where to see the bot at work. */
 export function demoHint(config: Config, snapshots: RelaySnapshot[]): string | null {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 import { subcommands } from "../commands/index.js";
-import type { CliIo } from "./cli.js";
+import type { CliIo } from "./cli-io.js";
 import { type Config, parseSlackEnv } from "./config.js";
 import { describeError } from "./errors.js";
 import { createLogger, parseLevel } from "./log/logger.js";
