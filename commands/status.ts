@@ -3,9 +3,7 @@ import { statusCard } from "../src/cards/status.js";
 import { defineSubcommand } from "../src/chat/command.js";
 import type { Config } from "../src/config.js";
 import { mailqMetrics, recordSnapshot } from "../src/metrics/mailq.js";
-import { collectAllProgressive, collectOptions, selectRelays } from "../src/relay/collect.js";
-import { reputationWarnings } from "../src/relay/reputation.js";
-import { recordSnapshots } from "../src/watch/record.js";
+import { runStatus, type StatusAnswer } from "../src/usecases/status.js";
 
 export function relayArg(config: Config) {
   const names = config.relays.map((r) => r.name);
@@ -29,28 +27,29 @@ export const status = defineSubcommand<{ relay?: string | undefined }>({
   ackText: (a, config) =>
     `Probing ${a.relay ?? (config.relays.length === 1 ? config.relays[0]?.name : `${config.relays.length} relays`)} (read-only)…`,
   async run(args, ctx) {
-    const relays = selectRelays(ctx.config, args.relay);
-    const listed = reputationWarnings(relays, ctx.pool, ctx.config, ctx.nowMs);
-    const { first, full } = await collectAllProgressive(
-      relays,
-      ctx.pool,
-      collectOptions(ctx.config, ctx.nowMs),
+    const cardOf = (a: StatusAnswer) =>
+      statusCard(a.snapshots, { nowMs: ctx.nowMs(), progress: a.progress, warnings: a.warnings });
+    let ts: string | undefined;
+    await runStatus(
+      ctx,
+      {
+        relay: args.relay,
+        // With a full answer to come, its probe failures are counted once, from the full snapshots.
+        observe: (snaps, final) => {
+          for (const s of snaps) recordSnapshot(mailqMetrics, s, { countFailures: final });
+        },
+      },
+      {
+        first: async (a) => {
+          ts = await ctx.post(cardOf(a));
+        },
+        // A huge queue: the card above is partial; replace it in place once the listing is done.
+        full: async (a) => {
+          const card = cardOf(a);
+          if (ts) await ctx.update(ts, card);
+          else await ctx.post(card);
+        },
+      },
     );
-    // With a full answer to come, its probe failures are counted once, from the full snapshots.
-    for (const s of first) recordSnapshot(mailqMetrics, s, { countFailures: !full });
-    const progress = full ? undefined : await recordSnapshots(ctx.store, first, ctx.nowMs());
-    const warnings = await listed;
-    const ts = await ctx.post(statusCard(first, { nowMs: ctx.nowMs(), progress, warnings }));
-    if (!full) return;
-    // A huge queue: the card above is partial; replace it in place once the listing is done.
-    const done = await full;
-    for (const s of done) recordSnapshot(mailqMetrics, s);
-    const card = statusCard(done, {
-      nowMs: ctx.nowMs(),
-      progress: await recordSnapshots(ctx.store, done, ctx.nowMs()),
-      warnings,
-    });
-    if (ts) await ctx.update(ts, card);
-    else await ctx.post(card);
   },
 });

@@ -1,8 +1,7 @@
 import { z } from "zod";
 import { triageCard } from "../src/cards/triage.js";
 import { defineSubcommand } from "../src/chat/command.js";
-import { selectRelays } from "../src/relay/collect.js";
-import { triageRelay } from "../src/relay/triage.js";
+import { runTriage } from "../src/usecases/triage.js";
 import { relayArg } from "./status.js";
 
 export const triage = defineSubcommand<{ relay?: string }>({
@@ -19,8 +18,6 @@ export const triage = defineSubcommand<{ relay?: string }>({
       .pipe(z.object({ relay: relayArg(config).optional() })),
   ackText: (a) => `Running the first-ten-minutes checklist on ${a.relay ?? "every relay"} (read-only)…`,
   async run(a, ctx) {
-    const relays = selectRelays(ctx.config, a.relay);
-    const reports = await Promise.all(relays.map((r) => triageRelay(r, ctx.pool, ctx.config, ctx.nowMs)));
-    await ctx.post(triageCard(reports));
+    await ctx.post(triageCard(await runTriage(ctx, a.relay)));
   },
 });

@@ -16,19 +16,12 @@ import { effectiveEnv } from "./env-file.js";
 import { describeError, isMailqError } from "./errors.js";
 import { statusDocument } from "./json/status-document.js";
 import { healthzUrl } from "./metrics/http.js";
-import {
-  collectAll,
-  collectAllProgressive,
-  collectOptions,
-  RunnerPool,
-  selectRelays,
-} from "./relay/collect.js";
+import { collectAll, collectOptions, RunnerPool, selectRelays } from "./relay/collect.js";
 import { parseTarget, presentedFingerprint } from "./relay/fingerprint.js";
-import { reputationWarnings } from "./relay/reputation.js";
-import { triageRelay } from "./relay/triage.js";
 import { openStore } from "./store/open.js";
+import { runStatus, type StatusAnswer } from "./usecases/status.js";
+import { runTriage } from "./usecases/triage.js";
 import { parseDuration } from "./util/duration.js";
-import { recordSnapshots } from "./watch/record.js";
 import { abortableSleep, watchInTerminal } from "./watch/terminal.js";
 
 /** With no configuration file and no Postfix answering here, where to see the bot at work. */
@@ -43,39 +36,53 @@ async function status(
   o: { relay?: string; json: boolean; waitFull: boolean },
   io: CliIo,
 ): Promise<number> {
-  const relays = selectRelays(config, o.relay);
   const pool = new RunnerPool(io.env, config.probes.compression);
   const line = io.stderrIsTty ? terminalProgress({ write: io.stderr, nowMs: io.nowMs }) : undefined;
-  const opts = { ...collectOptions(config, io.nowMs), ...(line ? { onListing: line.onListing } : {}) };
   const store = await openStore(config, io.env);
+  let code = 0;
+  const answered = (snaps: RelaySnapshot[]) => (snaps.every((s) => s.ok) ? 0 : 1);
+  const text = (a: StatusAnswer) => statusText(a.snapshots, io.nowMs(), 5, a.progress, a.warnings);
   try {
-    const listed = o.json ? null : reputationWarnings(relays, pool, config, io.nowMs);
-    const { first, full } = await collectAllProgressive(
-      relays,
-      pool,
-      o.waitFull ? { ...opts, firstAnswerMs: undefined } : opts,
-    ).finally(() => line?.done());
-    const progress = await recordSnapshots(store, first, io.nowMs());
-    if (o.json) {
-      // One document: the first answer (marked partial where it is), or the full one with --wait-full.
-      io.stdout(`${JSON.stringify(statusDocument(first, progress), null, 2)}\n`);
-      const hint = demoHint(config, first);
-      if (hint) io.stderr(hint);
-      if (!first.every((s) => s.ok)) return 1;
-      // A partial document is an answer, not the answer: scripts must not take it for complete.
-      return first.every((s) => s.complete) ? 0 : 3;
-    }
-    const warnings = (await listed) ?? new Map<string, string>();
-    io.stdout(statusText(first, io.nowMs(), 5, progress, warnings));
-    if (!full) {
-      const hint = demoHint(config, first);
-      if (hint) io.stdout(hint);
-      return first.every((s) => s.ok) ? 0 : 1;
-    }
-    io.stdout("… the full queue listing is still running; the complete snapshot follows.\n\n");
-    const done = await full.finally(() => line?.done());
-    io.stdout(statusText(done, io.nowMs(), 5, await recordSnapshots(store, done, io.nowMs()), warnings));
-    return done.every((s) => s.ok) ? 0 : 1;
+    await runStatus(
+      { config, pool, store, nowMs: io.nowMs },
+      {
+        relay: o.relay,
+        warnings: !o.json,
+        waitFull: o.waitFull,
+        ...(line ? { onListing: line.onListing } : {}),
+      },
+      o.json
+        ? {
+            // One document: the first answer (marked partial where it is), or the full one with --wait-full.
+            first: async (a) => {
+              line?.done();
+              io.stdout(`${JSON.stringify(statusDocument(a.snapshots, a.progress), null, 2)}\n`);
+              const hint = demoHint(config, a.snapshots);
+              if (hint) io.stderr(hint);
+              // A partial document is an answer, not the answer: scripts must not take it for complete.
+              code = answered(a.snapshots) || (a.snapshots.every((s) => s.complete) ? 0 : 3);
+            },
+          }
+        : {
+            first: async (a, more) => {
+              line?.done();
+              io.stdout(text(a));
+              code = answered(a.snapshots);
+              if (more) {
+                io.stdout("… the full queue listing is still running; the complete snapshot follows.\n\n");
+                return;
+              }
+              const hint = demoHint(config, a.snapshots);
+              if (hint) io.stdout(hint);
+            },
+            full: async (a) => {
+              line?.done();
+              io.stdout(text(a));
+              code = answered(a.snapshots);
+            },
+          },
+    );
+    return code;
   } finally {
     line?.stop();
     await pool.closeAll();
@@ -160,10 +167,9 @@ export async function main(given: CliIo): Promise<number> {
       return await serve(config, io);
     }
     if (cmd === "triage") {
-      const relays = selectRelays(config, v.relay as string | undefined);
       const pool = new RunnerPool(io.env, config.probes.compression);
       try {
-        const reports = await Promise.all(relays.map((r) => triageRelay(r, pool, config, io.nowMs)));
+        const reports = await runTriage({ config, pool, nowMs: io.nowMs }, v.relay as string | undefined);
         if (v.json === true) io.stdout(`${JSON.stringify({ schemaVersion: 1, relays: reports }, null, 2)}\n`);
         else io.stdout(triageText(reports));
         // 1 when a relay did not answer: its findings are unknown, not empty.
