@@ -1,16 +1,23 @@
-import { type Logger as BoltLogger, LogLevel } from "@slack/bolt";
-
 export type Level = "debug" | "info" | "warn" | "error";
 export type Fields = Record<string, unknown>;
 
 const SEVERITY: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /**
- * One JSON object per line: `time`, `level`, `msg`, then the fields. Also Bolt's Logger, so the
- * framework's own messages come out in the same shape: strings join into `msg`, an Error
- * becomes `err` {name, message, stack}, plain objects merge into the fields.
+ * One JSON object per line: `time`, `level`, `msg`, then the fields. The variadic methods take
+ * what a framework logs (src/slack/logger.ts hands them to Bolt), so its messages come out in
+ * the same shape: strings join into `msg`, an Error becomes `err` {name, message, stack}, plain
+ * objects merge into the fields.
  */
-export interface JsonLogger extends BoltLogger {
+export interface JsonLogger {
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+  /** Unknown level names leave the level as it was. */
+  setLevel(level: string): void;
+  getLevel(): Level;
+  setName(name: string): void;
   log(level: Level, msg: string, fields?: Fields): void;
   /** The same output with these fields on every line. */
   child(fields: Fields): JsonLogger;
@@ -103,10 +110,10 @@ export function createLogger(o: LoggerOptions = {}): JsonLogger {
       info: variadic("info"),
       warn: variadic("warn"),
       error: variadic("error"),
-      setLevel(level: LogLevel) {
+      setLevel(level: string) {
         state.level = parseLevel(level, state.level);
       },
-      getLevel: () => state.level as LogLevel,
+      getLevel: () => state.level,
       setName(name: string) {
         state.name = name;
       },
@@ -114,5 +121,3 @@ export function createLogger(o: LoggerOptions = {}): JsonLogger {
   };
   return make(o.fields ?? {});
 }
-
-export { LogLevel };

@@ -12,6 +12,7 @@ import { slackChat } from "./chat.js";
 import { registerActions } from "./listeners/actions/index.js";
 import { registerCommands } from "./listeners/commands/index.js";
 import { registerViews } from "./listeners/views/index.js";
+import { boltLogger } from "./logger.js";
 
 export interface SlackAppOptions {
   config: Config;
@@ -36,7 +37,7 @@ export function createSlackApp(o: SlackAppOptions): InstanceType<typeof App> {
     : {};
   const metrics = o.metrics ?? mailqMetrics;
   metrics.watchStore(o.store);
-  const logging = o.logger ? { logger: o.logger } : {};
+  const logging = o.logger ? { logger: boltLogger(o.logger) } : {};
   const app = o.env.SLACK_APP_TOKEN
     ? new App({
         token: o.env.SLACK_BOT_TOKEN,

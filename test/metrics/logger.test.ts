@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLogger, LogLevel } from "../../src/log/logger.js";
+import { createLogger } from "../../src/log/logger.js";
 
 function capture(level?: "debug" | "info" | "warn" | "error") {
   const lines: string[] = [];
@@ -39,7 +39,7 @@ describe("JSON logger", () => {
   it("levels filter, setLevel/getLevel, child fields, setName", () => {
     const { logger, json } = capture("warn");
     logger.info("hidden");
-    logger.setLevel(LogLevel.DEBUG);
+    logger.setLevel("debug");
     expect(logger.getLevel()).toBe("debug");
     logger.setName("bolt-app");
     logger.child({ relay: "relay-a" }).debug("seen");
