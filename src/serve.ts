@@ -9,11 +9,11 @@ import { createLogger, parseLevel } from "./log/logger.js";
 import { observabilityRoutes, parseMetricsEnv, startObservabilityServer, VERSION } from "./metrics/http.js";
 import { MeteredRunnerPool, mailqMetrics, registerRelays } from "./metrics/mailq.js";
 import { createSlackApp } from "./slack/app.js";
-import { startExpirySweeper } from "./slack/approvals.js";
 import { appChat } from "./slack/chat.js";
 import { createWatchScheduler } from "./slack/watches.js";
 import { startLeadership } from "./store/leader.js";
 import { openStore } from "./store/open.js";
+import { startExpirySweeper } from "./usecases/expiry.js";
 
 /** `mailq-bot serve`: the Slack app, the watch scheduler under a lease, approvals' expiry, /metrics. */
 export async function serve(config: Config, io: CliIo): Promise<number> {

@@ -1,8 +1,8 @@
 import type { Logger } from "@slack/bolt";
 import { describeError } from "../errors.js";
 import type { Asker } from "./access.js";
+import { type CommandDeps, commandContext, type RequestSlack } from "./context.js";
 import { type Routed, route, routeWords } from "./router.js";
-import { type CommandDeps, commandContext, type RequestSlack } from "./subcommand.js";
 
 /** How one request is answered: at once (the acknowledgement), and where its failure goes. */
 export interface Answer {

@@ -1,9 +1,9 @@
 import { webApi } from "@slack/bolt";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RunnerPool } from "../../src/relay/collect.js";
-import { startExpirySweeper } from "../../src/slack/approvals.js";
 import { slackChat } from "../../src/slack/chat.js";
 import type { ApprovalRequest } from "../../src/store/store.js";
+import { startExpirySweeper } from "../../src/usecases/expiry.js";
 import { holdRequest } from "../helpers/approvals.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
 import { closedRelaysConfig } from "../helpers/config.js";

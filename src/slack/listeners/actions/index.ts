@@ -1,5 +1,5 @@
 import type { App, BlockAction } from "@slack/bolt";
-import type { CommandDeps } from "../../subcommand.js";
+import type { CommandDeps } from "../../context.js";
 import { APPROVAL_ACTION, approvalAction } from "./approval.js";
 import { TRIAGE_ACTION, triageAction } from "./triage.js";
 

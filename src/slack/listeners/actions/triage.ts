@@ -5,9 +5,9 @@ import type { Config } from "../../../config.js";
 import { QUEUE_ID_RE } from "../../../parsers/postqueue.js";
 import { interactiveAsker, payloadTeams, payloadUser } from "../../access.js";
 import { slackChat } from "../../chat.js";
+import type { CommandDeps } from "../../context.js";
 import { dispatch } from "../../dispatch.js";
 import { channelId } from "../../ids.js";
-import type { CommandDeps } from "../../subcommand.js";
 
 export const TRIAGE_ACTION = new RegExp(`^(?:${Object.values(TRIAGE_ACTIONS).join("|")})$`);
 

@@ -1,5 +1,5 @@
 import type { App } from "@slack/bolt";
-import type { CommandDeps } from "../../subcommand.js";
+import type { CommandDeps } from "../../context.js";
 import { mailqCommand } from "./mailq.js";
 
 /** Slash commands: `/mailq` (another name where a second app shares the workspace). */

@@ -3,8 +3,8 @@ import { MailqError } from "../../../errors.js";
 import type { Asker } from "../../access.js";
 import { isModalView } from "../../blocks.js";
 import { slackChat } from "../../chat.js";
+import type { CommandDeps } from "../../context.js";
 import { dispatch } from "../../dispatch.js";
-import type { CommandDeps } from "../../subcommand.js";
 
 /** `/mailq …`: ack at once (with the error, if any, only for the asker), then run. */
 export function mailqCommand(deps: CommandDeps) {

@@ -9,9 +9,9 @@ import type { RunnerPool } from "../../../relay/collect.js";
 import type { Store } from "../../../store/store.js";
 import { type AccessChecker, interactiveAsker, payloadTeams, payloadUser } from "../../access.js";
 import { slackChat } from "../../chat.js";
+import { commandContext } from "../../context.js";
 import { channelId, userId } from "../../ids.js";
 import { postToResponseUrl } from "../../response-url.js";
-import { commandContext } from "../../subcommand.js";
 
 /** What the form carried; it comes back through Slack, so it is checked again like any input. */
 const stateSchema = z.object({
