@@ -7,7 +7,7 @@ import {
   selectorWords,
 } from "../src/actions/request.js";
 import { ticketModal } from "../src/cards/approval.js";
-import { type CommandContext, defineSubcommand, type Subcommand } from "../src/chat/command.js";
+import { type Command, type CommandContext, defineSubcommand } from "../src/chat/command.js";
 
 const SUMMARY: Record<Action, string> = {
   hold: "Put matching mail on hold (quarantine, not delete) — needs a ticket and a second approver",
@@ -48,7 +48,7 @@ export function flowDeps(ctx: CommandContext): FlowDeps {
   };
 }
 
-function actionCommand(action: Action): Subcommand<ActionRequest> {
+function actionCommand(action: Action): Command {
   const batch = action === "release" || action === "requeue" ? " [--batch N --pause 30s]" : "";
   return defineSubcommand<ActionRequest>({
     name: action,

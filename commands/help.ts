@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { defineSubcommand, type Subcommand } from "../src/chat/command.js";
+import { type Command, defineSubcommand } from "../src/chat/command.js";
 
-export function helpText(all: Subcommand<never>[]): string {
+export function helpText(all: Command[]): string {
   const lines = ["*mailq-bot* — see and safely recover a stuck Postfix queue.", ""];
   for (const c of all) {
     lines.push(`• \`${c.usage}\` — ${c.summary}`);
@@ -10,7 +10,7 @@ export function helpText(all: Subcommand<never>[]): string {
   return lines.join("\n");
 }
 
-export function makeHelp(all: () => Subcommand<never>[]) {
+export function makeHelp(all: () => Command[]) {
   return defineSubcommand<Record<string, never>>({
     name: "help",
     summary: "This list",

@@ -48,6 +48,29 @@ export interface Subcommand<A = unknown> {
   run(args: A, ctx: CommandContext): Promise<void>;
 }
 
-export function defineSubcommand<A>(s: Subcommand<A>): Subcommand<A> {
-  return s;
+/** What reading a subcommand's words gave: bound arguments ready to run, or the schema's refusal. */
+export type Read =
+  | { ok: true; args: unknown; ackText: string; run(ctx: CommandContext): Promise<void> }
+  | { ok: false; error: z.ZodError };
+
+/** A subcommand with its argument type sealed inside: what a command table holds. */
+export interface Command extends Pick<Subcommand, "name" | "summary" | "usage" | "examples" | "access"> {
+  /** The words after the subcommand, read by its own schema. */
+  read(words: string[], config: Config): Read;
+}
+
+export function defineSubcommand<A>(s: Subcommand<A>): Command {
+  return {
+    name: s.name,
+    summary: s.summary,
+    usage: s.usage,
+    examples: s.examples,
+    access: s.access,
+    read(words, config) {
+      const parsed = s.schema(config).safeParse(words);
+      if (!parsed.success) return { ok: false, error: parsed.error };
+      const args = parsed.data;
+      return { ok: true, args, ackText: s.ackText(args, config), run: (ctx) => s.run(args, ctx) };
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { App, LogLevel } from "@slack/bolt";
-import type { Subcommand } from "../chat/command.js";
+import type { Command } from "../chat/command.js";
 import type { Config, SlackEnv } from "../config.js";
 import type { JsonLogger } from "../log/logger.js";
 import { observabilityRoutes } from "../metrics/http.js";
@@ -20,7 +20,7 @@ export interface SlackAppOptions {
   pool: RunnerPool;
   store: Store;
   nowMs: () => number;
-  subcommands: Subcommand<never>[];
+  subcommands: Command[];
   /** Runs /mailq watch; without it the watch subcommand says watches are off. */
   watches?: WatchScheduler;
   /** Structured JSON logs, Bolt's included; Bolt's console logger when absent. */

@@ -1,6 +1,6 @@
 import { redactDeep } from "../cards/privacy.js";
 import type { Card } from "../cards/status.js";
-import type { CommandContext, Subcommand } from "../chat/command.js";
+import type { Command, CommandContext } from "../chat/command.js";
 import { type Chat, notPostable } from "../chat/port.js";
 import { describeError, MailqError } from "../errors.js";
 import type { AccessChecker } from "./access.js";
@@ -19,7 +19,7 @@ export interface RequestSlack {
 
 /** What a listener that runs subcommands needs from the app. */
 export type CommandDeps = Pick<CommandContext, "config" | "pool" | "store" | "watches" | "nowMs"> & {
-  subcommands: Subcommand<never>[];
+  subcommands: Command[];
   access: AccessChecker;
 };
 

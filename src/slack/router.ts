@@ -1,4 +1,4 @@
-import type { CommandContext, Need, Subcommand } from "../chat/command.js";
+import type { Command, CommandContext, Need } from "../chat/command.js";
 import type { Config } from "../config.js";
 import { formatIssues } from "../config.js";
 
@@ -57,7 +57,7 @@ export function undoSmartPunctuation(text: string): string {
 }
 
 /** Slash command text → a subcommand and validated arguments, or a message saying what exists. */
-export function route(typed: string, all: Subcommand<never>[], config: Config): Routed {
+export function route(typed: string, all: Command[], config: Config): Routed {
   const text = undoSmartPunctuation(typed);
   if (text.length > MAX_COMMAND_TEXT)
     return {
@@ -76,7 +76,7 @@ export function route(typed: string, all: Subcommand<never>[], config: Config): 
 }
 
 /** Words (the subcommand first) → a subcommand and validated arguments; a button's words come here too. */
-export function routeWords(words: string[], all: Subcommand<never>[], config: Config): Routed {
+export function routeWords(words: string[], all: Command[], config: Config): Routed {
   const [name = "help", ...rest] = words;
   const command = all.find((c) => c.name === name.toLowerCase());
   if (!command)
@@ -84,27 +84,26 @@ export function routeWords(words: string[], all: Subcommand<never>[], config: Co
   return bind(command, rest, all, config);
 }
 
-function known(all: Subcommand<never>[], config: Config): string {
+function known(all: Command[], config: Config): string {
   return `Subcommands: ${all.map((c) => c.name).join(", ")}. Relays: ${config.relays.map((r) => r.name).join(", ")}. Try \`/mailq help\`.`;
 }
 
-function bind<A>(command: Subcommand<A>, rest: string[], all: Subcommand<never>[], config: Config): Routed {
-  const parsed = command.schema(config).safeParse(rest);
-  if (!parsed.success) {
+function bind(command: Command, rest: string[], all: Command[], config: Config): Routed {
+  const read = command.read(rest, config);
+  if (!read.ok) {
     return {
       ok: false,
-      message: `\`/mailq ${command.name}\`: invalid arguments:\n${formatIssues(parsed.error)}\nUsage: \`${command.usage}\`. ${known(all, config)}`,
+      message: `\`/mailq ${command.name}\`: invalid arguments:\n${formatIssues(read.error)}\nUsage: \`${command.usage}\`. ${known(all, config)}`,
     };
   }
-  const args = parsed.data;
   return {
     ok: true,
     name: command.name,
     access: command.access,
-    args,
-    relay: relayOf(args),
-    ackText: command.ackText(args, config),
-    run: (ctx) => command.run(args, ctx),
+    args: read.args,
+    relay: relayOf(read.args),
+    ackText: read.ackText,
+    run: read.run,
   };
 }
 

@@ -73,7 +73,7 @@ describe("user text that could reach a shell is refused before anything runs", (
   });
 
   it("newlines, control characters and over-long text never get past the router", () => {
-    const all = subcommands as never;
+    const all = subcommands;
     const said = (text: string) => {
       const r = route(text, all, config);
       expect(r.ok).toBe(false);
@@ -90,17 +90,17 @@ describe("user text that could reach a shell is refused before anything runs", (
   it("smart quotes and an em dash for -- (what macOS and phones type) read as typed; other non-ASCII is refused", () => {
     const r = route(
       "hold relay-a 3F1A61A0A1 \u2014ticket INC-1 \u2013reason \u201cloop suspected\u201d",
-      subcommands as never,
+      subcommands,
       config,
     );
     expect(r.ok).toBe(true);
     expect(r.ok && r.args).toMatchObject({ ticket: "INC-1", reason: "loop suspected" });
-    const dashInside = route("hold relay-a domain:a\u2014b.tld --ticket INC-1", subcommands as never, config);
+    const dashInside = route("hold relay-a domain:a\u2014b.tld --ticket INC-1", subcommands, config);
     expect(dashInside.ok).toBe(false);
     expect(!dashInside.ok && dashInside.message).toContain("non-ASCII");
     const curlyShell = route(
       "hold relay-a 3F1A61A0A1 --ticket INC-1 --reason \u201c$(reboot)\u201d",
-      subcommands as never,
+      subcommands,
       config,
     );
     expect(!curlyShell.ok && curlyShell.message).toContain("may not contain");

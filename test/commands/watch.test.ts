@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { watch } from "../../commands/watch.js";
 import type { Card } from "../../src/cards/status.js";
-import type { CommandContext, Subcommand } from "../../src/chat/command.js";
+import type { CommandContext } from "../../src/chat/command.js";
 import { route } from "../../src/slack/router.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { WatchScheduler } from "../../src/watch/scheduler.js";
@@ -9,7 +9,7 @@ import { closedRelaysConfig } from "../helpers/config.js";
 import { clock, MIN, recordingSlack, snapOf, T0 } from "../watch/helpers.js";
 
 const config = closedRelaysConfig(["relay-a", "relay-b"]);
-const all = [watch as Subcommand<never>];
+const all = [watch];
 
 describe("/mailq watch arguments", () => {
   it.each([
