@@ -1,4 +1,3 @@
-import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import { z } from "zod";
 import { decide } from "../../../actions/approval.js";
 import type { Config } from "../../../config.js";
@@ -8,6 +7,7 @@ import type { Store } from "../../../store/store.js";
 import { type AccessChecker, interactiveAsker, payloadTeams, payloadUser } from "../../access.js";
 import { slackChat } from "../../chat.js";
 import { channelId } from "../../ids.js";
+import { type ButtonArgs, readPress } from "./press.js";
 
 export const APPROVAL_ACTION = /^mailq_(approve|reject|cancel)$/;
 
@@ -34,28 +34,17 @@ export interface ApprovalActionDeps {
 
 /** Approve / Reject / Cancel on an approval card. */
 export function approvalAction(deps: ApprovalActionDeps) {
-  return async ({
-    ack,
-    body,
-    client,
-    logger,
-    respond,
-  }: SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs) => {
-    await ack();
-    const p = pressSchema.safeParse(body);
-    if (!p.success) {
-      logger.warn(
-        `ignored a malformed button press: ${p.error.issues.map((i) => i.path.join(".")).join(", ")}`,
-      );
-      return;
-    }
-    const { user, channel } = p.data;
-    const [press] = p.data.actions;
+  return async (args: ButtonArgs) => {
+    const { client, logger, respond } = args;
+    const p = await readPress(args, pressSchema, "button press");
+    if (!p) return;
+    const { user, channel } = p;
+    const [press] = p.actions;
     if (!press) return;
     const decision = DECISIONS[press.action_id];
     const chat = slackChat(client);
     const refused = await deps.access.refusal(
-      interactiveAsker(p.data, channel.id),
+      interactiveAsker(p, channel.id),
       decision === "cancel" ? "any" : "approve",
       `${decision} request ${press.value}`,
     );

@@ -1,4 +1,3 @@
-import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import { z } from "zod";
 import { TRIAGE_ACTIONS } from "../../../cards/triage.js";
 import type { Config } from "../../../config.js";
@@ -8,6 +7,7 @@ import { slackChat } from "../../chat.js";
 import type { CommandDeps } from "../../context.js";
 import { dispatch } from "../../dispatch.js";
 import { channelId } from "../../ids.js";
+import { type ButtonArgs, readPress } from "./press.js";
 
 export const TRIAGE_ACTION = new RegExp(`^(?:${Object.values(TRIAGE_ACTIONS).join("|")})$`);
 
@@ -63,23 +63,12 @@ const WORDS = {
  * start a watch. None of them changes anything on a relay.
  */
 export function triageAction(deps: CommandDeps) {
-  return async ({
-    ack,
-    body,
-    client,
-    logger,
-    respond,
-  }: SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs) => {
-    await ack();
-    const p = pressSchema(deps.config).safeParse(body);
-    if (!p.success) {
-      logger.warn(
-        `ignored a malformed triage button press: ${p.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join(", ")}`,
-      );
-      return;
-    }
-    const { user, channel } = p.data;
-    const [press] = p.data.actions;
+  return async (args: ButtonArgs) => {
+    const { client, logger, respond } = args;
+    const p = await readPress(args, pressSchema(deps.config), "triage button press");
+    if (!p) return;
+    const { user, channel } = p;
+    const [press] = p.actions;
     if (!press) return;
     const chat = slackChat(client);
     const whisper = async (text: string) => {
@@ -87,7 +76,7 @@ export function triageAction(deps: CommandDeps) {
     };
     await dispatch(
       deps,
-      interactiveAsker(p.data, channel.id),
+      interactiveAsker(p, channel.id),
       { words: WORDS[press.action_id](press.value.relay, press.value.queueId) },
       {
         chat,
