@@ -8,9 +8,9 @@ import { notPostable } from "../chat/port.js";
 import type { Config, RelayConfig } from "../config.js";
 import { MailqError } from "../errors.js";
 import type { Store, Watch } from "../store/store.js";
-import { formatDuration } from "../util/duration.js";
 import { Pacer } from "./pacer.js";
 import { followRelays, recordSnapshots } from "./record.js";
+import { drainedStreak, nextDue, watchEnding } from "./rules.js";
 
 /** The slice of the chat the watches use. */
 export type WatchChat = Pick<Chat, "post" | "update" | "upload">;
@@ -28,8 +28,6 @@ export interface SchedulerDeps {
   tickMs?: number;
   onError?: (e: unknown) => void;
 }
-
-const total = (s: RelaySnapshot) => s.messages;
 
 /** What whileActive returns when the watch ended before its turn. */
 const DISCARDED = Symbol("discarded");
@@ -263,7 +261,7 @@ export class WatchScheduler {
       if (log.some((u) => u.seq === seq && u.posted))
         await this.d.store.watches.update(w.id, w.version, {
           updates: seq,
-          nextDueMs: nextDue(w, now),
+          nextDueMs: nextDue(w.nextDueMs, w.intervalMs, now),
         });
       return;
     }
@@ -306,15 +304,13 @@ export class WatchScheduler {
     }
     await this.d.store.watches.recordPosted(w.id, seq, posted ?? null);
 
-    const allOk = snaps.every((s) => s.ok);
-    const depth = snaps.reduce((n, s) => n + total(s), 0);
-    const drainedStreak = allOk && depth < this.d.config.watch.drainedBelow ? w.drainedStreak + 1 : 0;
-    const nextDueMs = nextDue(w, now);
+    const streak = drainedStreak(snaps, w.drainedStreak, this.d.config.watch);
+    const nextDueMs = nextDue(w.nextDueMs, w.intervalMs, now);
     // The watch moves on before the extras below: a crash during them costs a chart, not a repeat.
     const updated = await this.d.store.watches.update(w.id, w.version, {
       updates: seq,
       nextDueMs,
-      drainedStreak,
+      drainedStreak: streak,
     });
     // Stopped meanwhile (the header now says so): nothing more to add.
     if (!updated) return;
@@ -333,28 +329,15 @@ export class WatchScheduler {
         this.d.chat.update(w.channelId, thread, watchHeaderCard(state, snaps, now)),
       ).catch((e) => this.d.onError?.(e));
     }
-    const fresh = (await this.d.store.watches.get(w.id)) as Watch;
-    if (drainedStreak >= 2)
-      await this.end(
-        fresh,
-        "drained",
-        { reason: `the queue stayed under ${this.d.config.watch.drainedBelow} for two updates` },
-        snaps,
-      );
-    else if (now - w.startedAtMs >= this.d.config.watch.maxDuration)
-      await this.end(
-        fresh,
-        "expired",
-        { reason: `it ran for its maximum of ${formatDuration(this.d.config.watch.maxDuration)}` },
-        snaps,
-      );
+    const ending = watchEnding(
+      { drainedStreak: streak, startedAtMs: w.startedAtMs, nowMs: now },
+      this.d.config.watch,
+    );
+    if (ending) {
+      const fresh = (await this.d.store.watches.get(w.id)) as Watch;
+      await this.end(fresh, ending.status, { reason: ending.reason }, snaps);
+    }
   }
-}
-
-/** The next due time keeps the cadence; after a long outage it resumes from now rather than burst. */
-function nextDue(w: Pick<Watch, "nextDueMs" | "intervalMs">, nowMs: number): number {
-  const next = w.nextDueMs + w.intervalMs;
-  return next <= nowMs ? nowMs + w.intervalMs : next;
 }
 
 /** Several relays' series summed per queue at each relay's sample times (nearest earlier). */

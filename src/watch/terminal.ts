@@ -2,8 +2,8 @@ import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { progressText } from "../cards/progress.js";
 import type { Config } from "../config.js";
 import type { Store } from "../store/store.js";
-import { formatDuration } from "../util/duration.js";
 import { followRelays } from "./record.js";
+import { drainedStreak, nextDue, watchEnding } from "./rules.js";
 
 export type TerminalWatchEnd = "stopped" | "drained" | "expired";
 
@@ -43,7 +43,7 @@ export async function watchInTerminal(d: TerminalWatchDeps): Promise<TerminalWat
   const startedAtMs = d.nowMs();
   let lastUpdateAtMs = startedAtMs;
   let dueMs = startedAtMs;
-  let drainedStreak = 0;
+  let streak = 0;
   for (let seq = 0; ; seq++) {
     if (d.signal.aborted) return "stopped";
     const now = d.nowMs();
@@ -51,20 +51,14 @@ export async function watchInTerminal(d: TerminalWatchDeps): Promise<TerminalWat
     const relays = await followRelays(d.store, snaps, { startedAtMs, lastUpdateAtMs, nowMs: now });
     lastUpdateAtMs = now;
     d.write(`${progressText({ seq, nowMs: now, everyMs: d.everyMs, startedAtMs }, relays)}\n`);
-    if (seq > 0) {
-      const depth = snaps.reduce((n, s) => n + s.messages, 0);
-      drainedStreak = snaps.every((s) => s.ok) && depth < d.watch.drainedBelow ? drainedStreak + 1 : 0;
-      if (drainedStreak >= 2) {
-        d.write(`-- the watch ended: the queue stayed under ${d.watch.drainedBelow} for two updates\n`);
-        return "drained";
-      }
+    // Update 0 is the start: the queue has to stay under the mark for two updates after it.
+    if (seq > 0) streak = drainedStreak(snaps, streak, d.watch);
+    const ending = watchEnding({ drainedStreak: streak, startedAtMs, nowMs: now }, d.watch);
+    if (ending) {
+      d.write(`-- the watch ended: ${ending.reason}\n`);
+      return ending.status;
     }
-    if (now - startedAtMs >= d.watch.maxDuration) {
-      d.write(`-- the watch ended: it ran for its maximum of ${formatDuration(d.watch.maxDuration)}\n`);
-      return "expired";
-    }
-    dueMs += d.everyMs;
-    if (dueMs <= d.nowMs()) dueMs = d.nowMs() + d.everyMs;
+    dueMs = nextDue(dueMs, d.everyMs, d.nowMs());
     await d.sleep(dueMs - d.nowMs(), d.signal);
   }
 }

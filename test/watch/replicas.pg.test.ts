@@ -4,10 +4,11 @@ import { buildSnapshot } from "../../src/analysis/snapshot.js";
 import type { Card } from "../../src/cards/status.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import { type WatchChat, WatchScheduler } from "../../src/watch/scheduler.js";
+import { privateDatabase } from "../db/private-database.js";
 import "../db/types.js";
 import { closedRelaysConfig } from "../helpers/config.js";
 
-const url = inject("postgresUrl");
+const shared = inject("postgresUrl");
 const MIN = 60_000;
 const config = closedRelaysConfig([`relay-${randomUUID().slice(0, 8)}`]);
 const relay = config.relays[0]?.name as string;
@@ -47,6 +48,8 @@ describe("two bot replicas on one PostgreSQL database", () => {
         },
       }),
     ];
+    // The schedulers tick every active watch in their database: theirs must be the only ones.
+    const url = await privateDatabase(shared, "mailq_replicas");
     const replica = async () =>
       new WatchScheduler({
         store: await openPostgresStore(url, { max: 2 }),
