@@ -9,6 +9,7 @@ import type { Store } from "../store/store.js";
 import type { WatchScheduler } from "../watch/scheduler.js";
 import { accessChecker } from "./access.js";
 import { slackChat } from "./chat.js";
+import { webClientOptions } from "./client.js";
 import { registerActions } from "./listeners/actions/index.js";
 import { registerCommands } from "./listeners/commands/index.js";
 import { registerViews } from "./listeners/views/index.js";
@@ -32,9 +33,7 @@ export interface SlackAppOptions {
 
 /** The composition root for Slack: transport from the environment, then the listeners. */
 export function createSlackApp(o: SlackAppOptions): InstanceType<typeof App> {
-  const clientOptions = o.env.SLACK_API_URL
-    ? { slackApiUrl: o.env.SLACK_API_URL.endsWith("/") ? o.env.SLACK_API_URL : `${o.env.SLACK_API_URL}/` }
-    : {};
+  const clientOptions = webClientOptions(o.env.SLACK_API_URL);
   const metrics = o.metrics ?? mailqMetrics;
   metrics.watchStore(o.store);
   const logging = o.logger ? { logger: boltLogger(o.logger) } : {};

@@ -4,6 +4,7 @@ import { parseSlackEnv, type SlackEnv } from "../config.js";
 import { type Check, fail, ok, skip, warn } from "../doctor/check.js";
 import { describeError } from "../errors.js";
 import { slackErrorCode } from "./chat.js";
+import { webClientOptions } from "./client.js";
 import { BOT_SCOPES } from "./scopes.js";
 
 export interface SlackDoctorOptions {
@@ -15,9 +16,9 @@ export interface SlackDoctorOptions {
 const A = "slack";
 
 function client(token: string, env: SlackEnv, timeoutMs: number) {
-  const url = env.SLACK_API_URL;
   return new webApi.WebClient(token, {
-    ...(url ? { slackApiUrl: url.endsWith("/") ? url : `${url}/` } : {}),
+    ...webClientOptions(env.SLACK_API_URL),
+    // A check answers now: a retry would only make doctor slow to say what is wrong.
     retryConfig: { retries: 0 },
     timeout: timeoutMs,
     logLevel: webApi.LogLevel.ERROR,

@@ -4,6 +4,7 @@ import { collectAll, collectOptions, type RunnerPool } from "../relay/collect.js
 import type { Store } from "../store/store.js";
 import { WatchScheduler } from "../watch/scheduler.js";
 import { slackChat } from "./chat.js";
+import { webClientOptions } from "./client.js";
 
 /** The watch scheduler on its own Web API client (same token and base URL as the app's). */
 export function createWatchScheduler(o: {
@@ -16,11 +17,7 @@ export function createWatchScheduler(o: {
   tickMs?: number;
   onError?: (e: unknown) => void;
 }): WatchScheduler {
-  const url = o.env.SLACK_API_URL;
-  const client = new webApi.WebClient(
-    o.env.SLACK_BOT_TOKEN,
-    url ? { slackApiUrl: url.endsWith("/") ? url : `${url}/` } : {},
-  );
+  const client = new webApi.WebClient(o.env.SLACK_BOT_TOKEN, webClientOptions(o.env.SLACK_API_URL));
   return new WatchScheduler({
     store: o.store,
     config: o.config,

@@ -4,15 +4,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { NotPostable, notPostable } from "../../src/chat/port.js";
 import { describeError, isMailqError } from "../../src/errors.js";
 import { slackChat } from "../../src/slack/chat.js";
+import { SLACK_RETRY, webClientOptions } from "../../src/slack/client.js";
 
 // Unit tests of the Slack Web API's behaviour under the chat port: nothing leaves the process.
 const API = "https://slack.com";
 const card = { text: "Queue on relay-a: 3 deferred (bob@example.com)", blocks: [] };
 
-/** A client as serve builds one, with a retry policy small enough to see one retry. */
+/** A client as serve builds one: the product's retry policy. */
 function client() {
   return new webApi.WebClient("xoxb-test", {
-    retryConfig: { retries: 1, factor: 1, minTimeout: 0, maxTimeout: 0 },
+    ...webClientOptions(undefined),
     logLevel: webApi.LogLevel.ERROR,
   });
 }
@@ -54,9 +55,10 @@ describe("the Slack chat on the Web API", () => {
     expect(ts).toBe("1700000000.000100");
     expect(limited).toEqual([1]);
     expect(at).toHaveLength(2);
-    // The retry went out no sooner than the header asked (the policy adds no wait of its own).
+    // The retry went out no sooner than the header asked, and the policy allows it a retry at all.
     const [first = 0, second = 0] = at;
     expect(second - first).toBeGreaterThanOrEqual((limited[0] ?? 0) * 1000 - 5);
+    expect(SLACK_RETRY.retries).toBeGreaterThanOrEqual(1);
     // The same message both times, and no mailbox in either.
     expect(bodies[1]?.text).toBe(bodies[0]?.text);
     expect(bodies[0]?.text).toContain("relay-a");
