@@ -9,8 +9,9 @@ import type { Config, RelayConfig } from "../config.js";
 import { MailqError } from "../errors.js";
 import type { Store, Watch } from "../store/store.js";
 import { Pacer } from "./pacer.js";
-import { followRelays, recordSnapshots } from "./record.js";
-import { drainedStreak, nextDue, watchEnding } from "./rules.js";
+import { recordSnapshots } from "./record.js";
+import { nextDue } from "./rules.js";
+import { watchUpdate } from "./update.js";
 
 /** The slice of the chat the watches use. */
 export type WatchChat = Pick<Chat, "post" | "update" | "upload">;
@@ -268,11 +269,12 @@ export class WatchScheduler {
     const log = await this.d.store.watches.updateLog(w.id);
     const lastUpdateAtMs = log.find((u) => u.seq === seq - 1)?.claimedAtMs ?? w.startedAtMs;
     const snaps = await this.d.collect(this.relaysOf(w));
-    const relays = await followRelays(this.d.store, snaps, {
-      startedAtMs: w.startedAtMs,
-      lastUpdateAtMs,
-      nowMs: now,
-    });
+    const { relays, streak, ending } = await watchUpdate(
+      this.d.store,
+      snaps,
+      { seq, startedAtMs: w.startedAtMs, lastUpdateAtMs, nowMs: now, streak: w.drainedStreak },
+      this.d.config.watch,
+    );
     const thread = w.messageTs ?? undefined;
     let posted: string | undefined | typeof DISCARDED;
     try {
@@ -304,7 +306,6 @@ export class WatchScheduler {
     }
     await this.d.store.watches.recordPosted(w.id, seq, posted ?? null);
 
-    const streak = drainedStreak(snaps, w.drainedStreak, this.d.config.watch);
     const nextDueMs = nextDue(w.nextDueMs, w.intervalMs, now);
     // The watch moves on before the extras below: a crash during them costs a chart, not a repeat.
     const updated = await this.d.store.watches.update(w.id, w.version, {
@@ -329,10 +330,6 @@ export class WatchScheduler {
         this.d.chat.update(w.channelId, thread, watchHeaderCard(state, snaps, now)),
       ).catch((e) => this.d.onError?.(e));
     }
-    const ending = watchEnding(
-      { drainedStreak: streak, startedAtMs: w.startedAtMs, nowMs: now },
-      this.d.config.watch,
-    );
     if (ending) {
       const fresh = (await this.d.store.watches.get(w.id)) as Watch;
       await this.end(fresh, ending.status, { reason: ending.reason }, snaps);

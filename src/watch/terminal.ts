@@ -2,8 +2,8 @@ import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { progressText } from "../cards/progress.js";
 import type { Config } from "../config.js";
 import type { Store } from "../store/store.js";
-import { followRelays } from "./record.js";
-import { drainedStreak, nextDue, watchEnding } from "./rules.js";
+import { nextDue } from "./rules.js";
+import { watchUpdate } from "./update.js";
 
 export type TerminalWatchEnd = "stopped" | "drained" | "expired";
 
@@ -48,12 +48,16 @@ export async function watchInTerminal(d: TerminalWatchDeps): Promise<TerminalWat
     if (d.signal.aborted) return "stopped";
     const now = d.nowMs();
     const snaps = await d.collect();
-    const relays = await followRelays(d.store, snaps, { startedAtMs, lastUpdateAtMs, nowMs: now });
+    const step = await watchUpdate(
+      d.store,
+      snaps,
+      { seq, startedAtMs, lastUpdateAtMs, nowMs: now, streak },
+      d.watch,
+    );
     lastUpdateAtMs = now;
+    streak = step.streak;
+    const { relays, ending } = step;
     d.write(`${progressText({ seq, nowMs: now, everyMs: d.everyMs, startedAtMs }, relays)}\n`);
-    // Update 0 is the start: the queue has to stay under the mark for two updates after it.
-    if (seq > 0) streak = drainedStreak(snaps, streak, d.watch);
-    const ending = watchEnding({ drainedStreak: streak, startedAtMs, nowMs: now }, d.watch);
     if (ending) {
       d.write(`-- the watch ended: ${ending.reason}\n`);
       return ending.status;
