@@ -8,7 +8,6 @@ import type { JsonLogger } from "../log/logger.js";
 import { errorFields } from "../log/logger.js";
 import type { Store } from "../store/store.js";
 import type { MailqMetrics } from "./mailq.js";
-import { CONTENT_TYPE } from "./registry.js";
 
 /** The package version, from package.json next to src/ (tsx) or dist/src/ (built). */
 export const VERSION: string = (() => {
@@ -89,10 +88,10 @@ export function observabilityRoutes(o: HealthOptions): Route[] {
       path: "/metrics",
       method: ["GET"],
       handler(_req, res) {
-        o.metrics.registry
+        o.metrics
           .render((e) => o.logger?.log("warn", "a metrics collector failed", { err: errorFields(e) }))
           .then((text) => {
-            res.writeHead(200, { "content-type": CONTENT_TYPE });
+            res.writeHead(200, { "content-type": o.metrics.registry.contentType });
             res.end(text);
           })
           .catch((e) => fail(res, e));

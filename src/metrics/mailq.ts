@@ -1,9 +1,9 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import type { Config } from "../config.js";
 import { RunnerPool } from "../relay/collect.js";
 import type { CommandRunner, RunOptions, RunResult } from "../relay/runner.js";
 import type { Store } from "../store/store.js";
-import { type Counter, type Gauge, type Histogram, Registry } from "./registry.js";
 
 /** Reason texts are label values: long ones are cut so that a series stays readable. */
 export const MAX_REASON_LABEL = 200;
@@ -12,60 +12,105 @@ export const MAX_REASONS_PER_RELAY = 5;
 
 export const PROBE_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
+/** What the last snapshot of a relay said; the queue and cause gauges are drawn from it at scrape time. */
+interface RelayView {
+  queues?: Record<string, number>;
+  reasons?: { class: string; reason: string; count: number }[];
+}
+
 export interface MailqMetrics {
+  /** This app's own registry (never prom-client's global one), with the process and Node metrics. */
   registry: Registry;
-  queueMessages: Gauge;
-  deferralReasonRecipients: Gauge;
-  probeDuration: Histogram;
-  probeFailures: Counter;
-  relayUp: Gauge;
+  queueMessages: Gauge<"relay" | "queue">;
+  deferralReasonRecipients: Gauge<"relay" | "class" | "reason">;
+  probeDuration: Histogram<"relay" | "probe">;
+  probeFailures: Counter<"relay" | "probe">;
+  relayUp: Gauge<"relay">;
   approvalsPending: Gauge;
-  approvalsExecuted: Counter;
+  approvalsExecuted: Counter<"action" | "outcome">;
   /** Reads pending approvals from the store at scrape time (replaces any earlier store). */
   watchStore(store: Store): void;
+  /** The exposition; a failed store read is reported and the rest is served. */
+  render(onError?: (e: unknown) => void): Promise<string>;
+  /** Per relay, what the queue and cause gauges show (recordSnapshot keeps it). */
+  readonly relays: Map<string, RelayView>;
 }
 
 export function createMailqMetrics(): MailqMetrics {
   const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const relays = new Map<string, RelayView>();
   let store: Store | undefined;
-  const m: MailqMetrics = {
+  const approvalsPending = new Gauge({
+    name: "mailq_approvals_pending",
+    help: "Approval requests waiting for a decision",
+    registers,
+  });
+  return {
     registry,
-    queueMessages: registry.gauge(
-      "mailq_queue_messages",
-      "Messages in each Postfix queue at the last snapshot",
-      ["relay", "queue"],
-    ),
-    deferralReasonRecipients: registry.gauge(
-      "mailq_deferral_reason_recipients",
-      `Recipients deferred for each of the top ${MAX_REASONS_PER_RELAY} causes at the last complete listing`,
-      ["relay", "class", "reason"],
-    ),
-    probeDuration: registry.histogram(
-      "mailq_probe_duration_seconds",
-      "Time each probe command took on a relay",
-      ["relay", "probe"],
-      PROBE_BUCKETS,
-    ),
-    probeFailures: registry.counter(
-      "mailq_probe_failures_total",
-      "Probes that failed (connect: the relay could not be reached at all)",
-      ["relay", "probe"],
-    ),
-    relayUp: registry.gauge("mailq_relay_up", "1 when the last snapshot of the relay succeeded", ["relay"]),
-    approvalsPending: registry.gauge("mailq_approvals_pending", "Approval requests waiting for a decision"),
-    approvalsExecuted: registry.counter(
-      "mailq_approvals_executed_total",
-      "Approved actions this process executed, by action and outcome",
-      ["action", "outcome"],
-    ),
+    relays,
+    queueMessages: new Gauge({
+      name: "mailq_queue_messages",
+      help: "Messages in each Postfix queue at the last snapshot",
+      labelNames: ["relay", "queue"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [relay, v] of relays)
+          for (const [queue, n] of Object.entries(v.queues ?? {})) this.set({ relay, queue }, n);
+      },
+    }),
+    deferralReasonRecipients: new Gauge({
+      name: "mailq_deferral_reason_recipients",
+      help: `Recipients deferred for each of the top ${MAX_REASONS_PER_RELAY} causes at the last complete listing`,
+      labelNames: ["relay", "class", "reason"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [relay, v] of relays)
+          for (const r of v.reasons ?? []) this.set({ relay, class: r.class, reason: r.reason }, r.count);
+      },
+    }),
+    probeDuration: new Histogram({
+      name: "mailq_probe_duration_seconds",
+      help: "Time each probe command took on a relay",
+      labelNames: ["relay", "probe"],
+      buckets: PROBE_BUCKETS,
+      registers,
+    }),
+    probeFailures: new Counter({
+      name: "mailq_probe_failures_total",
+      help: "Probes that failed (connect: the relay could not be reached at all)",
+      labelNames: ["relay", "probe"],
+      registers,
+    }),
+    relayUp: new Gauge({
+      name: "mailq_relay_up",
+      help: "1 when the last snapshot of the relay succeeded",
+      labelNames: ["relay"],
+      registers,
+    }),
+    approvalsPending,
+    approvalsExecuted: new Counter({
+      name: "mailq_approvals_executed_total",
+      help: "Approved actions this process executed, by action and outcome",
+      labelNames: ["action", "outcome"],
+      registers,
+    }),
     watchStore(s: Store) {
       store = s;
     },
+    async render(onError) {
+      // Read here rather than in a collect(): a store that does not answer must not fail the scrape.
+      try {
+        if (store) approvalsPending.set((await store.approvals.pending()).length);
+      } catch (e) {
+        onError?.(e);
+      }
+      return registry.metrics();
+    },
   };
-  registry.onCollect(async () => {
-    if (store) m.approvalsPending.set({}, (await store.approvals.pending()).length);
-  });
-  return m;
 }
 
 /** The process-wide metrics that the bot serves at /metrics. */
@@ -93,17 +138,16 @@ export function recordSnapshot(m: MailqMetrics, s: RelaySnapshot, o: { countFail
   m.relayUp.set({ relay }, s.ok ? 1 : 0);
   if (!s.ok) {
     if (countFailures) m.probeFailures.inc({ relay, probe: "connect" });
-    m.queueMessages.remove({ relay });
-    m.deferralReasonRecipients.remove({ relay });
+    m.relays.delete(relay);
     return;
   }
   if (countFailures) for (const e of s.probeErrors) m.probeFailures.inc({ relay, probe: e.probe });
-  for (const [queue, n] of Object.entries(s.queues)) m.queueMessages.set({ relay, queue }, n);
-  if (s.listing.complete) {
-    m.deferralReasonRecipients.remove({ relay });
-    for (const r of s.topReasons.slice(0, MAX_REASONS_PER_RELAY))
-      m.deferralReasonRecipients.set({ relay, class: r.class, reason: reasonLabel(r.reason) }, r.count);
-  }
+  const view: RelayView = { ...m.relays.get(relay), queues: { ...s.queues } };
+  if (s.listing.complete)
+    view.reasons = s.topReasons
+      .slice(0, MAX_REASONS_PER_RELAY)
+      .map((r) => ({ class: r.class, reason: reasonLabel(r.reason), count: r.count }));
+  m.relays.set(relay, view);
 }
 
 export type ExecutionOutcome = "done" | "failed";

@@ -50,9 +50,10 @@ export function parseExposition(text: string): Exposition {
       labels[l[1] as string] = unescapeText(l[2] as string, { "\\": "\\", '"': '"', n: "\n" });
       pos = re.lastIndex;
     }
-    const raw = m[3] as string;
-    const value = raw === "+Inf" ? Infinity : raw === "-Inf" ? -Infinity : Number(raw);
-    if (Number.isNaN(value) && raw !== "NaN") throw new Error(`bad value in ${JSON.stringify(line)}`);
+    // As Prometheus reads it (Go's ParseFloat): NaN and Inf in any case; prom-client writes "Nan".
+    const raw = (m[3] as string).toLowerCase();
+    const value = raw === "+inf" || raw === "inf" ? Infinity : raw === "-inf" ? -Infinity : Number(raw);
+    if (Number.isNaN(value) && raw !== "nan") throw new Error(`bad value in ${JSON.stringify(line)}`);
     samples.push({ name: m[1] as string, labels, value });
   }
   return { samples, types, help };

@@ -67,7 +67,7 @@ describe("/metrics and /healthz on Bolt's port (HTTP mode)", () => {
 
   it("after /mailq status on an unreachable relay: up 0 and one connect failure", async () => {
     const before =
-      value(parseExposition(await mailqMetrics.registry.render()), "mailq_probe_failures_total", {
+      value(parseExposition(await mailqMetrics.render()), "mailq_probe_failures_total", {
         relay: "relay-closed",
         probe: "connect",
       }) ?? 0;

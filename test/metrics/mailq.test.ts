@@ -8,8 +8,9 @@ import {
   recordApprovalExecuted,
   recordSnapshot,
 } from "../../src/metrics/mailq.js";
-import { Registry } from "../../src/metrics/registry.js";
 import type { CommandRunner } from "../../src/relay/runner.js";
+import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import { newApproval } from "../store/contract.js";
 import { parseExposition, value } from "./exposition.js";
 
 function snapshot(relay: string, extra: Partial<RelaySnapshot> = {}): RelaySnapshot {
@@ -19,53 +20,55 @@ function snapshot(relay: string, extra: Partial<RelaySnapshot> = {}): RelaySnaps
   };
 }
 
-describe("registry: Prometheus text format", () => {
-  it("escapes backslash, double quote and newline in label values, and reads back exactly", async () => {
-    const r = new Registry();
-    const g = r.gauge("t_gauge", "help with \\ and\nnewline", ["reason"]);
+describe("the app's prom-client registry", () => {
+  it("a cause with quotes, backslashes and a newline reads back exactly", async () => {
+    const m = createMailqMetrics();
     const nasty = 'host said: "450 4.7.1" \\ try C:\\queue\nlater';
-    g.set({ reason: nasty }, 3);
-    const text = await r.render();
-    expect(text).toContain('t_gauge{reason="host said: \\"450 4.7.1\\" \\\\ try C:\\\\queue\\nlater"} 3\n');
-    expect(text).toContain("# HELP t_gauge help with \\\\ and\\nnewline\n");
-    const e = parseExposition(text);
-    expect(value(e, "t_gauge", { reason: nasty })).toBe(3);
-    expect(e.help.get("t_gauge")).toBe("help with \\ and\nnewline");
-    expect(e.types.get("t_gauge")).toBe("gauge");
+    recordSnapshot(m, snapshot("r", { topReasons: [{ reason: nasty, class: "other", count: 3 } as never] }));
+    const text = await m.render();
+    expect(text).toContain('reason="host said: \\"450 4.7.1\\" \\\\ try C:\\\\queue\\nlater"');
+    expect(value(parseExposition(text), "mailq_deferral_reason_recipients", { reason: nasty })).toBe(3);
   });
 
-  it("histograms: cumulative buckets, +Inf, sum and count", async () => {
-    const r = new Registry();
-    const h = r.histogram("t_seconds", "h", ["probe"], [0.1, 1, 10]);
-    for (const v of [0.05, 0.1, 0.5, 5, 50]) h.observe({ probe: "ps" }, v);
-    const e = parseExposition(await r.render());
-    const b = (le: string) => value(e, "t_seconds_bucket", { probe: "ps", le });
-    expect([b("0.1"), b("1"), b("10"), b("+Inf")]).toEqual([2, 3, 4, 5]);
-    expect(value(e, "t_seconds_count", { probe: "ps" })).toBe(5);
-    expect(value(e, "t_seconds_sum", { probe: "ps" })).toBeCloseTo(55.65);
-    expect(e.types.get("t_seconds")).toBe("histogram");
+  it("serves the process and Node metrics: memory, event-loop lag, GC, handles", async () => {
+    const e = parseExposition(await createMailqMetrics().render());
+    for (const [name, type] of [
+      ["process_resident_memory_bytes", "gauge"],
+      ["process_cpu_seconds_total", "counter"],
+      ["nodejs_heap_size_used_bytes", "gauge"],
+      ["nodejs_eventloop_lag_seconds", "gauge"],
+      ["nodejs_gc_duration_seconds", "histogram"],
+      ["nodejs_active_handles_total", "gauge"],
+    ] as const)
+      expect(e.types.get(name), name).toBe(type);
+    expect(value(e, "process_resident_memory_bytes")).toBeGreaterThan(0);
   });
 
-  it("refuses wrong label sets, counters going down and duplicate names", () => {
-    const r = new Registry();
-    const c = r.counter("t_total", "c", ["a"]);
-    expect(() => c.inc({ b: "x" })).toThrow(/takes labels \{a\}/);
-    expect(() => c.inc({})).toThrow(/takes labels/);
-    expect(() => c.inc({ a: "x" }, -1)).toThrow(/only goes up/);
-    expect(() => r.gauge("t_total", "again")).toThrow(/registered twice/);
-    expect(() => r.gauge("bad-name", "x")).toThrow(/not valid/);
+  it("each app has its own registry: two of them in one process neither collide nor share numbers", async () => {
+    const a = createMailqMetrics();
+    const b = createMailqMetrics();
+    recordApprovalExecuted(a, "release", "done");
+    expect(a.registry).not.toBe(b.registry);
+    expect(
+      value(parseExposition(await a.render()), "mailq_approvals_executed_total", { action: "release" }),
+    ).toBe(1);
+    expect(
+      value(parseExposition(await b.render()), "mailq_approvals_executed_total", { action: "release" }),
+    ).toBeUndefined();
   });
 
-  it("a failing collector is reported and the rest still renders", async () => {
-    const r = new Registry();
-    r.gauge("t_up", "u").set({}, 1);
-    r.onCollect(() => {
-      throw new Error("store down");
-    });
+  it("a store that does not answer is reported and the rest still renders", async () => {
+    const m = createMailqMetrics();
+    const store = openSqliteStore(":memory:");
+    m.watchStore(store);
+    await store.approvals.create(newApproval());
+    expect(value(parseExposition(await m.render()), "mailq_approvals_pending")).toBe(1);
+    await store.close();
+    recordSnapshot(m, snapshot("r"));
     const errors: unknown[] = [];
-    const e = parseExposition(await r.render((x) => errors.push(x)));
-    expect(value(e, "t_up")).toBe(1);
-    expect(String(errors[0])).toContain("store down");
+    const e = parseExposition(await m.render((x) => errors.push(x)));
+    expect(value(e, "mailq_relay_up", { relay: "r" })).toBe(1);
+    expect(String(errors[0])).toMatch(/not open/);
   });
 });
 
@@ -82,7 +85,7 @@ describe("mailq metrics from snapshots", () => {
         ],
       }),
     );
-    const e = parseExposition(await m.registry.render());
+    const e = parseExposition(await m.render());
     expect(value(e, "mailq_queue_messages", { relay: "relay-a", queue: "deferred" })).toBe(30);
     expect(value(e, "mailq_queue_messages", { relay: "relay-a", queue: "hold" })).toBe(4);
     expect(value(e, "mailq_relay_up", { relay: "relay-a" })).toBe(1);
@@ -100,7 +103,7 @@ describe("mailq metrics from snapshots", () => {
       snapshot("r", { topReasons: [{ reason: "old cause", class: "other", count: 5 } as never] }),
     );
     recordSnapshot(m, snapshot("r", { topReasons: [{ reason: long, class: "other", count: 7 } as never] }));
-    const e = parseExposition(await m.registry.render());
+    const e = parseExposition(await m.render());
     const reasons = e.samples.filter((s) => s.name === "mailq_deferral_reason_recipients");
     expect(reasons).toHaveLength(1);
     expect(reasons[0]?.labels.reason).toHaveLength(MAX_REASON_LABEL);
@@ -119,7 +122,7 @@ describe("mailq metrics from snapshots", () => {
         topReasons: [{ reason: "partial", class: "other", count: 1 } as never],
       }),
     );
-    const e = parseExposition(await m.registry.render());
+    const e = parseExposition(await m.render());
     expect(value(e, "mailq_queue_messages", { relay: "r", queue: "deferred" })).toBe(99);
     expect(value(e, "mailq_deferral_reason_recipients", { reason: "full" })).toBe(9);
     expect(value(e, "mailq_deferral_reason_recipients", { reason: "partial" })).toBeUndefined();
@@ -133,7 +136,7 @@ describe("mailq metrics from snapshots", () => {
     );
     recordSnapshot(m, { ...snapshot("r"), ok: false, error: "no SSH answer in time" });
     recordSnapshot(m, { ...snapshot("r"), ok: false, error: "again" }, { countFailures: false });
-    const e = parseExposition(await m.registry.render());
+    const e = parseExposition(await m.render());
     expect(value(e, "mailq_relay_up", { relay: "r" })).toBe(0);
     expect(value(e, "mailq_probe_failures_total", { relay: "r", probe: "connect" })).toBe(1);
     expect(value(e, "mailq_queue_messages", { relay: "r", queue: "deferred" })).toBeUndefined();
@@ -150,7 +153,7 @@ describe("mailq metrics from snapshots", () => {
     recordApprovalExecuted(m, "release", "done");
     recordApprovalExecuted(m, "release", "done");
     recordApprovalExecuted(m, "delete", "failed");
-    const e = parseExposition(await m.registry.render());
+    const e = parseExposition(await m.render());
     expect(value(e, "mailq_probe_failures_total", { relay: "r", probe: "mail log" })).toBe(2);
     expect(value(e, "mailq_probe_failures_total", { relay: "r", probe: "df -i" })).toBe(1);
     expect(value(e, "mailq_approvals_executed_total", { action: "release", outcome: "done" })).toBe(2);
@@ -187,7 +190,7 @@ describe("mailq metrics from snapshots", () => {
     const r = meteredRunner(m, inner, () => t);
     await r.run(["ps", "-eo", "pid"], { timeoutMs: 1000 });
     await expect(r.run(["boom"], { timeoutMs: 1000 })).rejects.toThrow("channel closed");
-    const e = parseExposition(await m.registry.render());
+    const e = parseExposition(await m.render());
     expect(value(e, "mailq_probe_duration_seconds_sum", { relay: "r", probe: "ps" })).toBe(0.25);
     expect(value(e, "mailq_probe_duration_seconds_bucket", { relay: "r", probe: "ps", le: "0.1" })).toBe(0);
     expect(value(e, "mailq_probe_duration_seconds_bucket", { relay: "r", probe: "ps", le: "0.25" })).toBe(1);
