@@ -10,7 +10,8 @@ export type ErrorCode =
   | "PROBE_FAILED"
   | "PROBE_TIMEOUT"
   | "INPUT_INVALID"
-  | "SLACK_API";
+  | "SLACK_API"
+  | "STORE_SCHEMA_TOO_NEW";
 
 export class MailqError extends Error {
   readonly code: ErrorCode;

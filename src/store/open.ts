@@ -28,5 +28,12 @@ export async function openStore(config: Config, env: NodeJS.ProcessEnv): Promise
   const { databaseUrl } = parseStoreEnv(env);
   // Each driver loads only when chosen.
   if (databaseUrl) return (await import("./postgres/index.js")).openPostgresStore(databaseUrl);
-  return (await import("./sqlite/index.js")).openSqliteStore(config.store.path);
+  const store = (await import("./sqlite/index.js")).openSqliteStore(config.store.path);
+  try {
+    await store.migrated;
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return store;
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildSnapshot, type RelaySnapshot } from "../../src/analysis/snapshot.js";
+import { MIGRATIONS_TABLE } from "../../src/store/migrate.js";
 import type { ApprovalRequest, ExecutionResult, Store, Watch } from "../../src/store/store.js";
 
 export interface ContractOptions {
@@ -425,8 +426,9 @@ export function storeContract(name: string, open: () => Promise<Store>, o: Contr
         expect(await s.archive.claimRestore(m.id, "R1", 12_000)).toBe(false);
       });
 
-      it("a store from before the archive table gets it when opened (the migration)", async () => {
-        await o.exec("DROP TABLE IF EXISTS archive");
+      it("a store from before the archive table gets it when opened (the baseline migration)", async () => {
+        // As such a store was: no archive table, and no migrations recorded yet.
+        await o.exec(`DROP TABLE IF EXISTS archive; DROP TABLE IF EXISTS ${MIGRATIONS_TABLE}`);
         const s = await store();
         const m = archived(uid("INC"), "9GhI5jklM");
         await s.archive.record(m);

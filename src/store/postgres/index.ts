@@ -1,5 +1,7 @@
 import pg from "pg";
 import type { RelaySnapshot } from "../../analysis/snapshot.js";
+import { isMailqError } from "../../errors.js";
+import { migrate } from "../migrate.js";
 import {
   ARCHIVE_INSERT_COLUMNS,
   archiveValues,
@@ -29,7 +31,7 @@ import type {
   WatchRepo,
   WatchUpdate,
 } from "../store.js";
-import { POSTGRES_SCHEMA, SCHEMA_LOCK_KEY } from "./schema.js";
+import { POSTGRES_MIGRATION_LOG, POSTGRES_MIGRATIONS, SCHEMA_LOCK_KEY } from "./schema.js";
 
 /** Every compare-and-set is one conditional statement: PostgreSQL re-checks its WHERE on the row it locks. */
 interface Db {
@@ -352,12 +354,18 @@ export function redactUrl(url: string): string {
   }
 }
 
-async function applySchema(pool: pg.Pool): Promise<void> {
+/** One transaction under the advisory lock: a replica that waited finds nothing left to do. */
+async function migrateSchema(pool: pg.Pool, url: string): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
     await client.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK_KEY]);
-    await client.query(POSTGRES_SCHEMA);
+    await migrate({
+      store: `the PostgreSQL store at ${redactUrl(url)}`,
+      db: client,
+      migrations: POSTGRES_MIGRATIONS,
+      log: POSTGRES_MIGRATION_LOG,
+    });
     await client.query("COMMIT");
   } catch (e) {
     await client.query("ROLLBACK").catch(() => {});
@@ -374,7 +382,7 @@ export interface PostgresStoreOptions {
   connectTimeoutMs?: number;
 }
 
-/** Connects to PostgreSQL at `url` (postgres://…), creating the schema if needed. */
+/** Connects to PostgreSQL at `url` (postgres://…), creating or migrating the schema if needed. */
 export async function openPostgresStore(url: string, o: PostgresStoreOptions = {}): Promise<Store> {
   const pool = new pg.Pool({
     connectionString: url,
@@ -387,9 +395,10 @@ export async function openPostgresStore(url: string, o: PostgresStoreOptions = {
   // the pool replaces it on the next query.
   pool.on("error", () => {});
   try {
-    await applySchema(pool);
+    await migrateSchema(pool, url);
   } catch (e) {
     await pool.end().catch(() => {});
+    if (isMailqError(e)) throw e;
     throw new Error(
       `Cannot open the PostgreSQL store at ${redactUrl(url)}: ${(e as Error).message}. ` +
         "Check MAILQ_DATABASE_URL (host, port, database, user, password) and that the server accepts connections",

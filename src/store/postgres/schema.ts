@@ -1,14 +1,17 @@
 /**
- * The PostgreSQL schema, mirroring the SQLite one (src/store/sqlite/schema.ts); applied
- * idempotently when the store opens, under an advisory lock so that replicas starting at the
- * same moment do not race on CREATE. Times are BIGINT milliseconds; JSON is kept as TEXT, as in
- * SQLite, so that every document round-trips byte for byte (jsonb refuses \u0000).
+ * The PostgreSQL migrations, mirroring the SQLite ones (src/store/sqlite/schema.ts); run when the
+ * store opens, in one transaction under an advisory lock so that replicas starting at the same
+ * moment migrate once. Times are BIGINT milliseconds; JSON is kept as TEXT, as in SQLite, so
+ * that every document round-trips byte for byte (jsonb refuses \u0000).
  */
+import type pg from "pg";
+import { MIGRATIONS_TABLE, type Migration, type MigrationLog } from "../migrate.js";
 
 /** pg_advisory_xact_lock key for schema changes: "mailq" in ASCII. */
 export const SCHEMA_LOCK_KEY = 0x6d61696c71;
 
-export const POSTGRES_SCHEMA = `
+/** The schema as mailq-bot created it before migrations; IF NOT EXISTS lets it adopt such a store. */
+const BASELINE = `
 CREATE TABLE IF NOT EXISTS snapshots (
   id BIGSERIAL PRIMARY KEY,
   relay TEXT NOT NULL,
@@ -127,3 +130,34 @@ CREATE TABLE IF NOT EXISTS leases (
   expires_at_ms BIGINT NOT NULL
 );
 `;
+
+export const POSTGRES_MIGRATIONS: readonly Migration<pg.ClientBase>[] = [
+  {
+    name: "0001_baseline",
+    async up(db) {
+      await db.query(BASELINE);
+    },
+  },
+  {
+    // The baseline here already has it (SQLite's did not); kept so both stores count versions alike.
+    name: "0002_approvals_status_index",
+    async up(db) {
+      await db.query("CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status)");
+    },
+  },
+];
+
+export const POSTGRES_MIGRATION_LOG: MigrationLog<pg.ClientBase> = {
+  async ensure(db) {
+    await db.query(
+      `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (name TEXT PRIMARY KEY, applied_at_ms BIGINT NOT NULL)`,
+    );
+  },
+  async executed(db) {
+    const r = await db.query<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY name`);
+    return r.rows.map((x) => x.name);
+  },
+  async record(db, name, atMs) {
+    await db.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, applied_at_ms) VALUES ($1, $2)`, [name, atMs]);
+  },
+};

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { RelaySnapshot } from "../../analysis/snapshot.js";
+import { migrate } from "../migrate.js";
 import {
   ARCHIVE_INSERT_COLUMNS,
   archiveValues,
@@ -31,7 +32,7 @@ import type {
   WatchRepo,
   WatchUpdate,
 } from "../store.js";
-import { SQLITE_SCHEMA } from "./schema.js";
+import { SQLITE_MIGRATION_LOG, SQLITE_MIGRATIONS } from "./schema.js";
 
 type Db = Database.Database;
 
@@ -317,27 +318,92 @@ class Archive implements ArchiveRepo {
   }
 }
 
-/** Opens (creating if needed) the SQLite store at `path`; ":memory:" for tests. */
-export function openSqliteStore(path: string): Store {
+/**
+ * Every call waits for `ready` (the migrations) and fails with its error; once it has
+ * succeeded, calls go straight through.
+ */
+function afterMigrations<T extends object>(repo: T, ready: Promise<void>): T {
+  let migrated = false;
+  ready.then(
+    () => {
+      migrated = true;
+    },
+    () => {},
+  );
+  return new Proxy(repo, {
+    get(target, key) {
+      const v: unknown = Reflect.get(target, key);
+      if (typeof v !== "function" || migrated) return typeof v === "function" ? v.bind(target) : v;
+      return async (...args: unknown[]) => {
+        await ready;
+        return v.apply(target, args);
+      };
+    },
+  });
+}
+
+/** Migrations of this process's stores run one at a time: see migrateSqlite. */
+let migrating: Promise<unknown> = Promise.resolve();
+
+/**
+ * A store already current (the usual open) takes no lock. Otherwise the migrations run in one
+ * IMMEDIATE transaction, so processes opening one file take turns; within this process they wait
+ * for one another, since a connection blocked on the lock would block the thread that holds it.
+ */
+function migrateSqlite(db: Database.Database, path: string): Promise<void> {
+  const done = SQLITE_MIGRATION_LOG.executedIfAny(db);
+  if (done.length === SQLITE_MIGRATIONS.length && SQLITE_MIGRATIONS.every((m) => done.includes(m.name)))
+    return Promise.resolve();
+  const run = async () => {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      await migrate({
+        store: `the SQLite store at ${path}`,
+        db,
+        migrations: SQLITE_MIGRATIONS,
+        log: SQLITE_MIGRATION_LOG,
+      });
+      db.exec("COMMIT");
+    } catch (e) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      throw e;
+    }
+  };
+  const p = migrating.then(run, run);
+  migrating = p.catch(() => {});
+  return p;
+}
+
+export interface SqliteStore extends Store {
+  /** Settles when the schema is current: rejects when it cannot be (e.g. a newer mailq-bot's store). */
+  migrated: Promise<void>;
+}
+
+/**
+ * Opens (creating if needed) the SQLite store at `path`; ":memory:" for tests. The store is
+ * returned at once and its calls wait for the migrations (await `migrated` to learn of a
+ * failure up front).
+ */
+export function openSqliteStore(path: string): SqliteStore {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma("journal_mode = WAL");
   db.pragma("busy_timeout = 5000");
   db.pragma("foreign_keys = ON");
-  db.exec(SQLITE_SCHEMA);
-  // Stores created before batches existed (SQLite has no ADD COLUMN IF NOT EXISTS).
-  const approvalColumns = db.prepare("PRAGMA table_info(approvals)").all() as { name: string }[];
-  if (!approvalColumns.some((c) => c.name === "batch_json"))
-    db.exec("ALTER TABLE approvals ADD COLUMN batch_json TEXT");
+  const migrated = migrateSqlite(db, path);
+  // Reported by `migrated` and by every call; not an unhandled rejection meanwhile.
+  migrated.catch(() => {});
   return {
     kind: "sqlite",
-    snapshots: new Snapshots(db),
-    watches: new Watches(db),
-    approvals: new Approvals(db),
-    audit: new Audit(db),
-    leases: new Leases(db),
-    archive: new Archive(db),
+    migrated,
+    snapshots: afterMigrations(new Snapshots(db), migrated),
+    watches: afterMigrations(new Watches(db), migrated),
+    approvals: afterMigrations(new Approvals(db), migrated),
+    audit: afterMigrations(new Audit(db), migrated),
+    leases: afterMigrations(new Leases(db), migrated),
+    archive: afterMigrations(new Archive(db), migrated),
     async close() {
+      await migrated.catch(() => {});
       db.close();
     },
   };

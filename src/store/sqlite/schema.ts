@@ -1,5 +1,10 @@
-/** The whole SQLite schema; applied idempotently when the store opens. */
-export const SQLITE_SCHEMA = `
+import type Database from "better-sqlite3";
+import { MIGRATIONS_TABLE, type Migration, type MigrationLog } from "../migrate.js";
+
+type Db = Database.Database;
+
+/** The schema as mailq-bot created it before migrations; IF NOT EXISTS lets it adopt such a store. */
+const BASELINE = `
 CREATE TABLE IF NOT EXISTS snapshots (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   relay TEXT NOT NULL,
@@ -105,3 +110,48 @@ CREATE TABLE IF NOT EXISTS leases (
   expires_at_ms INTEGER NOT NULL
 );
 `;
+
+export const SQLITE_MIGRATIONS: readonly Migration<Db>[] = [
+  {
+    name: "0001_baseline",
+    up(db) {
+      db.exec(BASELINE);
+      // Stores created before batches existed (SQLite has no ADD COLUMN IF NOT EXISTS).
+      const approvalColumns = db.prepare("PRAGMA table_info(approvals)").all() as { name: string }[];
+      if (!approvalColumns.some((c) => c.name === "batch_json"))
+        db.exec("ALTER TABLE approvals ADD COLUMN batch_json TEXT");
+    },
+  },
+  {
+    // As in PostgreSQL: the pending list and the scrape read approvals by status.
+    name: "0002_approvals_status_index",
+    up(db) {
+      db.exec("CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status)");
+    },
+  },
+];
+
+function executed(db: Db): string[] {
+  return (db.prepare(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY name`).all() as { name: string }[]).map(
+    (r) => r.name,
+  );
+}
+
+export const SQLITE_MIGRATION_LOG: MigrationLog<Db> & { executedIfAny(db: Db): string[] } = {
+  ensure(db) {
+    db.exec(
+      `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (name TEXT PRIMARY KEY, applied_at_ms INTEGER NOT NULL)`,
+    );
+  },
+  executed,
+  /** Without creating the table (a read takes no lock): none when it is missing. */
+  executedIfAny(db) {
+    const table = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+      .get(MIGRATIONS_TABLE);
+    return table ? executed(db) : [];
+  },
+  record(db, name, atMs) {
+    db.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (name, applied_at_ms) VALUES (?, ?)`).run(name, atMs);
+  },
+};
