@@ -1,0 +1,55 @@
+/**
+ * The architecture check (`npm run arch`): imports point down, and I/O stays at the edges.
+ * parsers → analysis → relay/store → cards → use cases → slack/CLI; only src/relay runs
+ * commands over SSH, only src/slack knows Slack's SDK.
+ */
+const NODE_IO = "^(node:)?(fs|fs/promises|child_process|net)$";
+const DRIVERS = "^node_modules/(ssh2|node-ssh|pg|better-sqlite3|@slack/[^/]+)/";
+const IO_ROOMS = "^src/(relay|slack)/|^src/store/(sqlite|postgres)/|^src/store/open\\.ts$";
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      severity: "error",
+      comment: "An import cycle: one of the two modules belongs lower; move what both need down.",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "pure-core-no-io",
+      severity: "error",
+      comment:
+        "src/parsers, src/analysis and src/cards are pure (text in, data or cards out): no files, " +
+        "processes, sockets, drivers, Slack, relay or store implementations. Pass what they need in.",
+      from: { path: "^src/(parsers|analysis|cards)/" },
+      to: { path: [NODE_IO, DRIVERS, IO_ROOMS] },
+    },
+    {
+      name: "only-relay-speaks-ssh",
+      severity: "error",
+      comment: "Only src/relay runs commands on relays: go through its runner.",
+      from: { pathNot: "^src/relay/" },
+      to: { path: "^node_modules/(ssh2|node-ssh)/" },
+    },
+    {
+      name: "only-slack-knows-slack",
+      severity: "error",
+      comment: "Only src/slack knows Slack's SDK: go through the chat port.",
+      from: { pathNot: "^src/slack/" },
+      to: { path: "^node_modules/@slack/" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    // Type-only imports count: a cycle through a type is still a cycle in the design.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: {
+      conditionNames: ["import", "require", "node", "default", "types"],
+      mainFields: ["module", "main", "types", "typings"],
+    },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
