@@ -2,11 +2,11 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config.js";
-import { describeError } from "../errors.js";
+import { describeError, isMailqError } from "../errors.js";
 import { openStore } from "../store/open.js";
 import { type Check, fail, ok } from "./check.js";
 
-/** The store opens (and migrates, for SQLite) and closes again. */
+/** The store opens (and migrates) and closes again. */
 export async function storeCheck(config: Config, env: NodeJS.ProcessEnv): Promise<Check> {
   const where = env.MAILQ_DATABASE_URL
     ? "PostgreSQL at MAILQ_DATABASE_URL"
@@ -16,6 +16,9 @@ export async function storeCheck(config: Config, env: NodeJS.ProcessEnv): Promis
     await store.close();
     return ok("store", "open", `${where} opens and is migrated`);
   } catch (e) {
+    // A newer release's store: the error says what to do, not where the store lives.
+    if (isMailqError(e) && e.code === "STORE_SCHEMA_TOO_NEW")
+      return fail("store", "open", `${where} does not open: ${e.message}`, e.hint ?? "");
     return fail(
       "store",
       "open",

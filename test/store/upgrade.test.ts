@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { localConfig } from "../../src/config.js";
+import { storeCheck } from "../../src/doctor/local.js";
 import { isMailqError } from "../../src/errors.js";
 import { MIGRATIONS_TABLE } from "../../src/store/migrate.js";
 import { openStore } from "../../src/store/open.js";
@@ -118,5 +119,19 @@ describe("SQLite store migrations", () => {
     // serve opens the store through openStore: it stops there, before Slack.
     const config = { ...localConfig("/nonexistent"), store: { path } };
     await expect(openStore(config, {})).rejects.toThrow(/newer than this mailq-bot knows/);
+  });
+});
+
+describe("doctor on a store a newer mailq-bot migrated", () => {
+  it("fails the store line with the version and the way out", async () => {
+    const path = oldStore();
+    const db = new Database(path);
+    db.exec(`CREATE TABLE ${MIGRATIONS_TABLE} (name TEXT PRIMARY KEY, applied_at_ms INTEGER NOT NULL)`);
+    db.prepare(`INSERT INTO ${MIGRATIONS_TABLE} VALUES (?, 0)`).run(FUTURE_MIGRATION);
+    db.close();
+    const check = await storeCheck({ ...localConfig("/nonexistent"), store: { path } }, {});
+    expect(check).toMatchObject({ area: "store", status: "fail" });
+    expect(check.detail).toContain("schema version 99");
+    expect(check.fix).toMatch(/^Run the mailq-bot release that migrated it/);
   });
 });
