@@ -1,17 +1,22 @@
 import pg from "pg";
-import { describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { localConfig } from "../../src/config.js";
 import { openStore } from "../../src/store/open.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
+import { newDatabase } from "../db/database.js";
 import "../db/types.js";
 import { storeContract } from "./contract.js";
 
 const url = inject("postgresUrl");
+// The contract's own database: its watches are due at once, and a replica test's scheduler takes
+// every active watch it finds in its database; the contract also drops tables.
+const own = await newDatabase(url, "mailq_contract");
+afterAll(() => own.drop());
 
 // Every open() is its own pool: two pools are two bot processes on one database.
-storeContract("postgres", () => openPostgresStore(url, { max: 4 }), {
+storeContract("postgres", () => openPostgresStore(own.url, { max: 4 }), {
   async exec(sql) {
-    const c = new pg.Client({ connectionString: url });
+    const c = new pg.Client({ connectionString: own.url });
     await c.connect();
     try {
       await c.query(sql);

@@ -1,16 +1,15 @@
-import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { isMailqError } from "../../src/errors.js";
 import { MIGRATIONS_TABLE } from "../../src/store/migrate.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
-import { POSTGRES_MIGRATIONS } from "../../src/store/postgres/schema.js";
+import { POSTGRES_MIGRATIONS, SCHEMA_LOCK_KEY } from "../../src/store/postgres/schema.js";
+import { newDatabase } from "../db/database.js";
 import "../db/types.js";
 import { beforeMigrationsSchema, expectOldRowsIntact, FUTURE_MIGRATION, OLD_ROWS } from "./upgrade.js";
 
 const url = inject("postgresUrl");
 const ALL = POSTGRES_MIGRATIONS.map((m) => m.name);
-const created: string[] = [];
 
 async function sql<T extends pg.QueryResultRow>(dbUrl: string, text: string): Promise<T[]> {
   const c = new pg.Client({ connectionString: dbUrl });
@@ -23,21 +22,20 @@ async function sql<T extends pg.QueryResultRow>(dbUrl: string, text: string): Pr
   }
 }
 
-/** A database of its own on the test server (this test changes schemas). */
-async function newDatabase(): Promise<string> {
-  const name = `mailq_upgrade_${randomUUID().slice(0, 8)}`;
-  await sql(url.replace(/\/mailq_test$/, "/postgres"), `CREATE DATABASE ${name}`);
-  created.push(name);
-  return url.replace(/\/mailq_test$/, `/${name}`);
+const dropped: (() => Promise<void>)[] = [];
+/** Each test its own database: they change schemas. */
+async function freshDatabase(): Promise<string> {
+  const db = await newDatabase(url, "mailq_upgrade");
+  dropped.push(db.drop);
+  return db.url;
 }
 afterAll(async () => {
-  for (const name of created)
-    await sql(url.replace(/\/mailq_test$/, "/postgres"), `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  for (const drop of dropped) await drop();
 });
 
 /** A database as the code before migrations created it, with a row in every table. */
 async function oldStore(): Promise<string> {
-  const dbUrl = await newDatabase();
+  const dbUrl = await freshDatabase();
   await sql(dbUrl, beforeMigrationsSchema("postgres"));
   await sql(dbUrl, OLD_ROWS);
   return dbUrl;
@@ -85,13 +83,44 @@ describe("PostgreSQL store migrations", () => {
   });
 
   it("replicas starting together on a new database: each opens, the migrations run once", async () => {
-    const dbUrl = await newDatabase();
+    const dbUrl = await freshDatabase();
     const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore(dbUrl, { max: 2 })));
     try {
       await stores[0]?.leases.acquire("x", "A", 1000, 0);
       expect(await stores[3]?.leases.get("x")).toMatchObject({ holder: "A" });
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+    }
+    expect(await migrations(dbUrl)).toEqual(ALL);
+  });
+
+  it("a replica waits on the schema lock while another migrates, then finds nothing to do", async () => {
+    const dbUrl = await freshDatabase();
+    const holder = new pg.Client({ connectionString: dbUrl });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK_KEY]);
+      const opening = openPostgresStore(dbUrl, { max: 1 });
+      const waiting = async () =>
+        Number(
+          (
+            await holder.query<{ n: string }>(
+              `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+            )
+          ).rows[0]?.n,
+        );
+      const end = Date.now() + 20_000;
+      while ((await waiting()) !== 1) {
+        if (Date.now() > end) throw new Error("the opening store never waited on the schema lock");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(await migrations(dbUrl)).toEqual([]);
+      await holder.query("COMMIT");
+      await (await opening).close();
+    } finally {
+      await holder.end();
     }
     expect(await migrations(dbUrl)).toEqual(ALL);
   });
