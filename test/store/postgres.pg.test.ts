@@ -1,22 +1,21 @@
 import pg from "pg";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { localConfig } from "../../src/config.js";
 import { openStore } from "../../src/store/open.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
-import { newDatabase } from "../db/database.js";
+import { privateDatabase } from "../db/private-database.js";
 import "../db/types.js";
 import { storeContract } from "./contract.js";
 
 const url = inject("postgresUrl");
-// The contract's own database: its watches are due at once, and a replica test's scheduler takes
-// every active watch it finds in its database; the contract also drops tables.
-const own = await newDatabase(url, "mailq_contract");
-afterAll(() => own.drop());
+// The contract's own database: it drops tables and the migrations record, and its watches are
+// due at once; other files' stores and schedulers must not meet either mid-run.
+const contractUrl = await privateDatabase(url, "mailq_contract");
 
 // Every open() is its own pool: two pools are two bot processes on one database.
-storeContract("postgres", () => openPostgresStore(own.url, { max: 4 }), {
+storeContract("postgres", () => openPostgresStore(contractUrl, { max: 4 }), {
   async exec(sql) {
-    const c = new pg.Client({ connectionString: own.url });
+    const c = new pg.Client({ connectionString: contractUrl });
     await c.connect();
     try {
       await c.query(sql);

@@ -1,10 +1,10 @@
 import pg from "pg";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { isMailqError } from "../../src/errors.js";
 import { MIGRATIONS_TABLE } from "../../src/store/migrate.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import { POSTGRES_MIGRATIONS, SCHEMA_LOCK_KEY } from "../../src/store/postgres/schema.js";
-import { newDatabase } from "../db/database.js";
+import { privateDatabase } from "../db/private-database.js";
 import "../db/types.js";
 import { beforeMigrationsSchema, expectOldRowsIntact, FUTURE_MIGRATION, OLD_ROWS } from "./upgrade.js";
 
@@ -22,16 +22,8 @@ async function sql<T extends pg.QueryResultRow>(dbUrl: string, text: string): Pr
   }
 }
 
-const dropped: (() => Promise<void>)[] = [];
 /** Each test its own database: they change schemas. */
-async function freshDatabase(): Promise<string> {
-  const db = await newDatabase(url, "mailq_upgrade");
-  dropped.push(db.drop);
-  return db.url;
-}
-afterAll(async () => {
-  for (const drop of dropped) await drop();
-});
+const freshDatabase = () => privateDatabase(url, "mailq_upgrade");
 
 /** A database as the code before migrations created it, with a row in every table. */
 async function oldStore(): Promise<string> {
