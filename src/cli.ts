@@ -36,7 +36,9 @@ async function status(
   o: { relay?: string; json: boolean; waitFull: boolean },
   io: CliIo,
 ): Promise<number> {
-  const pool = new RunnerPool(io.env, config.probes.compression);
+  const pool = new RunnerPool(io.env, config.probes.compression, {
+    maxConnections: config.probes.maxConnections,
+  });
   const line = io.stderrIsTty ? terminalProgress({ write: io.stderr, nowMs: io.nowMs }) : undefined;
   const store = await openStore(config, io.env);
   let code = 0;
@@ -102,7 +104,9 @@ export async function watchCli(
   sleep: (ms: number, signal: AbortSignal) => Promise<void> = abortableSleep,
 ): Promise<number> {
   const relays = selectRelays(config, o.relay);
-  const pool = new RunnerPool(io.env, config.probes.compression);
+  const pool = new RunnerPool(io.env, config.probes.compression, {
+    maxConnections: config.probes.maxConnections,
+  });
   const store = await openStore(config, io.env);
   try {
     await watchInTerminal({
@@ -167,7 +171,9 @@ export async function main(given: CliIo): Promise<number> {
       return await serve(config, io);
     }
     if (cmd === "triage") {
-      const pool = new RunnerPool(io.env, config.probes.compression);
+      const pool = new RunnerPool(io.env, config.probes.compression, {
+        maxConnections: config.probes.maxConnections,
+      });
       try {
         const reports = await runTriage({ config, pool, nowMs: io.nowMs }, v.relay as string | undefined);
         if (v.json === true) io.stdout(`${JSON.stringify({ schemaVersion: 1, relays: reports }, null, 2)}\n`);

@@ -50,8 +50,21 @@ const settingsShape = {
       timeout: durationSchema.prefault("20s"),
       /** The full queue listing may run this long on a huge queue. */
       listingTimeout: durationSchema.prefault("10m"),
-      /** Answer with directory counts and a partial listing after this, then update. */
-      firstAnswerAfter: durationSchema.prefault("5s"),
+      /**
+       * A listing not done by this point gives way to a partial first card (directory counts, causes
+       * from the mail log) as soon as those are in; the card is then updated in place.
+       */
+      firstAnswerAfter: durationSchema.prefault("2s"),
+      /** SSH connections open and probing at once across relays (a fleet of 50 waits its turn). */
+      maxConnections: z
+        .number({ error: "probes.maxConnections must be a whole number from 1 to 256" })
+        .int("probes.maxConnections must be a whole number from 1 to 256")
+        .min(1, "probes.maxConnections must be at least 1: with none, no relay could be probed")
+        .max(
+          256,
+          "probes.maxConnections is at most 256: more sessions than that overload the bot, not the relays",
+        )
+        .default(16),
       /**
        * zlib on the SSH connection: a queue listing shrinks about 20-fold, which helps on a slow link.
        * Off by default: no gain on fast links, and ssh2 can throw an uncatchable "Invalid Zlib

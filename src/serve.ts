@@ -26,7 +26,9 @@ export async function serve(config: Config, io: CliIo): Promise<number> {
     nowMs: io.nowMs,
     fields: { service: "mailq-bot", pid: process.pid },
   });
-  const pool = new MeteredRunnerPool(mailqMetrics, io.env, config.probes.compression);
+  const pool = new MeteredRunnerPool(mailqMetrics, io.env, config.probes.compression, {
+    maxConnections: config.probes.maxConnections,
+  });
   registerRelays(mailqMetrics, config);
   const store = await openStore(config, io.env);
   // One replica runs the watch schedules; another takes over within the lease's TTL.

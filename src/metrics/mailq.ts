@@ -2,7 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import type { Config } from "../config.js";
 import { RunnerPool } from "../relay/collect.js";
-import type { CommandRunner, RunOptions, RunResult } from "../relay/runner.js";
+import { type CommandRunner, programName, type RunOptions, type RunResult } from "../relay/runner.js";
 import type { Store } from "../store/store.js";
 
 /** Reason texts are label values: long ones are cut so that a series stays readable. */
@@ -157,38 +157,6 @@ export function recordApprovalExecuted(m: MailqMetrics, action: string, outcome:
   m.approvalsExecuted.inc({ action, outcome });
 }
 
-/**
- * The probe a command belongs to, named as in the snapshot's probeErrors (src/relay/probes.ts),
- * so that durations and failures share labels. Commands outside the catalogue are named by
- * their program, which keeps the label set as small as the set of programs the bot runs.
- */
-export function probeName(argv: readonly string[]): string {
-  const a = argv[0] === "sudo" ? argv.slice(argv[1] === "-n" ? 2 : 1) : argv;
-  const [cmd = "", first = ""] = a;
-  const last = a.at(-1) ?? "";
-  switch (cmd) {
-    case "postqueue":
-      return first === "-j" ? "postqueue -j" : "postqueue";
-    case "find": {
-      const queue = first.split("/").filter(Boolean).at(-1);
-      return queue && /^[a-z]+$/.test(queue) ? `find ${queue}` : "find";
-    }
-    case "df":
-      return a.includes("-i") ? "df -i" : "df -P";
-    case "postfix":
-      return first === "status" ? "postfix status" : "postfix";
-    case "cat":
-      if (last.endsWith("/master.pid")) return "master.pid";
-      if (last === "/proc/loadavg") return "loadavg";
-      return "cat";
-    case "tail":
-    case "journalctl":
-      return "mail log";
-    default:
-      return cmd.split("/").at(-1) || "unknown";
-  }
-}
-
 /** A runner that times every command into mailq_probe_duration_seconds. */
 export function meteredRunner(
   m: MailqMetrics,
@@ -204,7 +172,10 @@ export function meteredRunner(
       try {
         return await r.run(argv, opts);
       } finally {
-        m.probeDuration.observe({ relay: r.relay, probe: probeName(argv) }, (nowMs() - t0) / 1000);
+        m.probeDuration.observe(
+          { relay: r.relay, probe: opts.probe ?? programName(argv) },
+          (nowMs() - t0) / 1000,
+        );
       }
     },
     close: () => r.close(),
@@ -219,7 +190,7 @@ export class MeteredRunnerPool extends RunnerPool {
   ) {
     super(...args);
   }
-  override get(...args: Parameters<RunnerPool["get"]>): Promise<CommandRunner> {
-    return super.get(...args).then((r) => meteredRunner(this.metrics, r));
+  protected override wrap(r: Promise<CommandRunner>): Promise<CommandRunner> {
+    return r.then((x) => meteredRunner(this.metrics, x));
   }
 }

@@ -1,7 +1,6 @@
 import { QueueAccumulator } from "../analysis/queue-summary.js";
 import {
   buildSnapshot,
-  diskReport,
   type ProbeError,
   type RelaySnapshot,
   type SnapshotParts,
@@ -9,20 +8,12 @@ import {
 import type { Config, RelayConfig } from "../config.js";
 import { describeError, MailqError } from "../errors.js";
 import { parsePostconf, postfixSettings } from "../parsers/postconf.js";
-import { QUEUE_NAMES, type QueueName } from "../parsers/postqueue.js";
-import {
-  parseDfP,
-  parseLoadavg,
-  parsePidFile,
-  parsePostfixStatus,
-  parsePs,
-  parseVmstatIowait,
-  serviceHealth,
-} from "../parsers/system.js";
-import { LocalRunner } from "./local.js";
+import type { QueueName } from "../parsers/postqueue.js";
+import { type Lease, RunnerPool } from "./pool.js";
 import { type ProbeContext, ProbeFailure, probes } from "./probes.js";
-import type { CommandRunner } from "./runner.js";
-import { SshRunner } from "./ssh.js";
+import { type SystemParts, startQueueDirProbes, startSystemProbes, systemParts } from "./system-probes.js";
+
+export { RunnerPool };
 
 export interface CollectOptions {
   /** Connection and every probe but the listing answer within this. */
@@ -30,8 +21,9 @@ export interface CollectOptions {
   /** The full `postqueue -j` may take longer on a huge queue; defaults to timeoutMs. */
   listingTimeoutMs?: number;
   /**
-   * When the listing is not done this long after the start, answer at once with the
-   * directory counts and the causes read so far (marked partial); the full snapshot follows.
+   * When the listing is not done this long after the start, answer as soon as the directory
+   * counts and the other probes are in (marked partial, causes from the mail log); the full
+   * snapshot follows. Undefined (status --wait-full): one complete answer.
    */
   firstAnswerMs?: number;
   logLines: number;
@@ -46,63 +38,43 @@ export interface CollectOptions {
 export interface Progressive {
   first: RelaySnapshot;
   full: Promise<RelaySnapshot> | null;
+  /** The snapshot as it stands now: partial while the listing runs, for updating a card in place. */
+  current: () => Promise<RelaySnapshot>;
 }
 
-/** Keeps one SSH connection per relay and reuses it while it stays up. */
-export class RunnerPool {
-  private readonly runners = new Map<string, Promise<CommandRunner>>();
-
-  constructor(
-    private readonly localEnv: NodeJS.ProcessEnv = process.env,
-    private readonly compression = true,
-  ) {}
-
-  get(relay: RelayConfig, timeoutMs: number): Promise<CommandRunner> {
-    const cached = this.runners.get(relay.name);
-    if (cached) return cached;
-    const p: Promise<CommandRunner> =
-      relay.kind === "local"
-        ? Promise.resolve(new LocalRunner(relay.name, this.localEnv))
-        : SshRunner.connect(relay, timeoutMs, this.compression);
-    this.runners.set(relay.name, p);
-    p.then(
-      (r) => {
-        if (r instanceof SshRunner) {
-          // Forget a connection once it drops, so that the next request reconnects.
-          const check = setInterval(() => {
-            if (!r.connected) {
-              if (this.runners.get(relay.name) === p) this.runners.delete(relay.name);
-              clearInterval(check);
-            }
-          }, 5000);
-          check.unref();
-        }
-      },
-      () => this.runners.delete(relay.name),
-    );
-    return p;
-  }
-
-  async closeAll(): Promise<void> {
-    const all = [...this.runners.values()];
-    this.runners.clear();
-    await Promise.all(
-      all.map((p) =>
-        p.then(
-          (r) => r.close(),
-          () => {},
-        ),
-      ),
-    );
-  }
-}
+type Files = Record<QueueName, number | null> | null;
+/** `partial`: an answer while the listing still runs. */
+type Listing = { complete: boolean; error: string | undefined; partial?: boolean };
 
 function probeError(e: unknown, fallback: string): ProbeError {
   if (e instanceof ProbeFailure) return { probe: e.probe, message: e.message };
   return { probe: fallback, message: describeError(e) };
 }
 
-/** Runs the probe catalogue on one relay, in parallel, all within the deadlines. Never throws. */
+/** Resolves true once `p` settles, or false after `ms`, whichever is first. */
+function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    void p.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** The listing, streamed into `acc`; never rejects. */
+function startListing(ctx: ProbeContext, acc: QueueAccumulator): Promise<Listing> {
+  return probes.postqueue(ctx, acc).then(
+    (r) => ({ complete: r.complete, error: undefined }),
+    (e) => ({ complete: false, error: probeError(e, "postqueue -j").message }),
+  );
+}
+
+/**
+ * Runs the probe catalogue on one relay within the deadlines, as named tasks started at once:
+ * the listing, postconf, then (with the queue directory known) ONE command counting every queue
+ * directory, df, the master PID and the mail log's tail. Never throws.
+ */
 export async function collectRelayProgressive(
   relay: RelayConfig,
   pool: RunnerPool,
@@ -117,128 +89,67 @@ export async function collectRelayProgressive(
     probeErrors: [],
     top,
   };
-  let runner: CommandRunner;
+  let lease: Lease;
   try {
-    runner = await pool.get(relay, opts.timeoutMs);
+    lease = await pool.lease(relay, opts.timeoutMs);
   } catch (e) {
-    return { first: buildSnapshot({ ...base, fatal: describeError(e) }), full: null };
+    const first = buildSnapshot({ ...base, fatal: describeError(e) });
+    return { first, full: null, current: async () => first };
   }
   const ctx: ProbeContext = {
-    runner,
+    runner: lease.runner,
     sudo: relay.sudo,
     deadlineMs: started + opts.timeoutMs,
     nowMs: opts.nowMs,
   };
-  const listingCtx: ProbeContext = {
-    ...ctx,
-    deadlineMs: started + Math.max(opts.timeoutMs, opts.listingTimeoutMs ?? 0),
-  };
   const errors: ProbeError[] = [];
-  const soft = <T>(p: Promise<T>, name: string): Promise<T | undefined> =>
+  const soft = <T>(name: string, p: Promise<T>): Promise<T | undefined> =>
     p.catch((e) => {
       errors.push(probeError(e, name));
       return undefined;
     });
 
   const acc = new QueueAccumulator(Math.floor(started / 1000));
+  const listingCtx = { ...ctx, deadlineMs: started + Math.max(opts.timeoutMs, opts.listingTimeoutMs ?? 0) };
+  const listing = startListing(listingCtx, acc);
   const onListing = opts.onListing;
-  const ticker = onListing && setInterval(() => onListing(relay.name, acc.messagesRead), 250);
-  const listing = probes.postqueue(listingCtx, acc).then(
-    (r) => ({ complete: r.complete, error: undefined as string | undefined }),
-    (e) => ({ complete: false, error: probeError(e, "postqueue -j").message }),
-  );
-  if (ticker)
+  if (onListing) {
+    const ticker = setInterval(() => onListing(relay.name, acc.messagesRead), 250);
     void listing.then(() => {
       clearInterval(ticker);
-      onListing?.(relay.name, acc.messagesRead);
+      onListing(relay.name, acc.messagesRead);
     });
-  // Whether the listing finished by the first-answer point, judged at that point (from the start,
-  // not after the other probes), so the early answer comes when configured.
+  }
+  // Whether the listing finished by the first-answer point, judged at that point from the start.
   const firstAnswerMs = opts.firstAnswerMs;
   const doneByFirstAnswer =
-    firstAnswerMs === undefined
-      ? undefined
-      : new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(false), Math.max(0, started + firstAnswerMs - opts.nowMs()));
-          void listing.then(() => {
-            clearTimeout(timer);
-            resolve(true);
-          });
-        });
-  const postconf = soft(probes.postconf(ctx), "postconf").then((r) =>
+    firstAnswerMs === undefined ? undefined : settledWithin(listing, started + firstAnswerMs - opts.nowMs());
+  const system = startSystemProbes(ctx, soft);
+  const settings = await soft("postconf", probes.postconf(ctx)).then((r) =>
     r ? postfixSettings(parsePostconf(r.stdout)) : undefined,
   );
-  const status = soft(probes.postfixStatus(ctx), "postfix status");
-  const ps = soft(probes.ps(ctx), "ps");
-  const loadavg = soft(probes.loadavg(ctx), "loadavg");
-  const vmstat = soft(probes.vmstat(ctx), "vmstat");
-
-  const settings = await postconf;
   const qdir = settings?.queueDirectory;
-  const dfB = qdir ? soft(probes.dfBytes(ctx, qdir), "df -P") : undefined;
-  const dfI = qdir ? soft(probes.dfInodes(ctx, qdir), "df -i") : undefined;
-  const pidFile = qdir ? soft(probes.masterPid(ctx, qdir), "master.pid") : undefined;
-  const log = settings
-    ? soft(probes.maillog(ctx, settings.maillogFile, opts.logLines), "mail log")
-    : undefined;
 
-  // Counting the queue directories walks every queue file, competing with showq for the
-  // disk and CPU; it runs only when the listing cannot answer alone (partial, timed out or failed).
-  type Files = Record<QueueName, number | null> | null;
+  // The directory counts answer while a big listing streams. Asked for a first answer, they start
+  // at once, next to the listing; with --wait-full only when the listing cannot answer alone,
+  // since walking every queue file competes with showq for the disk.
   let counting: Promise<Files> | undefined;
   const countFiles = (): Promise<Files> => {
-    if (!qdir) return Promise.resolve(null);
-    counting ??= (async () => {
-      const countCtx: ProbeContext = { ...ctx, deadlineMs: opts.nowMs() + opts.timeoutMs };
-      const fc = await Promise.all(
-        QUEUE_NAMES.map((q) =>
-          soft(probes.queueFiles(countCtx, qdir, q), `find ${q}`).then((n) => [q, n ?? null] as const),
-        ),
-      );
-      return Object.fromEntries(fc) as Record<QueueName, number | null>;
-    })();
+    counting ??= qdir
+      ? soft(
+          "find queues",
+          probes.queueFiles({ ...ctx, deadlineMs: opts.nowMs() + opts.timeoutMs }, qdir),
+        ).then((c) => c ?? null)
+      : Promise.resolve(null);
     return counting;
   };
+  if (opts.firstAnswerMs !== undefined) void countFiles();
+  const rest: Promise<SystemParts> = systemParts(
+    system,
+    startQueueDirProbes(ctx, soft, settings, opts.logLines),
+    { settings, thresholds: opts.thresholds, top },
+  );
 
-  const rest = (async (): Promise<Omit<Partial<SnapshotParts>, "queueFiles">> => {
-    const [st, pss, la, vm, db, di, lg, pf] = await Promise.all([
-      status,
-      ps,
-      loadavg,
-      vmstat,
-      dfB,
-      dfI,
-      log,
-      pidFile,
-    ]);
-    const statusParsed = st ? parsePostfixStatus(st.stderr + st.stdout, st.code ?? 1) : undefined;
-    const load = la ? parseLoadavg(la.stdout) : undefined;
-    return {
-      disk: qdir
-        ? diskReport(
-            qdir,
-            db ? (parseDfP(db.stdout, 1024) ?? null) : null,
-            di ? (parseDfP(di.stdout, 1) ?? null) : null,
-            opts.thresholds,
-          )
-        : null,
-      service: pss
-        ? serviceHealth(statusParsed, parsePs(pss.stdout), pf ? parsePidFile(pf.stdout) : undefined)
-        : null,
-      load: load ? { ...load, iowaitPercent: vm ? (parseVmstatIowait(vm.stdout) ?? null) : null } : null,
-      log: lg ? lg.summary(top) : null,
-      postfix: settings
-        ? {
-            version: settings.mailVersion,
-            maximalQueueLifetimeS: settings.maximalQueueLifetimeS ?? null,
-            concurrency: settings.concurrency,
-          }
-        : null,
-    };
-  })();
-
-  /** `partial`: the early answer, while the listing still runs. */
-  type Listing = { complete: boolean; error: string | undefined; partial?: boolean };
   const assemble = async (l: Listing): Promise<RelaySnapshot> => {
     const queueFiles = l.complete ? null : await countFiles();
     const others = await rest;
@@ -264,12 +175,24 @@ export async function collectRelayProgressive(
       probeErrors,
     });
   };
+  const final = listing.then(assemble);
+  void final.finally(lease.release);
+  let done: RelaySnapshot | undefined;
+  void final.then((s) => {
+    done = s;
+  });
+  const current = async () => done ?? assemble({ complete: false, error: undefined, partial: true });
 
-  // Without a first-answer point (status --wait-full), the first answer is the full one.
+  // Without a first-answer point (status --wait-full), the first answer is the full one; so is a
+  // listing done by that point. Else the counts (started with the listing) and the other probes
+  // make a partial one, and the full one follows.
   if (doneByFirstAnswer === undefined || (await doneByFirstAnswer))
-    return { first: await assemble(await listing), full: null };
-  const first = await assemble({ complete: false, error: undefined, partial: true });
-  return { first, full: listing.then(assemble) };
+    return { first: await final, full: null, current };
+  return {
+    first: await assemble({ complete: false, error: undefined, partial: true }),
+    full: final,
+    current,
+  };
 }
 
 /** The whole snapshot, waiting for the full listing (bounded by its deadline). */
@@ -292,7 +215,7 @@ export function selectRelays(config: Config, name: string | undefined): RelayCon
   return [r];
 }
 
-/** Every relay in parallel; one failing never hides the others. */
+/** Every relay, at most the pool's bound at once; one failing never hides the others. */
 export function collectAll(
   relays: RelayConfig[],
   pool: RunnerPool,
@@ -313,17 +236,25 @@ export function collectOptions(config: Config, nowMs: () => number): CollectOpti
   };
 }
 
+/** Every relay's answers at once: first, full (null when every first was complete), and now. */
+export interface FleetProgressive {
+  first: RelaySnapshot[];
+  full: Promise<RelaySnapshot[]> | null;
+  current: () => Promise<RelaySnapshot[]>;
+}
+
 /**
- * Every relay in parallel: the first answers (some may be partial), and the complete set
- * once every partial listing has finished — null when the first answers were all complete.
+ * Every relay in parallel (within the pool's bound): the first answers (some may be partial),
+ * the complete set once every partial listing has finished, and the set as it stands now.
  */
 export async function collectAllProgressive(
   relays: RelayConfig[],
   pool: RunnerPool,
   opts: CollectOptions,
-): Promise<{ first: RelaySnapshot[]; full: Promise<RelaySnapshot[]> | null }> {
+): Promise<FleetProgressive> {
   const all = await Promise.all(relays.map((r) => collectRelayProgressive(r, pool, opts)));
   const first = all.map((p) => p.first);
-  if (all.every((p) => p.full === null)) return { first, full: null };
-  return { first, full: Promise.all(all.map((p) => p.full ?? Promise.resolve(p.first))) };
+  const current = () => Promise.all(all.map((p) => p.current()));
+  if (all.every((p) => p.full === null)) return { first, full: null, current };
+  return { first, full: Promise.all(all.map((p) => p.full ?? Promise.resolve(p.first))), current };
 }

@@ -5,7 +5,6 @@ import type { SshRelayConfig } from "../config.js";
 import { type Check, fail, ok, skip, warn } from "../doctor/check.js";
 import { describeError, isMailqError } from "../errors.js";
 import { parsePostconf, postfixSettings } from "../parsers/postconf.js";
-import { QUEUE_NAMES } from "../parsers/postqueue.js";
 import { countFiles, type ProbeContext, ProbeFailure, probes } from "./probes.js";
 import type { CommandRunner } from "./runner.js";
 import { SshRunner } from "./ssh.js";
@@ -202,7 +201,8 @@ async function probeChecks(
       attempt(plain, probes.dfBytes(ctx, qdir)),
       attempt(plain, probes.dfInodes(ctx, qdir)),
       attempt(root, probes.masterPid(ctx, qdir)),
-      ...[...QUEUE_NAMES, "corrupt"].map((q) => attempt(root, countFiles(ctx, `${qdir}/${q}`, `find ${q}`))),
+      attempt(root, probes.queueFiles(ctx, qdir)),
+      attempt(root, countFiles(ctx, `${qdir}/corrupt`, "find corrupt")),
     );
   await Promise.all(asked);
   const log = settings

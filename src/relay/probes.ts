@@ -2,7 +2,7 @@ import { LogAccumulator } from "../analysis/log-summary.js";
 import type { QueueAccumulator } from "../analysis/queue-summary.js";
 import { createLineSplitter } from "../parsers/lines.js";
 import { CONCURRENCY_KEYS } from "../parsers/postconf.js";
-import { parsePostqueueJsonLine, QUEUE_NAMES, type QueueName } from "../parsers/postqueue.js";
+import { isQueueName, parsePostqueueJsonLine, QUEUE_NAMES, type QueueName } from "../parsers/postqueue.js";
 import type { CommandRunner, RunResult } from "./runner.js";
 
 /**
@@ -39,7 +39,7 @@ export class ProbeFailure extends Error {
   }
 }
 
-export function asRoot(ctx: ProbeContext, argv: string[]): string[] {
+export function asRoot(ctx: Pick<ProbeContext, "sudo">, argv: string[]): string[] {
   return ctx.sudo ? ["sudo", "-n", ...argv] : argv;
 }
 
@@ -87,9 +87,82 @@ export async function countFiles(ctx: ProbeContext, dir: string, probe: string):
     onStdout: (c) => {
       n += c.length;
     },
+    probe,
   });
   if (r.timedOut || r.code !== 0) throw new ProbeFailure(probe, explain(probe, r));
   return n;
+}
+
+/**
+ * ONE command counts every queue directory: `find` over the five queues, printing for each
+ * directory its starting point and an "@" (`%H@`: no queue path holds one, and sudoers needs no escape for it), and one dot per file. The output is a few
+ * hundred bytes of paths plus one byte per message, and the login cost of an SSH command is paid
+ * once, not five times.
+ */
+export function queueCountArgv(ctx: Pick<ProbeContext, "sudo">, queueDirectory: string): string[] {
+  return asRoot(ctx, [
+    "find",
+    ...QUEUE_NAMES.map((q) => `${queueDirectory}/${q}`),
+    "-type",
+    "d",
+    "-printf",
+    "%H@",
+    "-o",
+    "-type",
+    "f",
+    "-printf",
+    ".",
+  ]);
+}
+
+/**
+ * Reads queueCountArgv's output as it streams: a path (it starts with "/") up to "@" names the
+ * queue the dots after it belong to. A queue whose directory never appeared stays null.
+ */
+export class QueueCountReader {
+  private readonly counts: Record<QueueName, number | null> = {
+    maildrop: null,
+    incoming: null,
+    active: null,
+    deferred: null,
+    hold: null,
+  };
+  private current: QueueName | null = null;
+  private path: string | null = null;
+
+  push(chunk: Buffer | string): void {
+    const text = typeof chunk === "string" ? chunk : chunk.toString("latin1");
+    let i = 0;
+    while (i < text.length) {
+      if (this.path !== null) {
+        const end = text.indexOf("@", i);
+        if (end === -1) {
+          this.path += text.slice(i);
+          return;
+        }
+        this.enter(this.path + text.slice(i, end));
+        this.path = null;
+        i = end + 1;
+        continue;
+      }
+      const slash = text.indexOf("/", i);
+      const dots = (slash === -1 ? text.length : slash) - i;
+      if (dots > 0 && this.current) this.counts[this.current] = (this.counts[this.current] ?? 0) + dots;
+      if (slash === -1) return;
+      this.path = "";
+      i = slash;
+    }
+  }
+
+  private enter(path: string): void {
+    const name = path.split("/").at(-1) ?? "";
+    this.current = isQueueName(name) ? name : null;
+    if (this.current && this.counts[this.current] === null) this.counts[this.current] = 0;
+  }
+
+  result(): Record<QueueName, number | null> {
+    return { ...this.counts };
+  }
 }
 
 async function runChecked(
@@ -98,7 +171,7 @@ async function runChecked(
   argv: string[],
   acceptCodes = [0],
 ): Promise<RunResult> {
-  const r = await ctx.runner.run(argv, { timeoutMs: remaining(ctx, probe) });
+  const r = await ctx.runner.run(argv, { timeoutMs: remaining(ctx, probe), probe });
   // sudo's own refusal exits 1, which `postfix status` also uses for "not running".
   if (r.timedOut || r.code === null || !acceptCodes.includes(r.code) || SUDO_REFUSED.test(r.stderr))
     throw new ProbeFailure(probe, explain(probe, r));
@@ -119,6 +192,7 @@ export const probes = {
     const r = await ctx.runner.run(["postqueue", "-j"], {
       timeoutMs: remaining(ctx, "postqueue -j"),
       onStdout: (c) => split.push(c),
+      probe: "postqueue -j",
     });
     split.end();
     if (r.timedOut) return { complete: false };
@@ -126,9 +200,22 @@ export const probes = {
     return { complete: true };
   },
 
-  /** Files in one queue directory. */
-  queueFiles: (ctx: ProbeContext, queueDirectory: string, queue: QueueName) =>
-    countFiles(ctx, `${queueDirectory}/${queue}`, `find ${queue}`),
+  /**
+   * Files in every queue directory, in one command. A queue find could not read stays null;
+   * the command's failure is reported only when no queue could be counted.
+   */
+  async queueFiles(ctx: ProbeContext, queueDirectory: string): Promise<Record<QueueName, number | null>> {
+    const reader = new QueueCountReader();
+    const r = await ctx.runner.run(queueCountArgv(ctx, queueDirectory), {
+      timeoutMs: remaining(ctx, "find queues"),
+      onStdout: (c) => reader.push(c),
+      probe: "find queues",
+    });
+    const counts = reader.result();
+    if (r.timedOut || (r.code !== 0 && Object.values(counts).every((n) => n === null)))
+      throw new ProbeFailure("find queues", explain("find queues", r));
+    return counts;
+  },
 
   dfBytes: (ctx: ProbeContext, dir: string) => runChecked(ctx, "df -P", ["df", "-P", "-k", dir]),
   dfInodes: (ctx: ProbeContext, dir: string) => runChecked(ctx, "df -i", ["df", "-P", "-i", dir]),
@@ -158,6 +245,7 @@ export const probes = {
       const r = await ctx.runner.run(logTailArgv(ctx, source, lines, DELIVERY_AGENTS), {
         timeoutMs: remaining(ctx, "mail log"),
         onStdout: (b) => split.push(b),
+        probe: "mail log",
       });
       split.end();
       if (!r.timedOut && r.code === 0) return acc;

@@ -6,6 +6,8 @@ export interface RunOptions {
   onStdout?: (chunk: Buffer) => void;
   /** Cap on kept stdout/stderr text (bytes); the rest is dropped. */
   maxOutputBytes?: number;
+  /** The probe this command is (as in a snapshot's probeErrors): metrics label it so. */
+  probe?: string;
 }
 
 export interface RunResult {
@@ -20,6 +22,12 @@ export interface CommandRunner {
   readonly relay: string;
   run(argv: readonly string[], opts: RunOptions): Promise<RunResult>;
   close(): Promise<void>;
+}
+
+/** The name a command without a probe name is known by: its program, past sudo and env. */
+export function programName(argv: readonly string[]): string {
+  const a = argv[0] === "sudo" ? argv.slice(argv[1] === "-n" ? 2 : 1) : argv;
+  return a[0]?.split("/").at(-1) || "unknown";
 }
 
 /**

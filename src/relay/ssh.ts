@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { type Socket, connect as tcpConnect } from "node:net";
 import { NodeSSH } from "node-ssh";
 import type { ClientChannel } from "ssh2";
 import type { SshRelayConfig } from "../config.js";
@@ -12,25 +13,11 @@ import {
   shellQuote,
   withCommandPath,
 } from "./runner.js";
+import { Slots } from "./slots.js";
 
 /** The "SHA256:…" form `ssh-keygen -lf` prints for a raw public key blob. */
 export function sha256Fingerprint(key: Buffer): string {
   return `SHA256:${createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
-}
-
-/** A small FIFO semaphore: sshd allows 10 sessions per connection by default. */
-class Slots {
-  private waiting: (() => void)[] = [];
-  constructor(private free: number) {}
-  async take(): Promise<() => void> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((r) => this.waiting.push(r));
-    return () => {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    };
-  }
 }
 
 /** The relay's sshd would not open another session now; the cause is what to report if it lasts. */
@@ -78,11 +65,24 @@ export function connectError(r: SshRelayConfig, e: unknown, hostKeySeen: string 
   });
 }
 
+/** The TCP connection to the relay's sshd is up; its errors (refused, unknown host) as ssh2 gives them. */
+function tcpReady(sock: Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    sock.once("connect", () => {
+      sock.off("error", reject);
+      resolve();
+    });
+    sock.once("error", reject);
+  });
+}
+
 /** One pooled SSH connection to one relay; commands run as parallel channels on it. */
 export class SshRunner implements CommandRunner {
   readonly relay: string;
   private readonly ssh = new NodeSSH();
   private readonly slots = new Slots(8);
+  /** Our own TCP socket, handed to ssh2: what crossed the wire is read from it, not from ssh2's privates. */
+  private sock: Socket | undefined;
 
   private constructor(private readonly cfg: SshRelayConfig) {
     this.relay = cfg.name;
@@ -103,11 +103,18 @@ export class SshRunner implements CommandRunner {
     }
     const runner = new SshRunner(cfg);
     let seen: string | undefined;
-    const deadline = setTimeout(() => runner.ssh.connection?.end(), timeoutMs + 100);
+    const sock = tcpConnect({ host: cfg.host, port: cfg.port });
+    runner.sock = sock;
+    const deadline = setTimeout(() => {
+      runner.ssh.connection?.end();
+      sock.destroy(new Error("connection timed out"));
+    }, timeoutMs + 100);
     try {
+      await tcpReady(sock);
       await runner.ssh.connect({
         host: cfg.host,
         port: cfg.port,
+        sock: runner.sock,
         username: cfg.username,
         privateKey,
         readyTimeout: timeoutMs,
@@ -122,6 +129,7 @@ export class SshRunner implements CommandRunner {
       });
     } catch (e) {
       runner.ssh.dispose();
+      runner.sock?.destroy();
       throw connectError(cfg, e, seen);
     } finally {
       clearTimeout(deadline);
@@ -137,8 +145,7 @@ export class SshRunner implements CommandRunner {
 
   /** Bytes received on the TCP connection so far (after compression, when on): what crossed the wire. */
   get bytesOnWire(): number {
-    const sock = (this.ssh.connection as unknown as { _sock?: { bytesRead?: number } } | null)?._sock;
-    return sock?.bytesRead ?? 0;
+    return this.sock?.bytesRead ?? 0;
   }
 
   async run(argv: readonly string[], opts: RunOptions): Promise<RunResult> {
@@ -219,5 +226,6 @@ export class SshRunner implements CommandRunner {
 
   async close(): Promise<void> {
     this.ssh.dispose();
+    this.sock?.destroy();
   }
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { GATE_SENTINEL } from "../../src/relay/doctor.js";
+import { QueueCountReader, queueCountArgv } from "../../src/relay/probes.js";
 import { shellQuote, withCommandPath } from "../../src/relay/runner.js";
 import { runCli } from "../helpers/cli.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
@@ -114,6 +115,31 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     ["names in corrupt/", () => `sudo -n find ${q()}/corrupt -type f -print`],
     ["another queue directory subdir", () => `sudo -n find ${q()}/etc -type f -printf .`],
     ["a path outside the queue", () => `sudo -n find ${q()}/../../etc -type f -printf .`],
+    // Near misses of the one queue count (status): only its exact argv passes.
+    [
+      "the queue count with file names printed",
+      () =>
+        `sudo -n find ${["maildrop", "incoming", "active", "deferred", "hold"].map((x) => `${q()}/${x}`).join(" ")} -type d -printf %H@ -o -type f -printf %p`,
+    ],
+    [
+      "the queue count with a queue left out",
+      () =>
+        `sudo -n find ${["maildrop", "incoming", "active", "deferred"].map((x) => `${q()}/${x}`).join(" ")} -type d -printf %H@ -o -type f -printf .`,
+    ],
+    [
+      "the queue count over /etc in place of a queue",
+      () =>
+        `sudo -n find ${["maildrop", "incoming", "active", "deferred"].map((x) => `${q()}/${x}`).join(" ")} /etc -type d -printf %H@ -o -type f -printf .`,
+    ],
+    [
+      "the queue count with two words passed as one",
+      () =>
+        `sudo -n find ${["maildrop", "incoming", "active", "deferred", "hold"].map((x) => `${q()}/${x}`).join(" ")} '-type d' -printf %H@ -o -type f -printf .`,
+    ],
+    [
+      "a single queue counted alone (status counts all five in one command)",
+      () => `sudo -n find ${q()}/hold -type f -printf .`,
+    ],
     ["postcat of a path", () => "sudo -n postcat -q ../../etc/shadow"],
     ["another PATH", () => "env PATH=/tmp postqueue -j"],
     ["dig with an option smuggled in as a name", () => "dig +tries=1 +time=2 MX -fetc/shadow"],
@@ -182,6 +208,18 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     expect(gateLog()).toMatch(/ALLOWED: 3 queue IDs: postsuper -H - hold/);
   });
 
+  it("lets status count every queue directory in one command, exactly as the bot sends it", async () => {
+    const argv = queueCountArgv({ sudo: true }, q());
+    const r = await ssh(shellQuote(withCommandPath(argv)));
+    expect(r.code).toBe(0);
+    const reader = new QueueCountReader();
+    reader.push(r.stdout);
+    const counts = reader.result();
+    expect(counts.hold).toBe(10);
+    const listed = await postqueueJson(relay);
+    expect(counts.deferred).toBe(listed.filter((e) => e.queue_name === "deferred").length);
+  });
+
   it("lets triage count corrupt/ (one byte per file, no names)", async () => {
     const r = await ssh(
       shellQuote(withCommandPath(["sudo", "-n", "find", `${q()}/corrupt`, "-type", "f", "-printf", "."])),
@@ -224,7 +262,11 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     expect(await asGateUser(["/usr/sbin/postcat", "-q", "ABCDEF12345"])).toBe(0);
     expect(await asGateUser(["/usr/sbin/postsuper", "-h", "-", "deferred"])).toBe(0);
     expect(await asGateUser(["/usr/sbin/postfix", "status"])).toBe(0);
-    expect(await asGateUser(["/usr/bin/find", `${q()}/hold`, "-type", "f", "-printf", "."])).toBe(0);
+    const queues = ["maildrop", "incoming", "active", "deferred", "hold"].map((x) => `${q()}/${x}`);
+    const count = ["-type", "d", "-printf", "%H@", "-o", "-type", "f", "-printf"];
+    expect(await asGateUser(["/usr/bin/find", ...queues, ...count, "."])).toBe(0);
+    expect(await asGateUser(["/usr/bin/find", ...queues, ...count, "%p"])).not.toBe(0);
+    expect(await asGateUser(["/usr/bin/find", ...queues.slice(0, 4), "/etc", ...count, "."])).not.toBe(0);
     expect(await asGateUser(["/usr/bin/find", `${q()}/corrupt`, "-type", "f", "-printf", "."])).toBe(0);
     expect(await asGateUser(["/usr/bin/find", `${q()}/corrupt`, "-type", "f", "-print"])).not.toBe(0);
     expect(await asGateUser(["/usr/bin/find", `${q()}/etc`, "-type", "f", "-printf", "."])).not.toBe(0);

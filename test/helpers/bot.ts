@@ -35,8 +35,12 @@ export async function startBot(o: {
 }): Promise<RunningBot> {
   const store = o.store ?? openSqliteStore(":memory:");
   const pool = o.meteredPool
-    ? new MeteredRunnerPool(mailqMetrics, o.env ?? process.env, o.config.probes.compression)
-    : new RunnerPool(o.env ?? process.env, o.config.probes.compression);
+    ? new MeteredRunnerPool(mailqMetrics, o.env ?? process.env, o.config.probes.compression, {
+        maxConnections: o.config.probes.maxConnections,
+      })
+    : new RunnerPool(o.env ?? process.env, o.config.probes.compression, {
+        maxConnections: o.config.probes.maxConnections,
+      });
   const env = {
     SLACK_BOT_TOKEN: "xoxb-lab-token",
     SLACK_SIGNING_SECRET: SIGNING_SECRET,

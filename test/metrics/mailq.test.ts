@@ -4,7 +4,6 @@ import {
   createMailqMetrics,
   MAX_REASON_LABEL,
   meteredRunner,
-  probeName,
   recordApprovalExecuted,
   recordSnapshot,
 } from "../../src/metrics/mailq.js";
@@ -161,18 +160,19 @@ describe("mailq metrics from snapshots", () => {
     expect(e.types.get("mailq_approvals_executed_total")).toBe("counter");
   });
 
-  it("names commands like the probe catalogue does", () => {
-    expect(probeName(["postqueue", "-j"])).toBe("postqueue -j");
-    expect(probeName(["sudo", "-n", "find", "/var/spool/postfix/deferred", "-type", "f"])).toBe(
-      "find deferred",
-    );
-    expect(probeName(["df", "-P", "-k", "/q"])).toBe("df -P");
-    expect(probeName(["df", "-P", "-i", "/q"])).toBe("df -i");
-    expect(probeName(["sudo", "-n", "cat", "/q/pid/master.pid"])).toBe("master.pid");
-    expect(probeName(["cat", "/proc/loadavg"])).toBe("loadavg");
-    expect(probeName(["sudo", "-n", "tail", "-n", "100", "/var/log/mail.log"])).toBe("mail log");
-    expect(probeName(["sudo", "-n", "postfix", "status"])).toBe("postfix status");
-    expect(probeName(["/usr/sbin/postsuper", "-H", "-"])).toBe("postsuper");
+  it("labels a command with the probe name it carries, else with its program past sudo", async () => {
+    const m = createMailqMetrics();
+    const inner: CommandRunner = {
+      relay: "r",
+      run: async () => ({ code: 0, stdout: "", stderr: "", timedOut: false }),
+      close: async () => {},
+    };
+    const r = meteredRunner(m, inner, () => 0);
+    await r.run(["sudo", "-n", "find", "/q/deferred"], { timeoutMs: 1000, probe: "find queues" });
+    await r.run(["sudo", "-n", "/usr/sbin/postsuper", "-H", "-"], { timeoutMs: 1000 });
+    const e = parseExposition(await m.registry.render());
+    expect(value(e, "mailq_probe_duration_seconds_count", { relay: "r", probe: "find queues" })).toBe(1);
+    expect(value(e, "mailq_probe_duration_seconds_count", { relay: "r", probe: "postsuper" })).toBe(1);
   });
 
   it("a metered runner times each command, failed ones too", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RelayConfig } from "../../src/config.js";
-import { collectRelayProgressive, type RunnerPool } from "../../src/relay/collect.js";
+import { collectRelayProgressive, RunnerPool } from "../../src/relay/collect.js";
 import type { CommandRunner, RunOptions } from "../../src/relay/runner.js";
 
 const LINE = (id: string) =>
@@ -17,9 +17,10 @@ function fakePool(listingMs: number, ran: string[] = [], listingCode = 0): Runne
       const cmd = argv.find((a) => !a.startsWith("PATH=") && a !== "env" && a !== "sudo" && a !== "-n");
       ran.push(cmd ?? "");
       if (cmd === "find") {
-        const dir = argv.find((a) => a.startsWith("/q/")) ?? "";
-        const files = dir.endsWith("/deferred") ? 7 : dir.endsWith("/hold") ? 2 : 0;
-        opts.onStdout?.(Buffer.from(".".repeat(files)));
+        // As find prints it for queueCountArgv: each directory's starting point and "@", a dot per file.
+        opts.onStdout?.(Buffer.from("/q/maildrop@/q/incoming@/q/active@/q/deferred@/q/deferred@....."));
+        opts.onStdout?.(Buffer.from("./q/deferred@./q/ho"));
+        opts.onStdout?.(Buffer.from("ld@.."));
         return { code: 0, stdout: "", stderr: "", timedOut: false };
       }
       if (cmd === "postqueue") {
@@ -48,7 +49,7 @@ function fakePool(listingMs: number, ran: string[] = [], listingCode = 0): Runne
     },
     async close() {},
   };
-  return { get: async () => runner } as unknown as RunnerPool;
+  return new RunnerPool({}, false, { connect: async () => runner });
 }
 
 const relay = { kind: "local", name: "local", sudo: false } as RelayConfig;
@@ -76,12 +77,15 @@ describe("collectRelayProgressive", () => {
     expect(ran).not.toContain("find");
   });
 
-  it("a listing done before the first-answer point needs no directory walk either", async () => {
+  it("asked for a first answer, ONE command counts every queue directory, started with the listing, not after the wait", async () => {
     const ran: string[] = [];
     const p = await collectRelayProgressive(relay, fakePool(20, ran), { ...opts, firstAnswerMs: 2000 });
     expect(p.full).toBeNull();
     expect(p.first.listing.complete).toBe(true);
-    expect(ran).not.toContain("find");
+    expect(ran.filter((c) => c === "find")).toHaveLength(1);
+    // postconf names the queue directory; the count is the next command, before df and the log.
+    expect(ran.indexOf("find")).toBeLessThan(ran.indexOf("df"));
+    expect(ran.indexOf("find")).toBeLessThan(ran.indexOf("tail"));
   });
 
   it("with firstAnswerMs answers early with the directory counts and the part read so far, marked partial, and the full one later", async () => {
@@ -100,7 +104,7 @@ describe("collectRelayProgressive", () => {
     expect(p.first.queues.deferred).toBe(7);
     expect(p.first.messages).toBe(9);
     expect(p.first.probeErrors).toEqual([]);
-    expect(ran.filter((c) => c === "find")).toHaveLength(5);
+    expect(ran.filter((c) => c === "find")).toHaveLength(1);
     expect(p.full).not.toBeNull();
     const full = await p.full;
     expect(full?.listing).toEqual({
