@@ -6,7 +6,7 @@
  * (+ results.json). The lab is stopped at the end, also on failure. See bench/README.md.
  */
 import { existsSync, statSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RelaySnapshot } from "../src/analysis/snapshot.js";
@@ -16,47 +16,25 @@ import { cloneQueue } from "./clone.js";
 import { holdIds, queueCounts, sendRange, tuneForFill, waitSettled } from "./fill.js";
 import { exec, execOk, loadavg1, log, type Measured, machine, stats, timed } from "./lib.js";
 import { writeMaillog } from "./maillog.js";
-import { type Comparison, comparePflogsumm } from "./pflogsumm.js";
+import { comparePflogsumm } from "./pflogsumm.js";
 import { writeResults } from "./report.js";
+import type { BenchResults, Series } from "./types.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, "..");
-const N = Number(process.argv[2] ?? process.env.BENCH_MESSAGES ?? 100_000);
+/** `npm run bench -- --relays 50`: the fleet benchmark instead (fleet.ts). */
+const FLEET_AT = process.argv.indexOf("--relays");
+const N = Number((FLEET_AT === -1 ? process.argv[2] : undefined) ?? process.env.BENCH_MESSAGES ?? 100_000);
 /** Above this many messages the rest of the queue is cloned from real queue files (see clone.ts). */
 const SMTP_MAX = Number(process.env.BENCH_SMTP_MAX ?? 100_000);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 1_000_000);
 const PARSER_LINES = Number(process.env.BENCH_PARSER_LINES ?? 1_000_000);
 const CLI = join(REPO, "bench/.build/src/cli.js");
-const SERIES = (process.env.BENCH_SERIES ?? "floorSsh,floorLocal,qshape,bot,botFirst,botRoot").split(",");
-
-export interface Series {
-  name: string;
-  what: string;
-  runs: Measured[];
-}
-
-export interface BenchResults {
-  date: string;
-  machine: Awaited<ReturnType<typeof machine>>;
-  n: number;
-  queueBuild: string[];
-  fill: {
-    smtpMessages: number;
-    smtpSeconds: number;
-    settleSeconds: number;
-    cloned: number;
-    cloneSeconds: number;
-  };
-  queueOnDisk: Record<string, number>;
-  listed: number;
-  instanceSettings: string[];
-  queue: Series[];
-  cards: { entries: number; source: string; cardJsonBytes: number }[];
-  firstAnswer: { entriesRead: number; complete: boolean; messages: number } | null;
-  log: { lines: number; bytes: number; series: Series[]; comparison: Comparison } | null;
-  parser: { series: Series; result: Record<string, unknown> } | null;
-}
+const SERIES = (
+  process.env.BENCH_SERIES ??
+  "floorSsh,floorLocal,qshape,bot,botFirst,botRoot,botLocal,botZ,botLogin,botFirstLogin,floorSshLogin"
+).split(",");
 
 function sshArgv(relay: LabRelay, knownHosts: string, command: string, user = "root"): string[] {
   return [
@@ -123,7 +101,7 @@ async function main(): Promise<void> {
     instanceSettings: [],
     queue: [],
     cards: [],
-    firstAnswer: null,
+    firstAnswers: [],
     log: null,
     parser: null,
   };
@@ -212,11 +190,54 @@ async function main(): Promise<void> {
       },
       botFirst: {
         name: "mailq-bot status --json (first answer)",
-        what: "the bot's own process until its first answer (probes.firstAnswerAfter, 5 s by default)",
+        what: "the bot's own process until its first card (gate user, /bin/sh login: light), default probes.firstAnswerAfter",
+        runs: [],
+      },
+      botLocal: {
+        name: "local relay: mailq-bot status --json --wait-full",
+        what: "the bot on the relay itself (`local` relay, no SSH, MAIL_CONFIG of the instance), full listing",
+        runs: [],
+      },
+      botZ: {
+        name: "with zlib: mailq-bot status --json --wait-full",
+        what: "as deployed (gate user) with probes.compression: true, full listing",
+        runs: [],
+      },
+      floorSshLogin: {
+        name: "login cost 1 s: postqueue -j > /dev/null over SSH",
+        what: `the floor as ${"`mailqlab`"} (bash) whose ~/.bashrc sleeps 1 s: the login cost paid once`,
+        runs: [],
+      },
+      botLogin: {
+        name: "login cost 1 s: mailq-bot status --json --wait-full",
+        what: "as the lab's sudo user (bash, sudo -n) whose ~/.bashrc sleeps 1 s on every SSH command, full listing",
+        runs: [],
+      },
+      botFirstLogin: {
+        name: "login cost 1 s: mailq-bot status --json (first answer)",
+        what: "the same login cost of 1 s per SSH command, until the first card",
         runs: [],
       },
     };
     const env = { ...process.env, MAIL_CONFIG: relay.configDir };
+    const sudoCfg = join(root, "mailq-sudo.yaml");
+    const zCfg = join(root, "mailq-gate-zlib.yaml");
+    await writeFile(zCfg, `probes:\n  compression: true\n${await readFile(cfg, "utf8")}`);
+    // The local relay: no configuration file in its working folder, the instance's MAIL_CONFIG.
+    const localDir = join(root, "bench-local");
+    await mkdir(localDir, { recursive: true });
+    const localEnv: NodeJS.ProcessEnv = { ...env };
+    delete localEnv.MAILQ_CONFIG;
+    // Every SSH command starts the user's shell; bash reads ~/.bashrc (HOME is the relay's ssh/home).
+    const bashrc = join(root, relay.name, "ssh", "home", ".bashrc");
+    const withLoginCost = async (run: () => Promise<Measured>): Promise<Measured> => {
+      await writeFile(bashrc, "sleep 1\n");
+      try {
+        return await run();
+      } finally {
+        await rm(bashrc, { force: true });
+      }
+    };
     const allRunners: [keyof typeof series, () => Promise<Measured>][] = [
       [
         "floorSsh",
@@ -228,6 +249,27 @@ async function main(): Promise<void> {
       ["bot", () => timed(botArgv(["--wait-full"]), { keepStdout: true })],
       ["botFirst", () => timed(botArgv([]), { keepStdout: true })],
       ["botRoot", () => timed(botArgv(["--wait-full"], lab.mailqConfigPath))],
+      [
+        "botLocal",
+        () =>
+          timed(["node", CLI, "status", "--json", "--wait-full"], {
+            env: localEnv,
+            cwd: localDir,
+            keepStdout: true,
+          }),
+      ],
+      ["botZ", () => timed(botArgv(["--wait-full"], zCfg), { keepStdout: true })],
+      [
+        "floorSshLogin",
+        () =>
+          withLoginCost(() =>
+            timed(
+              sshArgv(relay, lab.knownHostsPath, "/usr/sbin/postqueue -j > /dev/null", relay.sudoUsername),
+            ),
+          ),
+      ],
+      ["botLogin", () => withLoginCost(() => timed(botArgv(["--wait-full"], sudoCfg), { keepStdout: true }))],
+      ["botFirstLogin", () => withLoginCost(() => timed(botArgv([], sudoCfg), { keepStdout: true }))],
     ];
     const runners = allRunners.filter(([k]) => SERIES.includes(k));
     log("warm-up run of each (not counted)");
@@ -240,22 +282,27 @@ async function main(): Promise<void> {
         log(
           `rep ${rep} ${key}: ${m.wall.toFixed(2)} s, cpu ${m.cpu.toFixed(2)} s, ${m.rssMb.toFixed(0)} MB (load ${m.load1})`,
         );
-        if (key === "bot") {
+        if (key === "bot" || key === "botLocal" || key === "botZ" || key === "botLogin") {
           // Honesty: a --wait-full run counts only if it read the whole listing.
           const s = (JSON.parse(m.stdout || "{}") as { relays?: RelaySnapshot[] }).relays?.[0];
           if (!s?.listing.complete || s.listing.entriesRead !== r.listed)
-            throw new Error(`status --wait-full read ${s?.listing.entriesRead} of ${r.listed} entries`);
+            throw new Error(
+              `${key}: status --wait-full read ${s?.listing.entriesRead} of ${r.listed} entries`,
+            );
         }
         if (key === "bot" && rep === REPS)
           r.cards.push(cardSize(m.stdout, N, "status --json at the lab relay"));
-        if (key === "botFirst" && rep === REPS) {
+        if ((key === "botFirst" || key === "botFirstLogin") && rep === REPS) {
           const s = (JSON.parse(m.stdout) as { relays: RelaySnapshot[] }).relays[0];
           if (s)
-            r.firstAnswer = {
+            r.firstAnswers.push({
+              series: series[key]?.name ?? key,
               entriesRead: s.listing.entriesRead,
               complete: s.listing.complete,
               messages: s.messages,
-            };
+              causesFromLog: !s.listing.complete && (s.log?.reasons.length ?? 0) > 0,
+              countsExact: s.listing.countsExact,
+            });
         }
       }
     }

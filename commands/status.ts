@@ -12,6 +12,9 @@ export function relayArg(config: Config) {
     .refine((n) => names.includes(n), { message: `unknown relay; known relays: ${names.join(", ")}` });
 }
 
+/** How often a partial status card is redrawn while the listing runs. */
+const CARD_UPDATE_MS = 5000;
+
 export const status = defineSubcommand<{ relay?: string | undefined }>({
   name: "status",
   summary: "Queue counts, top deferral reasons, destinations, spool and service health (read-only)",
@@ -43,7 +46,15 @@ export const status = defineSubcommand<{ relay?: string | undefined }>({
         first: async (a) => {
           ts = await ctx.post(cardOf(a));
         },
-        // A huge queue: the card above is partial; replace it in place once the listing is done.
+        // A huge queue: the card above is partial; it is redrawn in place as the listing proceeds
+        // (one chat.update per card every 5 s, well within Slack's tier 3) and completed at the end.
+        progress: {
+          everyMs: CARD_UPDATE_MS,
+          show: async (a) => {
+            // A redraw that fails is not worth failing the command over: the complete card follows.
+            if (ts) await ctx.update(ts, cardOf(a)).catch(() => {});
+          },
+        },
         full: async (a) => {
           const card = cardOf(a);
           if (ts) await ctx.update(ts, card);

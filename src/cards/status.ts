@@ -1,5 +1,5 @@
 import { type Progress, trendMark } from "../analysis/delta.js";
-import type { QueueCounts } from "../analysis/queue-summary.js";
+import type { QueueCounts, ReasonRow } from "../analysis/queue-summary.js";
 import { explainReason, LEVER_SHORT, shortCause } from "../analysis/reasons.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
@@ -95,14 +95,38 @@ function partialHeadline(s: RelaySnapshot): string {
   const parts = [`${s.relay}: ${partialNote(s)}`, `${atLeast}${num(s.queues.deferred)} deferred`];
   if (s.queues.active) parts.push(`${atLeast}${num(s.queues.active)} active`);
   if (s.queues.hold) parts.push(`${atLeast}${num(s.queues.hold)} on hold`);
-  const fromLog = s.log?.reasons[0];
-  const soFar = s.topReasons[0];
-  if (fromLog)
+  const causes = causesShown(s);
+  const topCause = causes.rows[0];
+  if (topCause && causes.fromLog)
     parts.push(
-      `top cause in the mail log (last ${formatDuration((s.log?.windowMinutes ?? 60) * 60_000)}): ${shortCause(fromLog.reason)} (${num(fromLog.count)})`,
+      `top cause in the mail log (last ${formatDuration((s.log?.windowMinutes ?? 60) * 60_000)}): ${shortCause(topCause.reason)} (${num(topCause.count)})`,
     );
-  else if (soFar) parts.push(`top cause so far: ${shortCause(soFar.reason)} (${num(soFar.count)})`);
+  else if (topCause) parts.push(`top cause so far: ${shortCause(topCause.reason)} (${num(topCause.count)})`);
   return parts.join(" · ");
+}
+
+/** Below this share of the queue listed, a partial card shows the mail log's causes instead. */
+const LISTING_CAUGHT_UP = 0.5;
+
+/**
+ * The causes a card lists: the listing's when complete; while it is partial, the mail log's tail
+ * (read whole at any queue size), labelled as such, until the listing has read half the queue.
+ */
+export function causesShown(s: RelaySnapshot): { title: string; rows: ReasonRow[]; fromLog: boolean } {
+  if (s.listing.complete) return { title: "*Top deferral reasons*", rows: s.topReasons, fromLog: false };
+  const logRows = s.log?.reasons ?? [];
+  const share = s.listing.shareRead;
+  if (logRows.length && (share === null || share < LISTING_CAUGHT_UP))
+    return {
+      title: `*Top deferral causes from the mail log* (last ${formatDuration((s.log?.windowMinutes ?? 60) * 60_000)}, ${num(s.log?.deferrals ?? 0)} deferrals; the listing has read ${num(s.listing.entriesRead)} messages so far)`,
+      rows: logRows,
+      fromLog: true,
+    };
+  return {
+    title: `*Top deferral reasons so far* (${num(s.listing.entriesRead)} messages listed)`,
+    rows: s.topReasons,
+    fromLog: false,
+  };
 }
 
 function healthLine(s: RelaySnapshot): string {
@@ -145,19 +169,17 @@ function relayBlocks(s: RelaySnapshot, o: Required<StatusCardOptions>): Block[] 
     mrkdwn(`*oldest*\n${age(s.oldestArrival, o.nowMs)}`),
   ];
   blocks.push({ type: "section", fields: fields.slice(0, SLACK_LIMITS.fields) });
-  if (s.topReasons.length) {
+  const causes = causesShown(s);
+  if (causes.rows.length) {
     const trends = new Map((o.progress.get(s.relay)?.reasons ?? []).map((r) => [r.reason, r.trend]));
-    const rows = s.topReasons.slice(0, o.top).map((r) => {
-      const t = trends.get(r.reason);
+    const rows = causes.rows.slice(0, o.top).map((r) => {
+      const t = causes.fromLog ? undefined : trends.get(r.reason);
       // The lever from the words alone; shown when they agree with the class the row carries.
       const v = explainReason(r.reason);
       const lever = v.class === r.class ? ` → _${LEVER_SHORT[v.lever]}_` : "";
       return `• ${num(r.count)}${t ? ` ${trendMark(t)}` : ""} · \`${r.class}\`${lever} · ${esc(truncate(r.reason, 400))}`;
     });
-    const title = s.listing.complete
-      ? "*Top deferral reasons*"
-      : `*Top deferral reasons so far* (${num(s.listing.entriesRead)} messages listed)`;
-    blocks.push(section(`${title}\n${rows.join("\n")}`));
+    blocks.push(section(`${causes.title}\n${rows.join("\n")}`));
   }
   if (s.topDomains.length) {
     const rows = s.topDomains.slice(0, o.top).map((d) => `${esc(d.domain)} ${num(d.count)}`);

@@ -11,6 +11,7 @@ import {
 import { reputationWarnings } from "../relay/reputation.js";
 import type { Store } from "../store/store.js";
 import { recordSnapshots } from "../watch/record.js";
+import { whileListing } from "./while-listing.js";
 
 export interface StatusDeps {
   config: Config;
@@ -43,6 +44,8 @@ export interface StatusShow {
   first(a: StatusAnswer, more: boolean): Promise<void>;
   /** The complete answer after a partial first one; absent: the first answer is the only one. */
   full?(a: StatusAnswer): Promise<void>;
+  /** While a partial answer's listing runs: the answer as it stands, every `everyMs`. */
+  progress?: { everyMs: number; show(a: StatusAnswer): Promise<void> };
 }
 
 /**
@@ -59,13 +62,18 @@ export async function runStatus(deps: StatusDeps, o: StatusOptions, show: Status
     ...(o.onListing ? { onListing: o.onListing } : {}),
     ...(o.waitFull ? { firstAnswerMs: undefined } : {}),
   };
-  const { first, full } = await collectAllProgressive(relays, deps.pool, opts);
+  const { first, full, current } = await collectAllProgressive(relays, deps.pool, opts);
   o.observe?.(first, !full);
   const progress = await recordSnapshots(deps.store, first, deps.nowMs());
   const warnings = (await listed) ?? new Map<string, string>();
   const firstAnswer = { snapshots: first, progress, warnings };
   await show.first(firstAnswer, full !== null);
   if (!full || !show.full) return firstAnswer;
+  const progressing = show.progress;
+  if (progressing)
+    await whileListing(full, progressing.everyMs, async () =>
+      progressing.show({ snapshots: await current(), progress, warnings }),
+    );
   const done = await full;
   o.observe?.(done, true);
   // The relays that answered in full at first are stored already.

@@ -108,6 +108,56 @@ describe("statusCard", () => {
     );
   });
 
+  it("a partial card lists the mail log's causes, labelled as from the log, until the listing has read half the queue", () => {
+    const acc = new QueueAccumulator(NOW / 1000);
+    acc.add({
+      queueName: "deferred",
+      queueId: "ABCDE12345",
+      arrivalTime: NOW / 1000 - 60,
+      messageSize: 900,
+      forcedExpire: false,
+      sender: "app@billing.example",
+      recipients: [
+        { address: "u@slow.example", delayReason: "host mx.slow.example said: 451 4.7.1 try later" },
+      ],
+    });
+    const log = {
+      source: "/var/log/mail.log",
+      linesRead: 20_000,
+      deferrals: 5000,
+      windowMinutes: 60,
+      newestMs: NOW,
+      reasons: [
+        {
+          reason: "connect to mx.refused.example[192.0.2.1]:25: Connection refused",
+          class: "network" as const,
+          count: 5000,
+        },
+      ],
+    };
+    const partial = (deferred: number) =>
+      buildSnapshot({
+        relay: "relay-big",
+        takenAtMs: NOW,
+        queue: acc.summary(),
+        listingComplete: false,
+        queueFiles: { maildrop: 0, incoming: 0, active: 0, deferred, hold: 0 },
+        log,
+        probeErrors: [],
+      });
+    const early = sectionTexts(statusCard([partial(1_000_000)], { nowMs: NOW }).blocks).join("\n");
+    expect(early).toContain(
+      "*Top deferral causes from the mail log* (last 1h, 5,000 deferrals; the listing has read 1 messages so far)",
+    );
+    expect(early).toContain("mx.refused.example");
+    expect(early).not.toContain("mx.slow.example");
+    // Half the queue listed: the listing's own causes, still marked as so far.
+    const caughtUp = sectionTexts(statusCard([partial(2)], { nowMs: NOW }).blocks).join("\n");
+    expect(caughtUp).toContain("*Top deferral reasons so far* (1 messages listed)");
+    expect(caughtUp).toContain("mx.slow.example");
+    expect(caughtUp).not.toContain("from the mail log");
+  });
+
   it("puts the headline first: deferred count and the top cause with its count", () => {
     const s = snapshot("relay-a", 50);
     expect(headline(s)).toMatch(

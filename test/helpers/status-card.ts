@@ -21,7 +21,9 @@ export async function completeStatusCard(
   const ts = (post.response as { ts?: string }).ts;
   const card = await slack.waitFor(
     "chat.update",
-    (x) => x.body.channel === channel && x.body.ts === ts,
+    // The card is updated in place while the listing runs; the complete one is not partial.
+    (x) =>
+      x.body.channel === channel && x.body.ts === ts && !JSON.stringify(x.body.blocks).includes("⏳ partial"),
     fullCardWithinMs(config),
   );
   return { post, card };

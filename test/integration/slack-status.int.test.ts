@@ -133,7 +133,10 @@ describe("/mailq status in Slack against the lab relay", () => {
       expect(ts).toMatch(/^\d+\.\d+$/);
       const update = await slack.waitFor(
         "chat.update",
-        (c) => c.body.channel === "CINCPART" && c.body.ts === ts,
+        (c) =>
+          c.body.channel === "CINCPART" &&
+          c.body.ts === ts &&
+          !JSON.stringify(c.body.blocks).includes("⏳ partial"),
         fullCardWithinMs(earlyConfig),
       );
       expect(String(update.body.text)).toMatch(/^relay-a: \d+ deferred/m);

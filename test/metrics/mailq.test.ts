@@ -170,7 +170,7 @@ describe("mailq metrics from snapshots", () => {
     const r = meteredRunner(m, inner, () => 0);
     await r.run(["sudo", "-n", "find", "/q/deferred"], { timeoutMs: 1000, probe: "find queues" });
     await r.run(["sudo", "-n", "/usr/sbin/postsuper", "-H", "-"], { timeoutMs: 1000 });
-    const e = parseExposition(await m.registry.render());
+    const e = parseExposition(await m.render());
     expect(value(e, "mailq_probe_duration_seconds_count", { relay: "r", probe: "find queues" })).toBe(1);
     expect(value(e, "mailq_probe_duration_seconds_count", { relay: "r", probe: "postsuper" })).toBe(1);
   });
