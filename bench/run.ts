@@ -11,7 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RelaySnapshot } from "../src/analysis/snapshot.js";
 import { statusCard } from "../src/cards/status.js";
-import { type LabRelay, startLab } from "../test/lab/lab.js";
+import { type Lab, type LabRelay, readLabData, startLab, stopLabAt } from "../test/lab/lab.js";
 import { cloneQueue } from "./clone.js";
 import { holdIds, queueCounts, sendRange, tuneForFill, waitSettled } from "./fill.js";
 import { exec, execOk, loadavg1, log, type Measured, machine, stats, timed } from "./lib.js";
@@ -108,7 +108,11 @@ async function main(): Promise<void> {
 
   const root = process.env.BENCH_LAB_ROOT ?? `/var/lib/mailq-lab/bench-${process.pid}`;
   log(`starting the lab at ${root}`);
-  const lab = await startLab({ root, relays: ["bench"] });
+  // BENCH_REUSE_LAB=1 measures again on a lab an earlier run filled and kept (BENCH_KEEP_LAB=1).
+  const reuse = !!process.env.BENCH_REUSE_LAB && existsSync(join(root, "lab.json"));
+  const lab: Lab = reuse
+    ? { ...(await readLabData(root)), stop: () => stopLabAt(root) }
+    : await startLab({ root, relays: ["bench"] });
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -138,25 +142,31 @@ async function main(): Promise<void> {
       config,
       ...extra,
     ];
-    r.instanceSettings = await tuneForFill(relay);
+    if (reuse)
+      r.queueBuild.push(
+        `measured on the lab an earlier run filled and kept (BENCH_KEEP_LAB=1, then BENCH_REUSE_LAB=1): ${root}`,
+      );
+    else {
+      r.instanceSettings = await tuneForFill(relay);
 
-    // 1,000 messages first: the card's size at a small queue.
-    const small = Math.min(1_000, N);
-    await fillTo(relay, 0, small, r);
-    const s1 = await timed(botArgv(["--wait-full"]), { keepStdout: true });
-    r.cards.push(cardSize(s1.stdout, small, "status --json at the lab relay"));
+      // 1,000 messages first: the card's size at a small queue.
+      const small = Math.min(1_000, N);
+      await fillTo(relay, 0, small, r);
+      const s1 = await timed(botArgv(["--wait-full"]), { keepStdout: true });
+      r.cards.push(cardSize(s1.stdout, small, "status --json at the lab relay"));
 
-    const smtpTo = Math.min(N, SMTP_MAX);
-    if (smtpTo > small) await fillTo(relay, small, smtpTo, r);
-    r.queueBuild.push(
-      `${r.fill.smtpMessages} messages sent over SMTP to the relay's smtpd (24 pipelined connections), each tried once by Postfix and deferred for real (or put on hold)`,
-    );
-    if (N > smtpTo) {
-      const t = Date.now();
-      const c = await cloneQueue(relay, N - smtpTo);
-      r.fill.cloned = c.cloned;
-      r.fill.cloneSeconds = (Date.now() - t) / 1000;
-      r.queueBuild.push(...c.notes);
+      const smtpTo = Math.min(N, SMTP_MAX);
+      if (smtpTo > small) await fillTo(relay, small, smtpTo, r);
+      r.queueBuild.push(
+        `${r.fill.smtpMessages} messages sent over SMTP to the relay's smtpd (24 pipelined connections), each tried once by Postfix and deferred for real (or put on hold)`,
+      );
+      if (N > smtpTo) {
+        const t = Date.now();
+        const c = await cloneQueue(relay, N - smtpTo);
+        r.fill.cloned = c.cloned;
+        r.fill.cloneSeconds = (Date.now() - t) / 1000;
+        r.queueBuild.push(...c.notes);
+      }
     }
     r.queueOnDisk = await queueCounts(relay);
     r.listed = await listedCount(relay);
