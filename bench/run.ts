@@ -14,6 +14,7 @@ import { statusCard } from "../src/cards/status.js";
 import { type Lab, type LabRelay, readLabData, startLab, stopLabAt } from "../test/lab/lab.js";
 import { cloneQueue } from "./clone.js";
 import { holdIds, queueCounts, sendRange, tuneForFill, waitSettled } from "./fill.js";
+import { fleetBench } from "./fleet.js";
 import { exec, execOk, loadavg1, log, type Measured, machine, stats, timed } from "./lib.js";
 import { writeMaillog } from "./maillog.js";
 import { comparePflogsumm } from "./pflogsumm.js";
@@ -393,7 +394,24 @@ async function parserBench(r: BenchResults): Promise<void> {
     r.cards.push({ ...c, source: "parser.ts synthetic listing (queue part of the card only)" });
 }
 
-main().catch((e) => {
+async function fleetMain(): Promise<void> {
+  if (!process.env.BENCH_SKIP_INSTALL) await execOk(["bash", join(HERE, "install.sh")]);
+  await rm(join(HERE, ".build"), { recursive: true, force: true });
+  await exec(["npx", "tsc", "-p", join(HERE, "tsconfig.build.json")], { cwd: REPO });
+  if (!existsSync(CLI)) throw new Error(`build failed: no ${CLI}`);
+  await fleetBench({
+    relays: Number(process.argv[FLEET_AT + 1] ?? 50),
+    instances: Number(process.env.BENCH_FLEET_INSTANCES ?? 5),
+    extraSshd: Number(process.env.BENCH_FLEET_EXTRA_SSHD ?? 2),
+    messages: Number(process.env.BENCH_FLEET_MESSAGES ?? 2000),
+    reps: REPS,
+    root: process.env.BENCH_LAB_ROOT ?? `/var/lib/mailq-lab/bench-fleet-${process.pid}`,
+    cli: CLI,
+    results: process.env.BENCH_RESULTS ?? join(HERE, "results-fleet.md"),
+  });
+}
+
+(FLEET_AT === -1 ? main() : fleetMain()).catch((e) => {
   log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   process.exitCode = 1;
 });
