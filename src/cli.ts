@@ -15,7 +15,6 @@ import { doctorText } from "./doctor/text.js";
 import { effectiveEnv } from "./env-file.js";
 import { describeError, isMailqError } from "./errors.js";
 import { statusDocument } from "./json/status-document.js";
-import { healthzUrl } from "./metrics/http.js";
 import { collectAll, collectOptions, RunnerPool, selectRelays } from "./relay/collect.js";
 import { parseTarget, presentedFingerprint } from "./relay/fingerprint.js";
 import { openStore } from "./store/open.js";
@@ -333,6 +332,8 @@ async function fingerprint(args: string[], io: CliIo): Promise<number> {
  * it; with --wait, asks again until it answers or the time is up (a service just started).
  */
 async function healthcheck(io: CliIo, waitMs: number): Promise<number> {
+  // Loaded here only: the metrics server's modules would weigh on every status run's memory.
+  const { healthzUrl } = await import("./metrics/http.js");
   const until = io.nowMs() + waitMs;
   for (;;) {
     let problem: string;
@@ -342,7 +343,7 @@ async function healthcheck(io: CliIo, waitMs: number): Promise<number> {
       if (r.ok) return 0;
       problem = `${url} answered HTTP ${r.status}: ${(await r.text()).trim().slice(0, 300)}`;
     } catch (e) {
-      problem = `healthcheck: ${describeError(e)}${isMailqError(e) ? "" : ` (${healthzUrlOrWhy(io.env)})`}`;
+      problem = `healthcheck: ${describeError(e)}${isMailqError(e) ? "" : ` (${healthzUrlOrWhy(healthzUrl, io.env)})`}`;
     }
     if (io.nowMs() >= until) {
       io.stderr(`mailq-bot: ${problem}\n`);
@@ -352,7 +353,7 @@ async function healthcheck(io: CliIo, waitMs: number): Promise<number> {
   }
 }
 
-function healthzUrlOrWhy(env: NodeJS.ProcessEnv): string {
+function healthzUrlOrWhy(healthzUrl: (env: NodeJS.ProcessEnv) => string, env: NodeJS.ProcessEnv): string {
   try {
     return healthzUrl(env);
   } catch (e) {
