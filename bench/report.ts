@@ -75,6 +75,10 @@ export function writeResults(r: BenchResults, ctx: Ctx): string {
     "Each measurement after one warm-up run (not counted), interleaved round-robin so that load from other users hits all of them alike. Wall, CPU and peak RSS from GNU time (`/usr/bin/time -f '%e %U %S %M'`) around the process named: for `postqueue` that is postqueue (or the ssh client) only, not Postfix's showq daemon that does the reading; for the bot it is the bot's own node process.",
   );
   out.push("");
+  out.push(
+    `The bot's processes ran with \`NODE_OPTIONS=${r.botNodeOptions ?? ""}\`, as deploy/mailq-bot.service and the Dockerfile run it.`,
+  );
+  out.push("");
   out.push(HEAD);
   for (const s of r.queue) out.push(row(s, ctx));
   out.push("");

@@ -32,6 +32,8 @@ const REPS = Number(process.env.BENCH_REPS ?? 5);
 const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 1_000_000);
 const PARSER_LINES = Number(process.env.BENCH_PARSER_LINES ?? 1_000_000);
 const CLI = join(REPO, "bench/.build/src/cli.js");
+/** As deploy/mailq-bot.service and the Dockerfile run the bot: a 4 MB young generation. */
+const BOT_NODE_OPTIONS = process.env.BENCH_BOT_NODE_OPTIONS ?? "--max-semi-space-size=4";
 const SERIES = (
   process.env.BENCH_SERIES ??
   "floorSsh,floorLocal,qshape,bot,botFirst,botRoot,botLocal,botZ,botLogin,botFirstLogin,floorSshLogin"
@@ -90,12 +92,15 @@ async function main(): Promise<void> {
   await rm(join(HERE, ".build"), { recursive: true, force: true });
   await exec(["npx", "tsc", "-p", join(HERE, "tsconfig.build.json")], { cwd: REPO });
   if (!existsSync(CLI)) throw new Error(`build failed: no ${CLI}`);
+  // Every node process from here on is the bot's code, run as production runs it.
+  process.env.NODE_OPTIONS = BOT_NODE_OPTIONS;
 
   const r: BenchResults = {
     date: new Date().toISOString(),
     machine: await machine(),
     n: N,
     queueBuild: [],
+    botNodeOptions: BOT_NODE_OPTIONS,
     fill: { smtpMessages: 0, smtpSeconds: 0, settleSeconds: 0, cloned: 0, cloneSeconds: 0 },
     queueOnDisk: {},
     listed: 0,
@@ -399,6 +404,8 @@ async function fleetMain(): Promise<void> {
   await rm(join(HERE, ".build"), { recursive: true, force: true });
   await exec(["npx", "tsc", "-p", join(HERE, "tsconfig.build.json")], { cwd: REPO });
   if (!existsSync(CLI)) throw new Error(`build failed: no ${CLI}`);
+  // Every node process from here on is the bot's code, run as production runs it.
+  process.env.NODE_OPTIONS = BOT_NODE_OPTIONS;
   await fleetBench({
     relays: Number(process.argv[FLEET_AT + 1] ?? 50),
     instances: Number(process.env.BENCH_FLEET_INSTANCES ?? 5),

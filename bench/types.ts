@@ -13,6 +13,8 @@ export interface BenchResults {
   machine: Awaited<ReturnType<typeof machine>>;
   n: number;
   queueBuild: string[];
+  /** NODE_OPTIONS of every bot process (as deploy/mailq-bot.service sets it). */
+  botNodeOptions: string;
   fill: {
     smtpMessages: number;
     smtpSeconds: number;

@@ -49,6 +49,7 @@ cat >"$tmp" <<WRAPPER
 #!/bin/sh
 # mailq-bot, as the service sees things (written by deploy/install.sh).
 export MAILQ_CONFIG="\${MAILQ_CONFIG:-$etc/mailq.yaml}" STATE_DIRECTORY="\${STATE_DIRECTORY:-$state}"
+export NODE_OPTIONS="\${NODE_OPTIONS:---max-semi-space-size=4}"
 if [ "\$(id -u)" = 0 ]; then
   exec runuser -u $user -- $node --env-file=$etc/env $app/dist/src/cli.js "\$@"
 fi
