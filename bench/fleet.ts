@@ -27,6 +27,8 @@ export interface FleetOptions {
   root: string;
   cli: string;
   results: string;
+  /** probes.maxConnections for the fleet's configuration; undefined: the default (16). */
+  maxConnections?: number;
 }
 
 /** Another sshd for the same instance: the lab's config with its own port and pid file. */
@@ -52,8 +54,9 @@ async function stopExtraSshd(lab: Lab, relay: LabRelay, k: number): Promise<void
   if (pid > 0) process.kill(pid, "SIGTERM");
 }
 
-function yaml(entries: Entry[]): string {
+function yaml(entries: Entry[], maxConnections: number | undefined): string {
   return [
+    ...(maxConnections === undefined ? [] : ["probes:", `  maxConnections: ${maxConnections}`]),
     "relays:",
     ...entries.flatMap((e) => [
       `  - name: ${e.name}`,
@@ -94,7 +97,7 @@ export async function fleetBench(o: FleetOptions): Promise<void> {
       return { name: `r-${String(i).padStart(2, "0")}`, relay: p.relay, port: p.port };
     });
     const cfg = join(o.root, "mailq-fleet.yaml");
-    await writeFile(cfg, yaml(entries));
+    await writeFile(cfg, yaml(entries, o.maxConnections));
     const status = (relay?: string) =>
       timed(
         [
@@ -151,7 +154,7 @@ export async function fleetBench(o: FleetOptions): Promise<void> {
       "",
       `- Machine: ${mc.cpu}, ${mc.cores} cores, ${mc.memoryGb} GB; ${mc.os}; Node ${mc.node}; Postfix ${mc.postfix}. The relays run on the same 2 cores as the bot.`,
       `- ${o.instances} Postfix instances with ${o.messages} deferred/held messages each (SMTP, the bench mix), each behind ${1 + o.extraSshd} sshd ports (same host key); ${o.relays} relay entries spread round-robin over those ${ports.length} ports, as deployed (gate user, forced command, sudo), each its own SSH connection.`,
-      "- The bot: `node cli.js status --json --wait-full` with the default pool bound, probes.maxConnections = 16: at most 16 relays are probed at once.",
+      `- The bot: \`node cli.js status --json --wait-full\` with probes.maxConnections = ${o.maxConnections ?? "16 (the default)"}: at most that many relays are probed at once.`,
       "",
       "| measurement | runs | wall median (s) | wall min–max (s) | CPU median (s) | peak RSS max (MB) | load avg (1 min) before |",
       "| --- | --- | --- | --- | --- | --- | --- |",

@@ -415,6 +415,9 @@ async function fleetMain(): Promise<void> {
     root: process.env.BENCH_LAB_ROOT ?? `/var/lib/mailq-lab/bench-fleet-${process.pid}`,
     cli: CLI,
     results: process.env.BENCH_RESULTS ?? join(HERE, "results-fleet.md"),
+    ...(process.env.BENCH_FLEET_MAX_CONNECTIONS
+      ? { maxConnections: Number(process.env.BENCH_FLEET_MAX_CONNECTIONS) }
+      : {}),
   });
 }
 
