@@ -1,6 +1,6 @@
 import type { Command } from "../src/chat/command.js";
-import { actionCommands } from "./actions.js";
 import { audit } from "./audit.js";
+import { changeCommands } from "./changes.js";
 import { makeHelp } from "./help.js";
 import { inspect } from "./inspect.js";
 import { restore } from "./restore.js";
@@ -14,7 +14,7 @@ subcommands.push(
   status,
   triage,
   watch,
-  ...actionCommands,
+  ...changeCommands,
   restore,
   inspect,
   audit,

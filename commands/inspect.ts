@@ -3,7 +3,7 @@ import { esc } from "../src/cards/format.js";
 import { defineSubcommand } from "../src/chat/command.js";
 import { parsePostcat, postcatFields } from "../src/parsers/postcat.js";
 import { QUEUE_ID_RE } from "../src/parsers/postqueue.js";
-import { postcat } from "../src/relay/actions.js";
+import { postcat } from "../src/relay/queue-commands.js";
 import { relayArg } from "./status.js";
 
 /** Envelope and selected headers of one message, for the asker only, audited. */

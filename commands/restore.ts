@@ -1,7 +1,7 @@
-import { requestRestore } from "../src/actions/approval.js";
-import { type RestoreRequest, restoreSchema } from "../src/actions/restore.js";
+import { requestRestore } from "../src/changes/approval.js";
+import { type RestoreRequest, restoreSchema } from "../src/changes/restore.js";
 import { defineSubcommand } from "../src/chat/command.js";
-import { flowDeps } from "./actions.js";
+import { flowDeps } from "./changes.js";
 
 export const restore = defineSubcommand<RestoreRequest>({
   name: "restore",

@@ -5,7 +5,7 @@ import type { RelaySnapshot } from "./analysis/snapshot.js";
 import { adoptUnrecorded, pruneArchive, unrecordedFiles, verifyArchive } from "./archive/maintenance.js";
 import { archiveJson, archiveListText } from "./cards/archive.js";
 import { terminalProgress } from "./cards/listing-progress.js";
-import { statusText } from "./cards/text.js";
+import { statusText } from "./cards/status-text.js";
 import { triageText } from "./cards/triage.js";
 import { parseCli } from "./cli-args.js";
 import type { CliIo } from "./cli-io.js";

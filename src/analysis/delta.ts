@@ -19,7 +19,7 @@ export interface Change {
   queues: QueueCounts;
 }
 
-export interface Progress {
+export interface Movement {
   relay: string;
   sinceLast: Change | null;
   sinceStart: Change | null;
@@ -70,12 +70,12 @@ export function incidentStart(history: RelaySnapshot[]): RelaySnapshot | undefin
 }
 
 /** How `now` moved against the previous snapshot and the incident's first. Pure. */
-export function progress(
+export function movement(
   now: RelaySnapshot,
   previous: RelaySnapshot | undefined,
   first: RelaySnapshot | undefined,
   nowMs: number,
-): Progress {
+): Movement {
   const prev = previous?.ok ? previous : undefined;
   const sinceLast = prev ? change(prev, now) : null;
   const sinceStart = first && first !== now ? change(first, now) : null;

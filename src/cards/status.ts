@@ -1,4 +1,4 @@
-import { type Progress, trendMark } from "../analysis/delta.js";
+import { type Movement, trendMark } from "../analysis/delta.js";
 import type { QueueCounts, ReasonRow } from "../analysis/queue-summary.js";
 import { explainReason, LEVER_SHORT, shortCause } from "../analysis/reasons.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
@@ -20,7 +20,7 @@ export interface StatusCardOptions {
   /** Reasons and domains shown per relay. */
   top?: number;
   /** Change since the previous snapshot and the incident's first, per relay. */
-  progress?: Map<string, Progress>;
+  progress?: Map<string, Movement>;
   /** One line per relay on a blocklist (src/relay/reputation.ts): shown first, so nobody requeues into it. */
   warnings?: Map<string, string>;
 }
@@ -36,7 +36,7 @@ function queueChanges(q: QueueCounts): string {
 }
 
 /** One line: how the queue moved, how fast it drains, when it empties and when mail starts to bounce. */
-export function progressLine(p: Progress): string {
+export function movementLine(p: Movement): string {
   const bits: string[] = [];
   if (p.sinceLast)
     bits.push(
@@ -188,7 +188,7 @@ function relayBlocks(s: RelaySnapshot, o: Required<StatusCardOptions>): Block[] 
   const p = o.progress.get(s.relay);
   if (p) {
     const news = p.newCauses.length ? `\n🆕 *new cause*: ${esc(truncate(p.newCauses.join("; "), 600))}` : "";
-    blocks.push({ type: "context", elements: [mrkdwn(`${esc(progressLine(p))}${news}`)] });
+    blocks.push({ type: "context", elements: [mrkdwn(`${esc(movementLine(p))}${news}`)] });
   }
   const ctx = [healthLine(s)];
   if (!s.listing.complete)
@@ -238,7 +238,7 @@ export function statusCard(snapshots: RelaySnapshot[], opts: StatusCardOptions):
   const o = {
     ...opts,
     top: opts.top ?? 5,
-    progress: opts.progress ?? new Map<string, Progress>(),
+    progress: opts.progress ?? new Map<string, Movement>(),
     warnings: opts.warnings ?? new Map<string, string>(),
   };
   const fleet = snapshots.length > 1;

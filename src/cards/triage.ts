@@ -3,7 +3,7 @@ import { esc, num, SLACK_LIMITS, truncate } from "./format.js";
 import { redactAddresses } from "./privacy.js";
 import type { Block, Card } from "./status.js";
 
-/** Button action IDs; src/slack/listeners/triage-actions.ts handles them. */
+/** Button action IDs; src/slack/listeners/actions/triage.ts handles them. */
 export const TRIAGE_ACTIONS = {
   status: "mailq_triage_status",
   inspect: "mailq_triage_inspect",

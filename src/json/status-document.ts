@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Progress } from "../analysis/delta.js";
+import type { Movement } from "../analysis/delta.js";
 import { REASON_CLASSES } from "../analysis/reasons.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 
@@ -134,10 +134,10 @@ export type StatusDocument = z.infer<typeof statusDocumentSchema>;
 /** The document status --json prints. */
 export function statusDocument(
   snapshots: RelaySnapshot[],
-  progress: ReadonlyMap<string, Progress>,
+  progress: ReadonlyMap<string, Movement>,
 ): {
   schemaVersion: typeof STATUS_SCHEMA_VERSION;
-  relays: (RelaySnapshot & { progress: Progress | null })[];
+  relays: (RelaySnapshot & { progress: Movement | null })[];
 } {
   return {
     schemaVersion: STATUS_SCHEMA_VERSION,

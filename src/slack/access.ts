@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isAllowed } from "../actions/approval.js";
+import { isAllowed } from "../changes/approval.js";
 import type { Need } from "../chat/command.js";
 import type { Chat } from "../chat/port.js";
 import type { Config } from "../config.js";

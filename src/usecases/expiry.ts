@@ -1,5 +1,5 @@
-import { expireDue, type FlowDeps, failAbandoned } from "../actions/approval.js";
 import { pruneArchive } from "../archive/maintenance.js";
+import { expireDue, type FlowDeps, failAbandoned } from "../changes/approval.js";
 import type { Chat } from "../chat/port.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { Progress } from "../analysis/delta.js";
+import type { Movement } from "../analysis/delta.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import type { Config } from "../config.js";
 import {
@@ -23,7 +23,7 @@ export interface StatusDeps {
 /** One answer to "how are the queues": the snapshots, how each moved, and blocklist warnings. */
 export interface StatusAnswer {
   snapshots: RelaySnapshot[];
-  progress: Map<string, Progress>;
+  progress: Map<string, Movement>;
   warnings: Map<string, string>;
 }
 

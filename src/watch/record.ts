@@ -1,7 +1,7 @@
-import { incidentStart, type Progress, progress } from "../analysis/delta.js";
+import { incidentStart, type Movement, movement } from "../analysis/delta.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import type { DepthPoint } from "../cards/chart.js";
-import type { RelayProgress } from "../cards/progress.js";
+import type { RelayUpdate } from "../cards/watch-update.js";
 import type { Store } from "../store/store.js";
 
 /** How far back an incident's first snapshot is looked for. */
@@ -18,13 +18,13 @@ export async function recordSnapshots(
   store: Store,
   snaps: RelaySnapshot[],
   nowMs: number,
-): Promise<Map<string, Progress>> {
-  const out = new Map<string, Progress>();
+): Promise<Map<string, Movement>> {
+  const out = new Map<string, Movement>();
   for (const s of snaps) {
     if (!storable(s)) continue;
     const history = (await store.snapshots.since(s.relay, nowMs - HISTORY_MS)).map((h) => h.snapshot);
     const first = incidentStart([...history, s]);
-    out.set(s.relay, progress(s, history.at(-1), first, nowMs));
+    out.set(s.relay, movement(s, history.at(-1), first, nowMs));
     await store.snapshots.save(s, Date.parse(s.takenAt));
   }
   return out;
@@ -44,8 +44,8 @@ export async function followRelays(
   store: Store,
   snaps: RelaySnapshot[],
   o: { startedAtMs: number; lastUpdateAtMs: number; nowMs: number },
-): Promise<RelayProgress[]> {
-  const out: RelayProgress[] = [];
+): Promise<RelayUpdate[]> {
+  const out: RelayUpdate[] = [];
   for (const s of snaps) {
     const history = (await store.snapshots.since(s.relay, o.nowMs - HISTORY_MS)).map((h) => h.snapshot);
     const during = history.filter((h) => Date.parse(h.takenAt) >= o.startedAtMs);
@@ -65,7 +65,7 @@ export async function followRelays(
     out.push({
       snapshot: s,
       // At the start there is no update yet: compare with whatever was stored before.
-      progress: progress(s, atLast ?? history.at(-1), incidentStart([...history, s]), o.nowMs),
+      progress: movement(s, atLast ?? history.at(-1), incidentStart([...history, s]), o.nowMs),
       atStart: atStart?.messages ?? null,
       atLast: atLast?.messages ?? null,
       series: [...during, s].map(depthPoint),

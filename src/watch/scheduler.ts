@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { type DepthPoint, depthChart } from "../cards/chart.js";
-import { endText, progressCard, type WatchEnd, watchHeaderCard } from "../cards/progress.js";
 import type { Card } from "../cards/status.js";
+import { endText, type WatchEnd, watchHeaderCard, watchUpdateCard } from "../cards/watch-update.js";
 import type { Chat } from "../chat/port.js";
 import { notPostable } from "../chat/port.js";
 import type { Config, RelayConfig } from "../config.js";
@@ -279,7 +279,7 @@ export class WatchScheduler {
     let posted: string | undefined | typeof DISCARDED;
     try {
       posted = await this.whileActive(w, () =>
-        this.d.chat.post(w.channelId, progressCard(w, seq, relays, now), thread),
+        this.d.chat.post(w.channelId, watchUpdateCard(w, seq, relays, now), thread),
       );
     } catch (e) {
       const code = notPostable(e);

@@ -1,5 +1,5 @@
 import type { RelaySnapshot } from "../analysis/snapshot.js";
-import { progressText } from "../cards/progress.js";
+import { watchUpdateText } from "../cards/watch-update.js";
 import type { Config } from "../config.js";
 import type { Store } from "../store/store.js";
 import { nextDue } from "./rules.js";
@@ -57,7 +57,7 @@ export async function watchInTerminal(d: TerminalWatchDeps): Promise<TerminalWat
     lastUpdateAtMs = now;
     streak = step.streak;
     const { relays, ending } = step;
-    d.write(`${progressText({ seq, nowMs: now, everyMs: d.everyMs, startedAtMs }, relays)}\n`);
+    d.write(`${watchUpdateText({ seq, nowMs: now, everyMs: d.everyMs, startedAtMs }, relays)}\n`);
     if (ending) {
       d.write(`-- the watch ended: ${ending.reason}\n`);
       return ending.status;

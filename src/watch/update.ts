@@ -1,12 +1,12 @@
 import type { RelaySnapshot } from "../analysis/snapshot.js";
-import type { RelayProgress } from "../cards/progress.js";
+import type { RelayUpdate } from "../cards/watch-update.js";
 import type { Config } from "../config.js";
 import type { Store } from "../store/store.js";
 import { followRelays } from "./record.js";
 import { drainedStreak, watchEnding } from "./rules.js";
 
 export interface WatchUpdate {
-  relays: RelayProgress[];
+  relays: RelayUpdate[];
   /** Updates in a row under watch.drainedBelow, this one included. */
   streak: number;
   ending: ReturnType<typeof watchEnding>;

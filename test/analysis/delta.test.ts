@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { incidentStart, progress, sparkline } from "../../src/analysis/delta.js";
+import { incidentStart, movement, sparkline } from "../../src/analysis/delta.js";
 import type { RelaySnapshot } from "../../src/analysis/snapshot.js";
 import { buildSnapshot } from "../../src/analysis/snapshot.js";
-import { progressLine, statusCard } from "../../src/cards/status.js";
+import { movementLine, statusCard } from "../../src/cards/status.js";
 
 const T0 = Date.UTC(2026, 0, 3, 10, 0, 0);
 const MIN = 60_000;
@@ -56,7 +56,7 @@ describe("progress", () => {
       ],
       -60,
     );
-    const p = progress(now, before, before, T0 + 15 * MIN);
+    const p = movement(now, before, before, T0 + 15 * MIN);
     expect(p.sinceLast).toMatchObject({ minutes: 15, messages: -300, queues: { deferred: -300, hold: 0 } });
     expect(p.drainPerMinute).toBe(20);
     expect(p.minutesToEmpty).toBe(700 / 20);
@@ -70,14 +70,14 @@ describe("progress", () => {
   });
 
   it("says the queue is growing and gives no time to empty", () => {
-    const p = progress(snap(10, 200, 0), snap(0, 100, 0), undefined, T0 + 10 * MIN);
+    const p = movement(snap(10, 200, 0), snap(0, 100, 0), undefined, T0 + 10 * MIN);
     expect(p.drainPerMinute).toBe(-10);
     expect(p.minutesToEmpty).toBeNull();
-    expect(progressLine(p)).toContain("GROWING 10.0/min");
+    expect(movementLine(p)).toContain("GROWING 10.0/min");
   });
 
   it("marks a cause that went away", () => {
-    const p = progress(
+    const p = movement(
       snap(15, 10, 0, [[dns, 10]]),
       snap(0, 500, 0, [
         [refused, 490],
@@ -91,10 +91,10 @@ describe("progress", () => {
   });
 
   it("has no deltas for a first snapshot", () => {
-    const p = progress(snap(0, 5, 0), undefined, undefined, T0);
+    const p = movement(snap(0, 5, 0), undefined, undefined, T0);
     expect(p.sinceLast).toBeNull();
     expect(p.drainPerMinute).toBeNull();
-    expect(progressLine(p)).toMatch(/^first snapshot of this relay/);
+    expect(movementLine(p)).toMatch(/^first snapshot of this relay/);
   });
 });
 
@@ -128,7 +128,7 @@ describe("the status card with progress", () => {
       [refused, 500],
       [dns, 100],
     ]);
-    const progressMap = new Map([["relay-a", progress(now, before, before, T0 + 15 * MIN)]]);
+    const progressMap = new Map([["relay-a", movement(now, before, before, T0 + 15 * MIN)]]);
     const card = JSON.stringify(statusCard([now], { nowMs: T0 + 15 * MIN, progress: progressMap }));
     expect(card).toContain("since last (15 minutes ago): total −300, deferred −300, active ±0, hold ±0");
     expect(card).toContain("draining 20.0/min");

@@ -5,7 +5,7 @@ import { QueueAccumulator } from "../../src/analysis/queue-summary.js";
 import { buildSnapshot, type RelaySnapshot } from "../../src/analysis/snapshot.js";
 import { relayState, worstFirst } from "../../src/cards/fleet.js";
 import { statusCard } from "../../src/cards/status.js";
-import { statusText } from "../../src/cards/text.js";
+import { statusText } from "../../src/cards/status-text.js";
 import { parsePostqueueJsonLine, type QueueEntry } from "../../src/parsers/postqueue.js";
 
 // The lab's real postqueue -j output (test/fixtures/relay-a): 171 deferred, 10 on hold.

@@ -6,9 +6,9 @@ import { buildSnapshot } from "../../src/analysis/snapshot.js";
 import type { Finding, RelayTriage } from "../../src/analysis/triage/index.js";
 import { approvalCard } from "../../src/cards/approval.js";
 import { auditText } from "../../src/cards/audit.js";
-import { progressCard, watchHeaderCard } from "../../src/cards/progress.js";
 import { statusCard } from "../../src/cards/status.js";
 import { triageCard } from "../../src/cards/triage.js";
+import { watchHeaderCard, watchUpdateCard } from "../../src/cards/watch-update.js";
 import { parsePostqueueJsonLine, type QueueEntry } from "../../src/parsers/postqueue.js";
 import type { ApprovalRequest, AuditEntry, ExecutionResult } from "../../src/store/store.js";
 import { MAILBOX_RE, mailboxesShown, startFakeSlack } from "../helpers/slack.js";
@@ -154,7 +154,7 @@ describe("no mailbox in any channel card", () => {
       version: 1,
     };
     const relays = [{ snapshot: now, progress: undefined, atStart: 20, atLast: 15, series: [] }];
-    expect(shown(progressCard(watch, 2, relays, T0 + 15 * MIN))).toEqual([]);
+    expect(shown(watchUpdateCard(watch, 2, relays, T0 + 15 * MIN))).toEqual([]);
     expect(shown(watchHeaderCard(watch, [now], T0 + 15 * MIN))).toEqual([]);
   });
 

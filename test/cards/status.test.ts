@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { QueueAccumulator } from "../../src/analysis/queue-summary.js";
 import { buildSnapshot, type RelaySnapshot } from "../../src/analysis/snapshot.js";
 import { headline, statusCard } from "../../src/cards/status.js";
-import { statusText } from "../../src/cards/text.js";
+import { statusText } from "../../src/cards/status-text.js";
 
 const NOW = Date.UTC(2026, 0, 3, 11, 0, 0);
 

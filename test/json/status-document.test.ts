@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { progress } from "../../src/analysis/delta.js";
+import { movement } from "../../src/analysis/delta.js";
 import { buildSnapshot } from "../../src/analysis/snapshot.js";
 import {
   STATUS_SCHEMA_VERSION,
@@ -37,7 +37,7 @@ describe("the status --json document", () => {
     });
     const doc = statusDocument(
       [now, down, partial],
-      new Map([["relay-a", progress(now, before, before, T0 + 15 * 60_000)]]),
+      new Map([["relay-a", movement(now, before, before, T0 + 15 * 60_000)]]),
     );
     const parsed = statusDocumentSchema.parse(JSON.parse(JSON.stringify(doc)));
     expect(parsed.schemaVersion).toBe(1);

@@ -5,7 +5,7 @@ import { parsePostcat, postcatFields } from "../../src/parsers/postcat.js";
 import { parsePostsuper } from "../../src/parsers/postsuper.js";
 
 const fixture = (name: string) =>
-  readFileSync(join(import.meta.dirname, "../actions/fixtures", name), "utf8");
+  readFileSync(join(import.meta.dirname, "../changes/fixtures", name), "utf8");
 
 describe("postsuper's stderr, as the lab's Postfix printed it", () => {
   it("hold: one line per ID it acted on, a warning for a malformed ID, nothing for an unknown one, and the summary", () => {

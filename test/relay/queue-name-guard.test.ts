@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parsePostqueueJsonLine } from "../../src/parsers/postqueue.js";
-import { postsuper } from "../../src/relay/actions.js";
+import { postsuper } from "../../src/relay/queue-commands.js";
 import type { CommandRunner } from "../../src/relay/runner.js";
 
 // Nothing may run: this runner only records, so a refusal is proved by an empty list.

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { decide } from "../../../actions/approval.js";
+import { decide } from "../../../changes/approval.js";
 import type { Config } from "../../../config.js";
 import { describeError } from "../../../errors.js";
 import type { RunnerPool } from "../../../relay/collect.js";

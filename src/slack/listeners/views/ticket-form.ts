@@ -1,8 +1,8 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
 import { z } from "zod";
-import { requestAction } from "../../../actions/approval.js";
-import { ACTIONS, reasonProblem, requestSchema, ticketProblem } from "../../../actions/request.js";
 import { TICKET_FORM_CALLBACK } from "../../../cards/approval.js";
+import { requestAction } from "../../../changes/approval.js";
+import { ACTIONS, reasonProblem, requestSchema, ticketProblem } from "../../../changes/request.js";
 import type { Config } from "../../../config.js";
 import { describeError } from "../../../errors.js";
 import type { RunnerPool } from "../../../relay/collect.js";

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { describeError } from "../errors.js";
 import { isPlainAddress } from "../parsers/address.js";
 import { type ArchivedEnvelope, parseArchivedMessage } from "../parsers/archived-message.js";
-import { listMatching, MAX_RESTORE_RECIPIENTS, postcat, reinject } from "../relay/actions.js";
+import { listMatching, MAX_RESTORE_RECIPIENTS, postcat, reinject } from "../relay/queue-commands.js";
 import type { ApprovalRequest, ArchivedMessage, ExecutionResult, FrozenMessage } from "../store/store.js";
 import { type ActionDeps, context, emptyResult } from "./execute.js";
 import { MAX_RESTORE } from "./restore.js";

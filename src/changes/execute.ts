@@ -4,10 +4,10 @@ import { describeError } from "../errors.js";
 import { parsePostcat, postcatFields } from "../parsers/postcat.js";
 import { isQueueName, type QueueEntry } from "../parsers/postqueue.js";
 import { parsePostsuper, SUMMARY_VERB } from "../parsers/postsuper.js";
-import { listMatching, postcat, postsuper, retryNow } from "../relay/actions.js";
 import { POSTSUPER_FLAG } from "../relay/argv.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { ProbeContext } from "../relay/probes.js";
+import { listMatching, postcat, postsuper, retryNow } from "../relay/queue-commands.js";
 import type { ApprovalRequest, ExecutionResult, FrozenMessage, Store } from "../store/store.js";
 import {
   type ActionRequest,

@@ -1,16 +1,16 @@
-import type { Progress } from "../analysis/delta.js";
+import type { Movement } from "../analysis/delta.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
 import { fleetTotals, worstFirst } from "./fleet.js";
 import { age, bytes, num } from "./format.js";
-import { headline, progressLine } from "./status.js";
+import { headline, movementLine } from "./status.js";
 
 /** The status card as plain text, for the terminal. */
 export function statusText(
   snapshots: RelaySnapshot[],
   nowMs: number,
   top = 5,
-  progress: Map<string, Progress> = new Map(),
+  progress: Map<string, Movement> = new Map(),
   warnings: Map<string, string> = new Map(),
 ): string {
   // Several relays: the fleet's totals first, then the relays worst first, as on the card.
@@ -55,7 +55,7 @@ export function statusText(
       );
     const p = progress.get(s.relay);
     if (p) {
-      out.push(`   ${progressLine(p)}`);
+      out.push(`   ${movementLine(p)}`);
       for (const c of p.newCauses) out.push(`   NEW CAUSE: ${c}`);
     }
     for (const e of s.probeErrors) out.push(`   ! ${e.message}`);

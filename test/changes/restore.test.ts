@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { archiveMatches, restoreSchema } from "../../src/actions/restore.js";
+import { archiveMatches, restoreSchema } from "../../src/changes/restore.js";
 import { parseArchivedMessage } from "../../src/parsers/archived-message.js";
 import { tokenize } from "../../src/slack/router.js";
 import type { ArchivedMessage } from "../../src/store/store.js";

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { progress } from "../../src/analysis/delta.js";
-import { progressCard, progressText, type RelayProgress, watchHeaderCard } from "../../src/cards/progress.js";
+import { movement } from "../../src/analysis/delta.js";
+import {
+  type RelayUpdate,
+  watchHeaderCard,
+  watchUpdateCard,
+  watchUpdateText,
+} from "../../src/cards/watch-update.js";
 import type { Watch } from "../../src/store/store.js";
 import { MIN, REFUSED, snapOf, T0 } from "../watch/helpers.js";
 
@@ -20,7 +25,7 @@ const watch: Watch = {
   version: 2,
 };
 
-function relay(name: string, reasons: number, down = false): RelayProgress {
+function relay(name: string, reasons: number, down = false): RelayUpdate {
   const long = (i: number) => `${REFUSED} ${"x".repeat(400)} #${i}`;
   const shape = {
     deferred: 1000,
@@ -30,7 +35,7 @@ function relay(name: string, reasons: number, down = false): RelayProgress {
   const before = snapOf(name, T0, { deferred: 1200, reasons: [] });
   return {
     snapshot: now,
-    progress: down ? undefined : progress(now, before, before, T0 + 15 * MIN),
+    progress: down ? undefined : movement(now, before, before, T0 + 15 * MIN),
     atStart: 1200,
     atLast: 1200,
     series: [
@@ -40,9 +45,9 @@ function relay(name: string, reasons: number, down = false): RelayProgress {
   };
 }
 
-describe("progressCard", () => {
+describe("watchUpdateCard", () => {
   it.each([1, 5, 20, 21, 60])("stays within Slack's limits with %i relays with long causes", (n) => {
-    const card = progressCard(
+    const card = watchUpdateCard(
       watch,
       2,
       Array.from({ length: n }, (_, i) => relay(`relay-${i}`, 5, i % 7 === 3)),
@@ -61,16 +66,16 @@ describe("progressCard", () => {
   });
 
   it("names a relay that did not answer and says the watch goes on", () => {
-    const card = progressCard(watch, 2, [relay("relay-a", 1, true)], T0 + 15 * MIN);
+    const card = watchUpdateCard(watch, 2, [relay("relay-a", 1, true)], T0 + 15 * MIN);
     expect(JSON.stringify(card.blocks)).toContain(
       "🔴 *relay-a*: not answering — relay-a (root@127.0.0.1:22): cannot connect over SSH: connection refused. The watch goes on",
     );
   });
 });
 
-describe("progressText and the header", () => {
+describe("watchUpdateText and the header", () => {
   it("prints the same facts as the card for the terminal", () => {
-    const text = progressText({ seq: 1, nowMs: T0 + 15 * MIN, everyMs: 15 * MIN, startedAtMs: T0 }, [
+    const text = watchUpdateText({ seq: 1, nowMs: T0 + 15 * MIN, everyMs: 15 * MIN, startedAtMs: T0 }, [
       relay("relay-a", 1),
     ]);
     const [head, name, depth] = text.split("\n");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commandText, freeze, matches, requestSchema } from "../../src/actions/request.js";
+import { commandText, freeze, matches, requestSchema } from "../../src/changes/request.js";
 import { parsePostsuper } from "../../src/parsers/postsuper.js";
 import { tokenize } from "../../src/slack/router.js";
 import { closedRelaysConfig } from "../helpers/config.js";

@@ -1,4 +1,4 @@
-import { type Progress, sparkline, trendMark } from "../analysis/delta.js";
+import { type Movement, sparkline, trendMark } from "../analysis/delta.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
 import type { Watch } from "../store/store.js";
@@ -6,17 +6,17 @@ import { formatDuration, relativeTo, utcSecond } from "../util/duration.js";
 import type { DepthPoint } from "./chart.js";
 import { esc, num, SLACK_LIMITS, slackDate, truncate } from "./format.js";
 import { redactAddresses } from "./privacy.js";
-import { type Block, type Card, headline, progressLine } from "./status.js";
+import { type Block, type Card, headline, movementLine } from "./status.js";
 
 const section = (text: string): Block => ({
   type: "section",
   text: { type: "mrkdwn", text: truncate(redactAddresses(text), SLACK_LIMITS.sectionText) },
 });
 
-export interface RelayProgress {
+export interface RelayUpdate {
   snapshot: RelaySnapshot;
   /** Against the snapshot at the last update and the incident's first; none when the relay failed. */
-  progress: Progress | undefined;
+  progress: Movement | undefined;
   /** Depth at the watch's start and at its last update, when known. */
   atStart: number | null;
   atLast: number | null;
@@ -36,7 +36,7 @@ export function depthSparkline(series: DepthPoint[]): string {
   return series.length > 1 ? sparkline(series.map(depthOf)) : "";
 }
 
-function relayLines(r: RelayProgress): string {
+function relayLines(r: RelayUpdate): string {
   const s = r.snapshot;
   if (!s.ok)
     return `🔴 *${esc(s.relay)}*: not answering — ${esc(s.error ?? "unknown error")}. The watch goes on; the next update tries again.`;
@@ -44,7 +44,7 @@ function relayLines(r: RelayProgress): string {
   const spark = depthSparkline(r.series);
   const lines = [depth];
   if (spark) lines.push(`\`${spark}\` total depth since the start`);
-  if (r.progress) lines.push(esc(progressLine(r.progress)));
+  if (r.progress) lines.push(esc(movementLine(r.progress)));
   if (r.progress?.newCauses.length)
     lines.push(`🆕 *new cause*: ${esc(truncate(r.progress.newCauses.join("; "), 600))}`);
   for (const c of (r.progress?.reasons ?? []).slice(0, MAX_CAUSES))
@@ -55,7 +55,7 @@ function relayLines(r: RelayProgress): string {
 }
 
 /** The update posted in the watch's thread every interval. */
-export function progressCard(w: Watch, seq: number, relays: RelayProgress[], nowMs: number): Card {
+export function watchUpdateCard(w: Watch, seq: number, relays: RelayUpdate[], nowMs: number): Card {
   const blocks: Block[] = [
     section(`*Progress update ${seq}* · ${formatDuration(nowMs - w.startedAtMs)} into the watch`),
   ];
@@ -107,9 +107,9 @@ export function watchHeaderCard(
 }
 
 /** The same update for the terminal (`mailq-bot watch`). */
-export function progressText(
+export function watchUpdateText(
   o: { seq: number; nowMs: number; everyMs: number; startedAtMs: number },
-  relays: RelayProgress[],
+  relays: RelayUpdate[],
 ): string {
   const out = [
     `-- update ${o.seq} at ${utcSecond(o.nowMs)}, ${formatDuration(o.nowMs - o.startedAtMs)} into the watch (every ${formatDuration(o.everyMs)}; Ctrl-C stops)`,
@@ -124,7 +124,7 @@ export function progressText(
     out.push(
       `   depth ${num(r.snapshot.messages)} now · ${orDash(r.atLast)} at the last update · ${orDash(r.atStart)} at the start${spark ? `   ${spark}` : ""}`,
     );
-    if (r.progress) out.push(`   ${progressLine(r.progress)}`);
+    if (r.progress) out.push(`   ${movementLine(r.progress)}`);
     for (const c of r.progress?.newCauses ?? []) out.push(`   NEW CAUSE: ${c}`);
     for (const c of (r.progress?.reasons ?? []).slice(0, MAX_CAUSES))
       out.push(

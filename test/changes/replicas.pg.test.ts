@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, inject, it } from "vitest";
-import { decide } from "../../src/actions/approval.js";
+import { decide } from "../../src/changes/approval.js";
 import { RunnerPool } from "../../src/relay/collect.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import "../db/types.js";

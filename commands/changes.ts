@@ -1,12 +1,12 @@
-import { type FlowDeps, requestAction } from "../src/actions/approval.js";
+import { ticketModal } from "../src/cards/approval.js";
+import { type FlowDeps, requestAction } from "../src/changes/approval.js";
 import {
   ACTIONS,
   type Action,
   type ActionRequest,
   requestSchema,
   selectorWords,
-} from "../src/actions/request.js";
-import { ticketModal } from "../src/cards/approval.js";
+} from "../src/changes/request.js";
 import { type Command, type CommandContext, defineSubcommand } from "../src/chat/command.js";
 
 const SUMMARY: Record<Action, string> = {
@@ -94,4 +94,4 @@ function actionCommand(action: Action): Command {
   });
 }
 
-export const actionCommands = ACTIONS.map(actionCommand);
+export const changeCommands = ACTIONS.map(actionCommand);

@@ -9,7 +9,7 @@ import {
   requestSchema,
   selectorText,
   selectorWords,
-} from "../../src/actions/request.js";
+} from "../../src/changes/request.js";
 import type { QueueEntry } from "../../src/parsers/postqueue.js";
 import { MAX_COMMAND_TEXT, route, tokenize } from "../../src/slack/router.js";
 import { closedRelaysConfig } from "../helpers/config.js";
