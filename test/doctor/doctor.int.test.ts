@@ -92,7 +92,7 @@ describe("mailq-bot doctor", () => {
       ),
       /^ok +relay-doctor login +logged in as mailqgate/m,
       /^ok +relay-doctor gate +mailq-bot-gate answers/m,
-      /^ok +relay-doctor probes +all 15 probes answered/m,
+      /^ok +relay-doctor probes +all \d+ probes answered/m,
       /^ok +relay-doctor sudo/m,
       new RegExp(`^ok +relay-doctor mail log +${relay.maillogPath} is readable`, "m"),
       /^ok +slack auth\.test +the token works: @mailq-bot in lab/m,
@@ -153,7 +153,7 @@ describe("mailq-bot doctor", () => {
       expect(code).toBe(1);
       expect(failures(out)).toEqual([
         expect.stringMatching(
-          /^FAIL +relay-doctor probes +1 of 15 probes failed: openssl x509 -enddate \(.*\/tls\/cert\.pem\) exited 1: .*the certificate must be readable by the bot's user/,
+          /^FAIL +relay-doctor probes +1 of \d+ probes failed: openssl x509 -enddate \(.*\/tls\/cert\.pem\) exited 1: .*the certificate must be readable by the bot's user/,
         ),
       ]);
     } finally {
