@@ -10,7 +10,6 @@ import { triageText } from "./cards/triage.js";
 import { parseCli } from "./cli-args.js";
 import type { CliIo } from "./cli-io.js";
 import { type Config, loadConfig } from "./config.js";
-import { fail } from "./doctor/check.js";
 import { doctorText } from "./doctor/text.js";
 import { effectiveEnv } from "./env-file.js";
 import { describeError, isMailqError } from "./errors.js";
@@ -20,6 +19,7 @@ import { parseTarget, presentedFingerprint } from "./relay/fingerprint.js";
 import { openStore } from "./store/open.js";
 import { runStatus, type StatusAnswer } from "./usecases/status.js";
 import { runTriage } from "./usecases/triage.js";
+import { fail } from "./util/check.js";
 import { parseDuration } from "./util/duration.js";
 import { abortableSleep, watchInTerminal } from "./watch/terminal.js";
 

@@ -1,10 +1,10 @@
 import type { Config } from "./config.js";
-import type { Check } from "./doctor/check.js";
-import { ok } from "./doctor/check.js";
 import { archiveCheck, storeCheck } from "./doctor/local.js";
 import { selectRelays } from "./relay/collect.js";
 import { relayChecks } from "./relay/doctor.js";
 import { slackChecks } from "./slack/doctor.js";
+import type { Check } from "./util/check.js";
+import { ok } from "./util/check.js";
 
 /** `mailq-bot doctor`: every check, in the order an operator fixes them. */
 export async function doctor(

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Config } from "../config.js";
 import { describeError, isMailqError } from "../errors.js";
 import { openStore } from "../store/open.js";
-import { type Check, fail, ok } from "./check.js";
+import { type Check, fail, ok } from "../util/check.js";
 
 /** The store opens (and migrates) and closes again. */
 export async function storeCheck(config: Config, env: NodeJS.ProcessEnv): Promise<Check> {

@@ -1,4 +1,4 @@
-import type { Check } from "./check.js";
+import type { Check } from "../util/check.js";
 
 const MARK: Record<Check["status"], string> = { ok: "ok  ", warn: "warn", fail: "FAIL", skip: "skip" };
 

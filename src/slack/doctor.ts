@@ -1,8 +1,8 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { webApi } from "@slack/bolt";
 import { parseSlackEnv, type SlackEnv } from "../config.js";
-import { type Check, fail, ok, skip, warn } from "../doctor/check.js";
 import { describeError } from "../errors.js";
+import { type Check, fail, ok, skip, warn } from "../util/check.js";
 import { slackErrorCode } from "./chat.js";
 import { webClientOptions } from "./client.js";
 import { BOT_SCOPES } from "./scopes.js";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { fail, ok, warn } from "../../src/doctor/check.js";
 import { doctorText } from "../../src/doctor/text.js";
 import { healthzUrl } from "../../src/metrics/http.js";
 import { parseTarget } from "../../src/relay/fingerprint.js";
+import { fail, ok, warn } from "../../src/util/check.js";
 
 describe("doctor's checklist text", () => {
   it("one line per check, the fix under a failure, and a summary that says what to do", () => {
