@@ -1,15 +1,47 @@
 /**
  * The architecture check (`npm run arch`): imports point down, and I/O stays at the edges.
- * parsers → analysis → relay/store → cards → use cases → slack/CLI; only src/relay runs
- * commands over SSH, only src/slack knows Slack's SDK.
+ * every room imports only the rooms below it (LAYERS); only src/relay runs commands over SSH,
+ * only src/slack knows Slack's SDK.
  */
 const NODE_IO = "^(node:)?(fs|fs/promises|child_process|net)$";
 const DRIVERS = "^node_modules/(ssh2|node-ssh|pg|better-sqlite3|@slack/[^/]+)/";
 const IO_ROOMS = "^src/(relay|slack)/|^src/store/(sqlite|postgres)/|^src/store/open\\.ts$";
 
+/** The rooms from the bottom up (README "Layout"): a room imports only rooms listed before it. */
+const LAYERS = [
+  "^src/util/",
+  "^src/(config|env-file|errors)\\.ts$",
+  "^src/log/",
+  "^src/parsers/",
+  "^src/analysis/",
+  "^src/json/",
+  "^src/relay/",
+  "^src/store/",
+  "^src/archive/",
+  "^src/metrics/",
+  "^src/cards/",
+  "^src/chat/port\\.ts$",
+  "^src/watch/",
+  "^src/changes/",
+  "^src/usecases/",
+  "^src/chat/command\\.ts$",
+  "^src/slack/",
+  "^commands/",
+  "^src/(doctor/|doctor\\.ts$)",
+  "^src/(cli|cli-args|cli-io|serve)\\.ts$",
+];
+const pointsDown = LAYERS.slice(0, -1).map((room, i) => ({
+  name: "imports-point-down",
+  severity: "error",
+  comment: `${room} imports a room above it (README "Layout"); move what both need down.`,
+  from: { path: room },
+  to: { path: LAYERS.slice(i + 1) },
+}));
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
+    ...pointsDown,
     {
       name: "no-circular",
       severity: "error",
