@@ -1,4 +1,3 @@
-import { Umzug } from "umzug";
 import { MailqError } from "../errors.js";
 
 /** The table where each store records the migrations it has run. */
@@ -65,8 +64,12 @@ export async function migrate<Db extends object>(o: MigrateOptions<Db>): Promise
   const nowMs = o.nowMs ?? Date.now;
   await o.log.ensure(o.db);
   const known = o.migrations.map((m) => m.name);
-  const unknown = (await o.log.executed(o.db)).filter((n) => !known.includes(n));
+  const executed = await o.log.executed(o.db);
+  const unknown = executed.filter((n) => !known.includes(n));
   if (unknown.length) throw schemaTooNew(o.store, unknown, known);
+  // Up to date, as on almost every start: umzug (≈0.1 s and 18 MB to load) is not needed.
+  if (known.every((n) => executed.includes(n))) return [];
+  const { Umzug } = await import("umzug");
   const umzug = new Umzug<Db>({
     migrations: o.migrations.map((m) => ({ name: m.name, up: async ({ context }) => m.up(context) })),
     context: o.db,
