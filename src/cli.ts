@@ -23,6 +23,10 @@ import { fail } from "./util/check.js";
 import { parseDuration } from "./util/duration.js";
 import { abortableSleep, watchInTerminal } from "./watch/terminal.js";
 
+/** The runner pool the configuration asks for: SSH compression and the bound on connections. */
+const poolFor = (config: Config, io: CliIo) =>
+  new RunnerPool(io.env, config.probes.compression, { maxConnections: config.probes.maxConnections });
+
 /** With no configuration file and no Postfix answering here, where to see the bot at work. */
 export function demoHint(config: Config, snapshots: RelaySnapshot[]): string | null {
   const local = config.relays.length === 1 && config.relays[0]?.kind === "local";
@@ -35,9 +39,7 @@ async function status(
   o: { relay?: string; json: boolean; waitFull: boolean },
   io: CliIo,
 ): Promise<number> {
-  const pool = new RunnerPool(io.env, config.probes.compression, {
-    maxConnections: config.probes.maxConnections,
-  });
+  const pool = poolFor(config, io);
   const line = io.stderrIsTty ? terminalProgress({ write: io.stderr, nowMs: io.nowMs }) : undefined;
   const store = await openStore(config, io.env);
   let code = 0;
@@ -103,9 +105,7 @@ export async function watchCli(
   sleep: (ms: number, signal: AbortSignal) => Promise<void> = abortableSleep,
 ): Promise<number> {
   const relays = selectRelays(config, o.relay);
-  const pool = new RunnerPool(io.env, config.probes.compression, {
-    maxConnections: config.probes.maxConnections,
-  });
+  const pool = poolFor(config, io);
   const store = await openStore(config, io.env);
   try {
     await watchInTerminal({
@@ -170,9 +170,7 @@ export async function main(given: CliIo): Promise<number> {
       return await serve(config, io);
     }
     if (cmd === "triage") {
-      const pool = new RunnerPool(io.env, config.probes.compression, {
-        maxConnections: config.probes.maxConnections,
-      });
+      const pool = poolFor(config, io);
       try {
         const reports = await runTriage({ config, pool, nowMs: io.nowMs }, v.relay as string | undefined);
         if (v.json === true) io.stdout(`${JSON.stringify({ schemaVersion: 1, relays: reports }, null, 2)}\n`);
