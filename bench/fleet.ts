@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { RelaySnapshot } from "../src/analysis/snapshot.js";
 import { type Lab, type LabRelay, labPort, startLab } from "../test/lab/lab.js";
 import { holdIds, sendRange, tuneForFill, waitSettled } from "./fill.js";
-import { execOk, fmt, loadavg1, log, type Measured, machine, stats, timed } from "./lib.js";
+import { exec, execOk, fmt, loadavg1, log, type Measured, machine, stats, timed } from "./lib.js";
 
 interface Entry {
   name: string;
@@ -71,6 +71,55 @@ function yaml(entries: Entry[], maxConnections: number | undefined): string {
   ].join("\n");
 }
 
+/** Every sshd port's host key: the instance's line from the lab's known_hosts, once per port. */
+async function knownHostsFor(lab: Lab, ports: { relay: LabRelay; port: number }[]): Promise<string> {
+  const lines = (await readFile(lab.knownHostsPath, "utf8")).split("\n");
+  const out = ports.map(({ relay, port }) => {
+    const line = lines.find((l) => l.startsWith(`[${relay.host}]:${relay.port} `));
+    if (!line) throw new Error(`no host key for ${relay.name} in ${lab.knownHostsPath}`);
+    return line.replace(/^\S+/, `[${relay.host}]:${port}`);
+  });
+  const file = join(lab.root, "fleet_known_hosts");
+  await writeFile(file, `${out.join("\n")}\n`);
+  return file;
+}
+
+/**
+ * The floor: what the machine itself does when every listing crosses the wire, with no bot.
+ * OpenSSH to each entry as the gate user, `postqueue -j`, the client's stdout to /dev/null;
+ * at most `bound` at once, as the bot's pool allows. Wall seconds.
+ */
+async function listingsAtOnce(entries: Entry[], knownHosts: string, bound: number): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  const worker = async () => {
+    for (let e = entries[next++]; e; e = entries[next++]) {
+      const r = await exec(
+        [
+          "ssh",
+          "-q",
+          "-i",
+          e.relay.privateKeyPath,
+          "-o",
+          `UserKnownHostsFile=${knownHosts}`,
+          "-o",
+          "StrictHostKeyChecking=yes",
+          "-o",
+          "BatchMode=yes",
+          "-p",
+          String(e.port),
+          `${e.relay.gateUsername}@${e.relay.host}`,
+          "postqueue -j",
+        ],
+        { discardStdout: true },
+      );
+      if (r.code !== 0) throw new Error(`floor listing at ${e.name} exited ${r.code}: ${r.stderr.trim()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(bound, entries.length) }, worker));
+  return (performance.now() - started) / 1000;
+}
+
 export async function fleetBench(o: FleetOptions): Promise<void> {
   const names = Array.from({ length: o.instances }, (_, i) => `fleet-${i}`);
   log(`starting a lab of ${o.instances} Postfix instances at ${o.root}`);
@@ -118,6 +167,10 @@ export async function fleetBench(o: FleetOptions): Promise<void> {
     const alone = lab.relays.map((relay) => entries.find((e) => e.relay === relay)?.name ?? "");
     const single = new Map<string, Measured[]>(alone.map((n) => [n, []]));
     const fleet: Measured[] = [];
+    const knownHosts = await knownHostsFor(lab, ports);
+    const bound = o.maxConnections ?? 16;
+    const floorAlone = new Map<string, number[]>(alone.map((n) => [n, []]));
+    const floorFleet: number[] = [];
     log("warm-up (not counted)");
     await status(alone[0]);
     await status();
@@ -136,11 +189,24 @@ export async function fleetBench(o: FleetOptions): Promise<void> {
       log(
         `rep ${rep} fleet of ${o.relays}: ${m.wall.toFixed(2)} s, ${m.rssMb.toFixed(0)} MB (load ${m.load1})`,
       );
+      for (const name of alone) {
+        const e = entries.find((x) => x.name === name);
+        if (e) floorAlone.get(name)?.push(await listingsAtOnce([e], knownHosts, 1));
+      }
+      const f = await listingsAtOnce(entries, knownHosts, bound);
+      floorFleet.push(f);
+      log(`rep ${rep} floor: ${o.relays} listings over SSH, ${bound} at once: ${f.toFixed(2)} s`);
     }
     const med = (ms: Measured[], f: (m: Measured) => number) => stats(ms.map(f)).median;
     const slowest = Math.max(...[...single.values()].map((ms) => med(ms, (m) => m.wall)));
     const fleetWall = med(fleet, (m) => m.wall);
     const fleetRss = stats(fleet.map((m) => m.rssMb)).max;
+    const floorSlowest = Math.max(...[...floorAlone.values()].map((xs) => stats(xs).median));
+    const floorAll = stats(floorFleet).median;
+    const floorRow = (what: string, xs: number[]) => {
+      const w = stats(xs);
+      return `| ${what} | ${w.n} | **${fmt(w.median)}** | ${fmt(w.min)}–${fmt(w.max)} | – | – | – |`;
+    };
     const mc = await machine();
     const row = (what: string, ms: Measured[]) => {
       const w = stats(ms.map((m) => m.wall));
@@ -160,6 +226,10 @@ export async function fleetBench(o: FleetOptions): Promise<void> {
       "| --- | --- | --- | --- | --- | --- | --- |",
       ...[...single].map(([name, ms]) => row(`one relay alone (${name})`, ms)),
       row(`the fleet: ${o.relays} relays`, fleet),
+      ...[...floorAlone].map(([name, xs]) =>
+        floorRow(`floor: ${name}'s listing alone (OpenSSH, gate user, carried)`, xs),
+      ),
+      floorRow(`floor: all ${o.relays} listings, ${bound} at once (OpenSSH, no bot)`, floorFleet),
       "",
       "## Targets",
       "",
@@ -167,6 +237,13 @@ export async function fleetBench(o: FleetOptions): Promise<void> {
       "| --- | --- | --- |",
       `| ${o.relays} relays ≤ 1.5 × the slowest relay alone | ${fmt(fleetWall)} s / ${fmt(slowest)} s = **${fmt(fleetWall / slowest)}×** | ${fleetWall <= 1.5 * slowest ? "**PASS**" : "**FAIL**"} |`,
       `| peak RSS ≤ 200 MB for the fleet | ${fmt(fleetRss, 0)} MB | ${fleetRss <= 200 ? "**PASS**" : "**FAIL**"} |`,
+      "",
+      "What this machine allows, with no bot at all: the listings alone, carried over SSH (the floor rows above).",
+      "",
+      "| ratio | value |",
+      "| --- | --- |",
+      `| floor: all ${o.relays} listings at once ÷ the slowest listing alone | ${fmt(floorAll)} s / ${fmt(floorSlowest)} s = **${fmt(floorAll / floorSlowest)}×** |`,
+      `| the bot's fleet ÷ the floor's fleet | ${fmt(fleetWall)} s / ${fmt(floorAll)} s = **${fmt(fleetWall / floorAll)}×** |`,
       "",
       `Load average when the report was written: ${await loadavg1()}.`,
       "",

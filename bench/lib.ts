@@ -23,6 +23,8 @@ export interface RunOpts {
   cwd?: string;
   /** Keep stdout (default: drop it). */
   keepStdout?: boolean;
+  /** Stdout straight to /dev/null: nothing on this side reads it (a floor must not pay for our pipe). */
+  discardStdout?: boolean;
   timeoutMs?: number;
 }
 
@@ -60,7 +62,7 @@ export function exec(argv: string[], opts: RunOpts & { stdin?: string } = {}): P
     const child = spawn(cmd, args, {
       env: opts.env ?? process.env,
       cwd: opts.cwd,
-      stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      stdio: [opts.stdin === undefined ? "ignore" : "pipe", opts.discardStdout ? "ignore" : "pipe", "pipe"],
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

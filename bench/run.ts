@@ -36,7 +36,7 @@ const CLI = join(REPO, "bench/.build/src/cli.js");
 const BOT_NODE_OPTIONS = process.env.BENCH_BOT_NODE_OPTIONS ?? "--max-semi-space-size=4";
 const SERIES = (
   process.env.BENCH_SERIES ??
-  "floorSsh,floorLocal,qshape,bot,botFirst,botRoot,botLocal,botZ,botLogin,botFirstLogin,floorSshLogin"
+  "floorSsh,floorWire,floorLocal,qshape,bot,botFirst,botRoot,botLocal,botZ,botLogin,botFirstLogin,floorSshLogin,floorWireLogin"
 ).split(",");
 
 function sshArgv(relay: LabRelay, knownHosts: string, command: string, user = "root"): string[] {
@@ -184,6 +184,11 @@ async function main(): Promise<void> {
         what: "OpenSSH client → relay sshd → postqueue, as the lab's unprivileged user (floor)",
         runs: [],
       },
+      floorWire: {
+        name: "postqueue -j over SSH, the listing carried to the client",
+        what: "the same, but the listing crosses the wire and the ssh client writes it to /dev/null: the least a full status must do (floor carried)",
+        runs: [],
+      },
       floorLocal: {
         name: "postqueue -j > /dev/null on the relay",
         what: "run locally on the relay, no SSH",
@@ -224,6 +229,11 @@ async function main(): Promise<void> {
         what: `the floor as ${"`mailqlab`"} (bash) whose ~/.bashrc sleeps 1 s: the login cost paid once`,
         runs: [],
       },
+      floorWireLogin: {
+        name: "login cost 1 s: postqueue -j over SSH, the listing carried to the client",
+        what: "the carried floor with the same 1 s login cost, paid once",
+        runs: [],
+      },
       botLogin: {
         name: "login cost 1 s: mailq-bot status --json --wait-full",
         what: "as the lab's sudo user (bash, sudo -n) whose ~/.bashrc sleeps 1 s on every SSH command, full listing",
@@ -260,6 +270,13 @@ async function main(): Promise<void> {
         () =>
           timed(sshArgv(relay, lab.knownHostsPath, "/usr/sbin/postqueue -j > /dev/null", relay.sudoUsername)),
       ],
+      [
+        "floorWire",
+        () =>
+          timed(sshArgv(relay, lab.knownHostsPath, "/usr/sbin/postqueue -j", relay.sudoUsername), {
+            discardStdout: true,
+          }),
+      ],
       ["floorLocal", () => timed(["sh", "-c", "postqueue -j > /dev/null"], { env })],
       ["qshape", () => timed(["/usr/sbin/qshape", "-c", relay.configDir, "deferred"], { env })],
       ["bot", () => timed(botArgv(["--wait-full"]), { keepStdout: true })],
@@ -282,6 +299,15 @@ async function main(): Promise<void> {
             timed(
               sshArgv(relay, lab.knownHostsPath, "/usr/sbin/postqueue -j > /dev/null", relay.sudoUsername),
             ),
+          ),
+      ],
+      [
+        "floorWireLogin",
+        () =>
+          withLoginCost(() =>
+            timed(sshArgv(relay, lab.knownHostsPath, "/usr/sbin/postqueue -j", relay.sudoUsername), {
+              discardStdout: true,
+            }),
           ),
       ],
       ["botLogin", () => withLoginCost(() => timed(botArgv(["--wait-full"], sudoCfg), { keepStdout: true }))],
