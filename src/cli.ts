@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { RelaySnapshot } from "./analysis/snapshot.js";
