@@ -66,8 +66,11 @@ export class RunnerPool {
     if (!this.entries.has(relay.name)) await this.makeRoom();
     const e = this.entry(relay, timeoutMs);
     e.users++;
+    let released = false;
     const release = () => {
-      e.users = Math.max(0, e.users - 1);
+      if (released) return;
+      released = true;
+      e.users--;
       free();
     };
     try {
@@ -101,23 +104,11 @@ export class RunnerPool {
     const runner = this.connect(relay, timeoutMs);
     const e: Entry = { runner, users: 0, pinned: false };
     this.entries.set(relay.name, e);
-    runner.then(
-      (r) => {
-        if (r instanceof SshRunner) {
-          // Forget a connection once it drops, so that the next request reconnects.
-          const check = setInterval(() => {
-            if (!r.connected) {
-              if (this.entries.get(relay.name) === e) this.entries.delete(relay.name);
-              clearInterval(check);
-            }
-          }, 5000);
-          check.unref();
-        }
-      },
-      () => {
-        if (this.entries.get(relay.name) === e) this.entries.delete(relay.name);
-      },
-    );
+    const forget = () => {
+      if (this.entries.get(relay.name) === e) this.entries.delete(relay.name);
+    };
+    // A dropped connection is forgotten at once, so that the next request reconnects.
+    runner.then((r) => r.onClosed?.(forget), forget);
     return e;
   }
 

@@ -22,6 +22,8 @@ export interface CommandRunner {
   readonly relay: string;
   run(argv: readonly string[], opts: RunOptions): Promise<RunResult>;
   close(): Promise<void>;
+  /** Told once when the runner can run nothing more (its connection dropped); absent: it never drops. */
+  onClosed?(listener: () => void): void;
 }
 
 /** The name a command without a probe name is known by: its program, past sudo and env. */

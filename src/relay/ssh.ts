@@ -134,9 +134,21 @@ export class SshRunner implements CommandRunner {
     } finally {
       clearTimeout(deadline);
     }
-    // A reset after connecting must not crash the bot: the pool sees the connection gone and reconnects.
+    // A reset after connecting must not crash the bot: the pool is told the connection is gone and reconnects.
     runner.ssh.connection?.on("error", () => {});
+    runner.ssh.connection?.once("close", () => {
+      runner.closed = true;
+      for (const listener of runner.closedListeners.splice(0)) listener();
+    });
     return runner;
+  }
+
+  private readonly closedListeners: (() => void)[] = [];
+  private closed = false;
+
+  onClosed(listener: () => void): void {
+    if (this.closed) listener();
+    else this.closedListeners.push(listener);
   }
 
   get connected(): boolean {

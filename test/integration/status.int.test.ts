@@ -364,3 +364,34 @@ describe("probes.compression", () => {
     expect(zlib.bytes * 3).toBeLessThan(plain.bytes);
   });
 });
+
+describe("a dropped SSH connection", () => {
+  it("is forgotten at once: the next collection reconnects and answers whole", async () => {
+    const { RunnerPool, collectRelay } = await import("../../src/relay/collect.js");
+    const relay = parseConfig({ relays: [relayEntry(relayA)] }, "test", "/tmp").relays[0];
+    if (!relay) throw new Error("no relay");
+    const pool = new RunnerPool(process.env, false);
+    try {
+      const lease = await pool.lease(relay, 20_000);
+      const dropped = lease.runner;
+      lease.release();
+      const gone = new Promise<void>((resolve) => dropped.onClosed?.(resolve));
+      // Closed behind the pool's back, as a reset or a relay's reboot would.
+      await dropped.close();
+      await gone;
+      const again = await pool.lease(relay, 20_000);
+      expect(again.runner).not.toBe(dropped);
+      again.release();
+      const snap = await collectRelay(relay, pool, {
+        timeoutMs: 20_000,
+        logLines: 100,
+        thresholds: { diskPercent: 90, inodePercent: 90 },
+        nowMs: Date.now,
+      });
+      expect(snap.ok).toBe(true);
+      expect(snap.listing.complete).toBe(true);
+    } finally {
+      await pool.closeAll();
+    }
+  });
+});

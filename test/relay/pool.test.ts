@@ -77,6 +77,53 @@ describe("the connection pool's bound", () => {
     await pool.closeAll();
   });
 
+  it("forgets a connection the moment it drops: the next lease opens a new one", async () => {
+    let opened = 0;
+    const drops: (() => void)[] = [];
+    const connect = async (relay: RelayConfig): Promise<CommandRunner> => {
+      opened++;
+      return {
+        relay: relay.name,
+        run: async () => ({ code: 0, stdout: "", stderr: "", timedOut: false }),
+        close: async () => {},
+        onClosed: (listener) => drops.push(listener),
+      };
+    };
+    const pool = new RunnerPool({}, false, { maxConnections: 2, connect });
+    const relay = relays[0] as RelayConfig;
+    const first = await pool.lease(relay, 1000);
+    first.release();
+    (await pool.lease(relay, 1000)).release();
+    expect(opened).toBe(1);
+    for (const drop of drops.splice(0)) drop();
+    (await pool.lease(relay, 1000)).release();
+    expect(opened).toBe(2);
+    await pool.closeAll();
+  });
+
+  it("a lease given back twice counts once: a connection still lent is never closed to make room", async () => {
+    const closed: string[] = [];
+    const connect = async (relay: RelayConfig): Promise<CommandRunner> => ({
+      relay: relay.name,
+      run: async () => ({ code: 0, stdout: "", stderr: "", timedOut: false }),
+      close: async () => {
+        closed.push(relay.name);
+      },
+    });
+    const pool = new RunnerPool({}, false, { maxConnections: 2, connect });
+    const [a, b, c] = relays as [RelayConfig, RelayConfig, RelayConfig];
+    const a1 = await pool.lease(a, 1000);
+    const a2 = await pool.lease(a, 1000);
+    a1.release();
+    a1.release();
+    (await pool.lease(c, 1000)).release();
+    // Both connections are open and the bound is 2: b needs room, and only c is idle.
+    (await pool.lease(b, 1000)).release();
+    expect(closed).toEqual([c.name]);
+    a2.release();
+    await pool.closeAll();
+  });
+
   it("probes.maxConnections defaults to 16 and refuses bad values clearly", () => {
     expect(closedRelaysConfig(["r"], {}).probes.maxConnections).toBe(16);
     expect(closedRelaysConfig(["r"], { probes: { maxConnections: 50 } }).probes.maxConnections).toBe(50);
