@@ -332,30 +332,29 @@ async function fingerprint(args: string[], io: CliIo): Promise<number> {
 async function healthcheck(io: CliIo, waitMs: number): Promise<number> {
   // Loaded here only: the metrics server's modules would weigh on every status run's memory.
   const { healthzUrl } = await import("./metrics/http.js");
+  let url: string;
+  try {
+    url = healthzUrl(io.env);
+  } catch (e) {
+    // A configuration problem does not mend itself while we wait.
+    io.stderr(`mailq-bot: healthcheck: ${describeError(e)}\n`);
+    return 1;
+  }
   const until = io.nowMs() + waitMs;
   for (;;) {
     let problem: string;
     try {
-      const url = healthzUrl(io.env);
       const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
       if (r.ok) return 0;
       problem = `${url} answered HTTP ${r.status}: ${(await r.text()).trim().slice(0, 300)}`;
     } catch (e) {
-      problem = `healthcheck: ${describeError(e)}${isMailqError(e) ? "" : ` (${healthzUrlOrWhy(healthzUrl, io.env)})`}`;
+      problem = `healthcheck: ${describeError(e)} (${url})`;
     }
     if (io.nowMs() >= until) {
       io.stderr(`mailq-bot: ${problem}\n`);
       return 1;
     }
     await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-function healthzUrlOrWhy(healthzUrl: (env: NodeJS.ProcessEnv) => string, env: NodeJS.ProcessEnv): string {
-  try {
-    return healthzUrl(env);
-  } catch (e) {
-    return describeError(e);
   }
 }
 
