@@ -54,31 +54,17 @@ export function parsePs(text: string): ProcessRow[] {
   return rows;
 }
 
-export interface PostfixStatus {
-  running: boolean;
-  masterPid: number | undefined;
-  message: string;
-}
-
-/**
- * `postfix status`: exit 0 when running. It names the PID on stderr only when stderr is a
- * terminal (otherwise it logs it), so the PID usually comes from `pid/master.pid`.
- */
-export function parsePostfixStatus(output: string, exitCode: number): PostfixStatus {
-  const m = /is running: PID: (\d+)/.exec(output);
-  const message =
-    output
-      .trim()
-      .replace(/^postfix(?:\/postfix-script)?(?:\[\d+\])?: /gm, "")
-      .split("\n")[0] ?? "";
-  return { running: exitCode === 0, masterPid: m ? Number(m[1]) : undefined, message };
-}
-
 /** `<queue_directory>/pid/master.pid`: the PID, space-padded. */
 export function parsePidFile(text: string): number | undefined {
   const n = Number(text.trim());
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
+
+/**
+ * The instance's master.pid as root read it: the PID it names (undefined when it names none),
+ * or not found. Unread (no root) is no MasterPidFile at all.
+ */
+export type MasterPidFile = { found: true; pid: number | undefined } | { found: false };
 
 export interface ServiceHealth {
   masterRunning: boolean;
@@ -87,39 +73,66 @@ export interface ServiceHealth {
   qmgrPid: number | undefined;
   /** Seconds qmgr has been up; a small number over and over means it keeps respawning. */
   qmgrUptimeS: number | undefined;
+  /** What was checked and found, in a line: master.pid and the process table. */
   statusMessage: string;
 }
 
+// A zombie ("[master] <defunct>") keeps its name until its parent reaps it; it runs nothing.
+const defunct = (p: ProcessRow) => p.args.endsWith("<defunct>");
 const isMaster = (p: ProcessRow) =>
-  p.comm === "master" || /\/postfix\/sbin\/master\b|(^|\/)master -/.test(p.args);
+  !defunct(p) && (p.comm === "master" || /\/postfix\/sbin\/master\b|(^|\/)master -/.test(p.args));
+
+/** This instance's master: its PID if it runs, and the evidence in words; undefined when unknowable. */
+function findMaster(
+  ps: ProcessRow[],
+  pidFile: MasterPidFile | undefined,
+): { pid: number | undefined; why: string } | undefined {
+  if (pidFile) {
+    if (!pidFile.found) return { pid: undefined, why: "no master.pid in the queue directory" };
+    const { pid } = pidFile;
+    if (pid === undefined) return { pid: undefined, why: "master.pid names no PID" };
+    const row = ps.find((p) => p.pid === pid);
+    if (!row) return { pid: undefined, why: `master.pid names PID ${pid}, which is not running` };
+    if (defunct(row))
+      return { pid: undefined, why: `master.pid names PID ${pid}, which has exited (defunct)` };
+    if (!isMaster(row))
+      return { pid: undefined, why: `master.pid names PID ${pid}, which is ${row.comm}, not master` };
+    return { pid, why: `master PID ${pid} running (master.pid)` };
+  }
+  // master.pid unread (no root): a lone master is the best evidence there is; of several, any
+  // may be another instance's.
+  const masters = ps.filter(isMaster);
+  const [m] = masters;
+  if (masters.length > 1) return undefined;
+  return m
+    ? { pid: m.pid, why: `master PID ${m.pid} running (the only master; master.pid unread)` }
+    : { pid: undefined, why: "no master process running (master.pid unread)" };
+}
 
 /**
- * Health from `postfix status`, the instance's master.pid and the process table. Several
- * instances may share a host, so qmgr must be a child of this instance's master.
+ * master and qmgr from the instance's master.pid and the process table; not from `postfix
+ * status`, which costs the relay a chain of processes and writes a line to its mail log on
+ * every run. Several instances may share a host, so qmgr must be a child of this instance's
+ * master. Undefined when master.pid is unread and several masters run: nothing tells which.
  */
-export function serviceHealth(
-  status: PostfixStatus | undefined,
-  ps: ProcessRow[],
-  pidFilePid?: number,
-): ServiceHealth {
-  const alive = (pid: number | undefined) =>
-    pid !== undefined && ps.some((p) => p.pid === pid && isMaster(p));
-  let masterPid = [status?.masterPid, pidFilePid].find(alive);
-  // Without status or pid file (no root), a lone master is the best evidence there is.
-  if (masterPid === undefined && status === undefined && pidFilePid === undefined) {
-    const masters = ps.filter(isMaster);
-    if (masters.length === 1) masterPid = masters[0]?.pid;
-  }
-  if (status && !status.running) masterPid = undefined;
+export function serviceHealth(ps: ProcessRow[], pidFile?: MasterPidFile): ServiceHealth | undefined {
+  const master = findMaster(ps, pidFile);
+  if (!master) return undefined;
+  const masterPid = master.pid;
   const qmgr =
-    masterPid === undefined ? undefined : ps.find((p) => p.ppid === masterPid && p.comm === "qmgr");
+    masterPid === undefined
+      ? undefined
+      : ps.find((p) => p.ppid === masterPid && p.comm === "qmgr" && !defunct(p));
   return {
     masterRunning: masterPid !== undefined,
     masterPid,
     qmgrRunning: qmgr !== undefined,
     qmgrPid: qmgr?.pid,
     qmgrUptimeS: qmgr?.elapsedS,
-    statusMessage: status?.message ?? "",
+    statusMessage:
+      masterPid === undefined
+        ? master.why
+        : `${master.why}, ${qmgr ? `qmgr PID ${qmgr.pid}` : "no qmgr child"}`,
   };
 }
 

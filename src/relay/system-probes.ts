@@ -2,15 +2,15 @@ import { diskReport, type SnapshotParts } from "../analysis/snapshot.js";
 import type { Config } from "../config.js";
 import type { PostfixSettings } from "../parsers/postconf.js";
 import {
+  type MasterPidFile,
   parseDfP,
   parseLoadavg,
   parsePidFile,
-  parsePostfixStatus,
   parsePs,
   parseVmstatIowait,
   serviceHealth,
 } from "../parsers/system.js";
-import { type ProbeContext, probes } from "./probes.js";
+import { type ProbeContext, ProbeFailure, probes } from "./probes.js";
 
 /** Runs a probe; a failure is recorded under its name and the answer is undefined. */
 export type Soft = <T>(name: string, p: Promise<T>) => Promise<T | undefined>;
@@ -18,11 +18,24 @@ export type Soft = <T>(name: string, p: Promise<T>) => Promise<T | undefined>;
 /** The probes that need nothing from the relay first, each under its name. */
 export function startSystemProbes(ctx: ProbeContext, soft: Soft) {
   return {
-    postfixStatus: soft("postfix status", probes.postfixStatus(ctx)),
     ps: soft("ps", probes.ps(ctx)),
     loadavg: soft("loadavg", probes.loadavg(ctx)),
     vmstat: soft("vmstat", probes.vmstat(ctx)),
   };
+}
+
+/**
+ * The instance's master.pid. No such file is an answer (this instance's master is not up), not
+ * a failure; unreadable (no root) is a failure, and then the process table must do alone.
+ */
+function masterPidFile(ctx: ProbeContext, qdir: string): Promise<MasterPidFile> {
+  return probes.masterPid(ctx, qdir).then(
+    (r): MasterPidFile => ({ found: true, pid: parsePidFile(r.stdout) }),
+    (e: unknown): MasterPidFile => {
+      if (e instanceof ProbeFailure && /No such file or directory/.test(e.message)) return { found: false };
+      throw e;
+    },
+  );
 }
 
 /** The probes that need the relay's queue directory or mail log, each under its name. */
@@ -37,7 +50,7 @@ export function startQueueDirProbes(
     qdir,
     dfBytes: qdir ? soft("df -P", probes.dfBytes(ctx, qdir)) : undefined,
     dfInodes: qdir ? soft("df -i", probes.dfInodes(ctx, qdir)) : undefined,
-    masterPid: qdir ? soft("master.pid", probes.masterPid(ctx, qdir)) : undefined,
+    masterPid: qdir ? soft("master.pid", masterPidFile(ctx, qdir)) : undefined,
     maillog: settings ? soft("mail log", probes.maillog(ctx, settings.maillogFile, logLines)) : undefined,
   };
 }
@@ -50,7 +63,6 @@ export async function systemParts(
   queueDir: ReturnType<typeof startQueueDirProbes>,
   o: { settings: PostfixSettings | undefined; thresholds: Config["thresholds"]; top: number },
 ): Promise<SystemParts> {
-  const st = await system.postfixStatus;
   const ps = await system.ps;
   const la = await system.loadavg;
   const vm = await system.vmstat;
@@ -58,7 +70,6 @@ export async function systemParts(
   const dfI = await queueDir.dfInodes;
   const pid = await queueDir.masterPid;
   const log = await queueDir.maillog;
-  const statusParsed = st ? parsePostfixStatus(st.stderr + st.stdout, st.code ?? 1) : undefined;
   const load = la ? parseLoadavg(la.stdout) : undefined;
   const qdir = queueDir.qdir;
   const s = o.settings;
@@ -71,9 +82,7 @@ export async function systemParts(
           o.thresholds,
         )
       : null,
-    service: ps
-      ? serviceHealth(statusParsed, parsePs(ps.stdout), pid ? parsePidFile(pid.stdout) : undefined)
-      : null,
+    service: ps ? (serviceHealth(parsePs(ps.stdout), pid) ?? null) : null,
     load: load ? { ...load, iowaitPercent: vm ? (parseVmstatIowait(vm.stdout) ?? null) : null } : null,
     log: log ? log.summary(o.top) : null,
     postfix: s

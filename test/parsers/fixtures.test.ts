@@ -7,10 +7,10 @@ import { parseDeferral, parseLogLine } from "../../src/parsers/maillog.js";
 import { parsePostconf, postfixSettings } from "../../src/parsers/postconf.js";
 import { addressDomain, parsePostqueueJsonLine, type QueueEntry } from "../../src/parsers/postqueue.js";
 import {
+  type MasterPidFile,
   parseDfP,
   parseLoadavg,
   parsePidFile,
-  parsePostfixStatus,
   parsePs,
   parseVmstatIowait,
   serviceHealth,
@@ -174,27 +174,137 @@ describe("system probes", () => {
     expect(i).toMatchObject({ total: 16777216, used: 417112, usedPercent: 3 });
   });
 
-  it("finds this instance's master and its qmgr among other instances", () => {
-    const ps = parsePs(read("relay-a", "ps.txt"));
-    const status = parsePostfixStatus(read("relay-a", "postfix-status-tty.txt"), 0);
-    expect(status.masterPid).toBeGreaterThan(0);
-    const h = serviceHealth(status, ps);
-    expect(h).toMatchObject({ masterRunning: true, masterPid: status.masterPid, qmgrRunning: true });
-    expect(ps.find((p) => p.pid === h.qmgrPid)?.ppid).toBe(status.masterPid);
-    // the same from the pid file when status prints nothing (no terminal)
-    const quiet = parsePostfixStatus(read("relay-a", "postfix-status.txt"), 0);
-    expect(serviceHealth(quiet, ps, parsePidFile(`   ${status.masterPid}\n`)).qmgrRunning).toBe(true);
-  });
-
-  it("says master is down when postfix status exits 1, whatever the pid file says", () => {
-    const ps = parsePs(read("relay-a", "ps.txt"));
-    const stopped = parsePostfixStatus(read("relay-a", "postfix-status-stopped.txt"), 1);
-    const somePid = ps.find((p) => p.comm === "master")?.pid;
-    expect(serviceHealth(stopped, ps, somePid)).toMatchObject({ masterRunning: false, qmgrRunning: false });
-  });
-
   it("reads iowait and the load average", () => {
     expect(parseVmstatIowait(read("relay-a", "vmstat.txt"))).toBe(0);
     expect(parseLoadavg(read("relay-a", "loadavg.txt"))).toEqual({ load1: 4, load5: 1.34, load15: 0.58 });
+  });
+});
+
+describe("master and qmgr from master.pid and the process table", () => {
+  // The whole host when captured: relay-a and other labs' instances, each a master with its qmgr.
+  const ps = parsePs(read("relay-a", "ps.txt"));
+  // relay-a's own master, as `postfix status` named it under a terminal at that moment.
+  const master = Number(/is running: PID: (\d+)/.exec(read("relay-a", "postfix-status-tty.txt"))?.[1]);
+  const masters = ps.filter((p) => p.comm === "master");
+  const others = new Set(masters.filter((p) => p.pid !== master).map((p) => p.pid));
+  const qmgrOf = (pid: number) => ps.find((p) => p.ppid === pid && p.comm === "qmgr");
+  // master writes its PID right-aligned in 32 columns, then a newline.
+  const pidFile = (pid: number): MasterPidFile => ({
+    found: true,
+    pid: parsePidFile(`${String(pid).padStart(32)}\n`),
+  });
+
+  it("the capture has several instances, relay-a's master among them with a qmgr child", () => {
+    expect(masters.map((p) => p.pid)).toContain(master);
+    expect(others.size).toBeGreaterThan(0);
+    expect(qmgrOf(master)).toBeDefined();
+  });
+
+  it("reads master.pid as master writes it; nothing else is a PID", () => {
+    expect(parsePidFile(`${" ".repeat(28)}9198\n`)).toBe(9198);
+    expect(parsePidFile("")).toBeUndefined();
+    expect(parsePidFile("0\n")).toBeUndefined();
+    expect(parsePidFile("91 98\n")).toBeUndefined();
+  });
+
+  it("running: master.pid names a live master, and qmgr is its child, not another instance's", () => {
+    const h = serviceHealth(ps, pidFile(master));
+    const q = qmgrOf(master);
+    expect(h).toEqual({
+      masterRunning: true,
+      masterPid: master,
+      qmgrRunning: true,
+      qmgrPid: q?.pid,
+      qmgrUptimeS: q?.elapsedS,
+      statusMessage: `master PID ${master} running (master.pid), qmgr PID ${q?.pid}`,
+    });
+  });
+
+  it("qmgr missing: master runs with no qmgr child, though other instances' qmgrs run", () => {
+    const noQmgr = ps.filter((p) => p !== qmgrOf(master));
+    expect(noQmgr.some((p) => p.comm === "qmgr")).toBe(true);
+    expect(serviceHealth(noQmgr, pidFile(master))).toMatchObject({
+      masterRunning: true,
+      masterPid: master,
+      qmgrRunning: false,
+      qmgrPid: undefined,
+      statusMessage: `master PID ${master} running (master.pid), no qmgr child`,
+    });
+  });
+
+  it("stale master.pid: after postfix stop it still names the PID, which is gone: master down", () => {
+    const stopped = ps.filter((p) => p.pid !== master && p.ppid !== master);
+    expect(serviceHealth(stopped, pidFile(master))).toEqual({
+      masterRunning: false,
+      masterPid: undefined,
+      qmgrRunning: false,
+      qmgrPid: undefined,
+      qmgrUptimeS: undefined,
+      statusMessage: `master.pid names PID ${master}, which is not running`,
+    });
+  });
+
+  it("master.pid naming a master that has exited but is not yet reaped (<defunct>): master down", () => {
+    const zombie = ps
+      .filter((p) => p.ppid !== master)
+      .map((p) => (p.pid === master ? { ...p, args: "[master] <defunct>" } : p));
+    expect(serviceHealth(zombie, pidFile(master))).toMatchObject({
+      masterRunning: false,
+      qmgrRunning: false,
+      statusMessage: `master.pid names PID ${master}, which has exited (defunct)`,
+    });
+  });
+
+  it("master.pid naming a live process that is not a master (a reused PID): master down", () => {
+    const q = qmgrOf(master);
+    if (!q) throw new Error("no qmgr in the capture");
+    expect(serviceHealth(ps, pidFile(q.pid))).toMatchObject({
+      masterRunning: false,
+      qmgrRunning: false,
+      statusMessage: `master.pid names PID ${q.pid}, which is qmgr, not master`,
+    });
+    expect(serviceHealth(ps, pidFile(2))?.statusMessage).toBe(
+      "master.pid names PID 2, which is kthreadd, not master",
+    );
+  });
+
+  it("no master.pid, or none named in it: master down, whatever other masters run", () => {
+    expect(serviceHealth(ps, { found: false })).toMatchObject({
+      masterRunning: false,
+      qmgrRunning: false,
+      statusMessage: "no master.pid in the queue directory",
+    });
+    expect(serviceHealth(ps, { found: true, pid: parsePidFile("") })).toMatchObject({
+      masterRunning: false,
+      statusMessage: "master.pid names no PID",
+    });
+  });
+
+  it("master.pid unread (no root) and one master on the host: that master, with or without qmgr", () => {
+    const lone = ps.filter((p) => !others.has(p.pid) && !others.has(p.ppid));
+    expect(serviceHealth(lone)).toMatchObject({
+      masterRunning: true,
+      masterPid: master,
+      qmgrRunning: true,
+      qmgrPid: qmgrOf(master)?.pid,
+      statusMessage: `master PID ${master} running (the only master; master.pid unread), qmgr PID ${qmgrOf(master)?.pid}`,
+    });
+    expect(serviceHealth(lone.filter((p) => p !== qmgrOf(master)))).toMatchObject({
+      masterRunning: true,
+      qmgrRunning: false,
+    });
+  });
+
+  it("master.pid unread and several masters: unknown, not down (any may be another instance's)", () => {
+    expect(serviceHealth(ps)).toBeUndefined();
+  });
+
+  it("master.pid unread and no master at all: down", () => {
+    const none = ps.filter((p) => p.comm !== "master");
+    expect(serviceHealth(none)).toMatchObject({
+      masterRunning: false,
+      qmgrRunning: false,
+      statusMessage: "no master process running (master.pid unread)",
+    });
   });
 });

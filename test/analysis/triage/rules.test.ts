@@ -93,6 +93,23 @@ describe("triage rules, each on its own", () => {
     );
   });
 
+  it("qmgr: master down, with what was checked (master.pid and the process table) as evidence", () => {
+    const statusMessage = "master.pid names PID 4242, which is not running";
+    const service = {
+      ...healthy,
+      masterRunning: false,
+      masterPid: undefined,
+      qmgrRunning: false,
+      statusMessage,
+    };
+    const [down] = qmgr(facts({ snapshot: snapshot({ service }) }));
+    expect(down?.title).toBe("Postfix's master is not running: nothing is delivered");
+    expect(down?.evidence[0]).toBe(
+      `${statusMessage} (the queue directory's pid/master.pid and ps -eo pid,ppid,etimes,comm,args)`,
+    );
+    expect(down?.evidence.join("\n")).not.toMatch(/postfix status/);
+  });
+
   it("storage: df's warning or Postfix's own space lines, never neither", () => {
     expect(storage(facts())).toEqual([]);
     expect(storage(facts({ snapshot: snapshot({ disk: fullDisk }) }))[0]?.title).toBe(

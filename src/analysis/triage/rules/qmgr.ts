@@ -3,6 +3,9 @@ import { warningEvidence } from "../format.js";
 import type { Finding } from "../types.js";
 import { spoolFull } from "./storage.js";
 
+/** What the service health was read from (src/parsers/system.ts serviceHealth). */
+const MASTER_CHECK = "the queue directory's pid/master.pid and ps -eo pid,ppid,etimes,comm,args";
+
 /**
  * Postfix itself: master and qmgr. Without qmgr nothing drains, whatever else is fixed, so
  * this comes before any advice about destinations.
@@ -21,7 +24,7 @@ export function qmgr(f: TriageFacts): Finding[] {
       share: 1,
       scope: "relay",
       title: "Postfix's master is not running: nothing is delivered",
-      evidence: [`postfix status: ${sv.statusMessage || "not running"}`, ...fatal],
+      evidence: [`${sv.statusMessage || "master is not running"} (${MASTER_CHECK})`, ...fatal],
       recommendation:
         "Start Postfix once, then read the log for why it stopped; fix that before touching the queue. Do not delete queued mail.",
       destinations: [],
@@ -33,7 +36,7 @@ export function qmgr(f: TriageFacts): Finding[] {
       scope: "relay",
       title: "qmgr is missing: the queue cannot drain",
       evidence: [
-        `master PID ${sv.masterPid ?? "?"} is running with no qmgr child (ps -eo pid,ppid,etimes,comm,args)`,
+        `master PID ${sv.masterPid ?? "?"} is running with no qmgr child (${MASTER_CHECK})`,
         ...fatal,
       ],
       recommendation:
