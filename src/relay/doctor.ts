@@ -193,7 +193,6 @@ async function probeChecks(
     attempt(plain, probes.ps(ctx)),
     attempt(plain, probes.loadavg(ctx)),
     attempt(plain, probes.vmstat(ctx)),
-    attempt(root, probes.postfixStatus(ctx)),
     attempt(plain, worldProbe(ctx, relay)),
   ];
   if (qdir)

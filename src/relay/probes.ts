@@ -165,15 +165,9 @@ export class QueueCountReader {
   }
 }
 
-async function runChecked(
-  ctx: ProbeContext,
-  probe: string,
-  argv: string[],
-  acceptCodes = [0],
-): Promise<RunResult> {
+async function runChecked(ctx: ProbeContext, probe: string, argv: string[]): Promise<RunResult> {
   const r = await ctx.runner.run(argv, { timeoutMs: remaining(ctx, probe), probe });
-  // sudo's own refusal exits 1, which `postfix status` also uses for "not running".
-  if (r.timedOut || r.code === null || !acceptCodes.includes(r.code) || SUDO_REFUSED.test(r.stderr))
+  if (r.timedOut || r.code !== 0 || SUDO_REFUSED.test(r.stderr))
     throw new ProbeFailure(probe, explain(probe, r));
   return r;
 }
@@ -219,9 +213,6 @@ export const probes = {
 
   dfBytes: (ctx: ProbeContext, dir: string) => runChecked(ctx, "df -P", ["df", "-P", "-k", dir]),
   dfInodes: (ctx: ProbeContext, dir: string) => runChecked(ctx, "df -i", ["df", "-P", "-i", dir]),
-  /** Exit 1 means "not running", which is an answer, not a failure. */
-  postfixStatus: (ctx: ProbeContext) =>
-    runChecked(ctx, "postfix status", asRoot(ctx, ["postfix", "status"]), [0, 1]),
   /** This instance's master PID (root-only file); several instances may share a host. */
   masterPid: (ctx: ProbeContext, queueDirectory: string) =>
     runChecked(ctx, "master.pid", asRoot(ctx, ["cat", `${queueDirectory}/pid/master.pid`])),
