@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createServer, type Server, type Socket } from "node:net";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
@@ -8,8 +10,9 @@ import { statusDocumentSchema } from "../../src/json/status-document.js";
 import { addressDomain, parsePostqueueJsonLine, type QueueEntry } from "../../src/parsers/postqueue.js";
 import { runCli } from "../helpers/cli.js";
 import { firstCardWithinMs, fullCardWithinMs, HARNESS_MS } from "../helpers/deadlines.js";
-import { labRelayEntry } from "../helpers/lab-relay.js";
+import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
 import { type LabRelay, labExec, startRelay } from "../lab/lab.js";
+import { isAlive, readPid, waitFor } from "../lab/sys.js";
 
 const lab = inject("lab");
 const relayA = lab.relays.find((r) => r.name === "relay-a") as LabRelay;
@@ -288,6 +291,57 @@ describe("mailq-bot watch (terminal)", () => {
     expect(out).toMatch(/^-- update 0 at .* \(every 1s; Ctrl-C stops\)$/m);
     expect(out).toMatch(/^== relay-b: \d+ deferred/m);
     expect(out).toMatch(/since last \((?:a few|\d+) seconds ago\): total ±0/);
+  });
+});
+
+describe("master and qmgr from master.pid and ps, not postfix status", () => {
+  it("through the gate and sudo: running, with no line added to the mail log; after postfix stop, master down", async () => {
+    const r = await startRelay(lab, "relay-masterpid");
+    const status = async () => {
+      const out = await runCli(["status", "--json", "--wait-full"], { relays: [relayEntry(r, asGate(r))] });
+      expect(out.err).toBe("");
+      return { code: out.code, snap: JSON.parse(out.out).relays[0] };
+    };
+    const log = () => readFileSync(r.maillogPath, "utf8");
+    const master = await readPid(join(r.queueDirectory, "pid", "master.pid"));
+    if (!master) throw new Error("relay-masterpid has no master.pid");
+
+    const logBefore = log();
+    const up = await status();
+    expect(up.code).toBe(0);
+    expect(up.snap.probeErrors).toEqual([]);
+    expect(up.snap.service).toMatchObject({ masterRunning: true, masterPid: master, qmgrRunning: true });
+    expect(up.snap.service.statusMessage).toBe(
+      `master PID ${master} running (master.pid), qmgr PID ${up.snap.service.qmgrPid}`,
+    );
+    // What the bot no longer runs, as a control: postfix status writes its answer to the mail log
+    // every time (through postlogd). Once that line is in, it is the only line the status run left.
+    await labExec(r, ["postfix", "status"]);
+    await waitFor("postfix status's line in the mail log", async () => log().length > logBefore.length);
+    expect(log().slice(logBefore.length)).toMatch(
+      /^\S+ \S+ +\S+ \S+ postfix\/postfix-script\[\d+\]: the Postfix mail system is running: PID: \d+\n$/,
+    );
+
+    await labExec(r, ["postfix", "stop"]);
+    await waitFor("relay-masterpid's master to exit", async () => !isAlive(master));
+    const logStopped = log();
+    const down = await status();
+    // Without master, showq is gone: a non-root postqueue cannot list (root reads the queue directly).
+    expect(down.snap.probeErrors).toEqual([
+      {
+        probe: "postqueue -j",
+        message: expect.stringMatching(/^postqueue -j exited 69: .*mail system is down/),
+      },
+    ]);
+    // master.pid outlives master; until PID 1 reaps it, ps may still list it as <defunct>.
+    expect(down.snap.service).toEqual({
+      masterRunning: false,
+      qmgrRunning: false,
+      statusMessage: expect.stringMatching(
+        new RegExp(`^master\\.pid names PID ${master}, which (?:is not running|has exited \\(defunct\\))$`),
+      ),
+    });
+    expect(log().slice(logStopped.length)).not.toMatch(/postfix-script/);
   });
 });
 
