@@ -314,11 +314,18 @@ describe("master and qmgr from master.pid and ps, not postfix status", () => {
     expect(up.snap.service.statusMessage).toBe(
       `master PID ${master} running (master.pid), qmgr PID ${up.snap.service.qmgrPid}`,
     );
-    // What the bot no longer runs, as a control: postfix status writes its answer to the mail log
-    // every time (through postlogd). Once that line is in, it is the only line the status run left.
-    await labExec(r, ["postfix", "status"]);
-    await waitFor("postfix status's line in the mail log", async () => log().length > logBefore.length);
+    // A marker through the same path (postlog, then postlogd): once it is in, anything the status
+    // run logged is in before it. It is the only new line.
+    await labExec(r, ["postlog", "-t", "postfix/mailq-test", "after the status run"]);
+    await waitFor("the marker in the mail log", async () => log().includes("after the status run"));
     expect(log().slice(logBefore.length)).toMatch(
+      /^\S+ \S+ +\S+ \S+ postfix\/mailq-test\[\d+\]: after the status run\n$/,
+    );
+    // What the bot no longer runs, as a control: postfix status writes its answer there every time.
+    const logMarked = log();
+    await labExec(r, ["postfix", "status"]);
+    await waitFor("postfix status's line in the mail log", async () => log().length > logMarked.length);
+    expect(log().slice(logMarked.length)).toMatch(
       /^\S+ \S+ +\S+ \S+ postfix\/postfix-script\[\d+\]: the Postfix mail system is running: PID: \d+\n$/,
     );
 
