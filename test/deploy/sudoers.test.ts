@@ -20,6 +20,7 @@ describe("deploy/relay/mailq-bot.sudoers", () => {
   it("grants no postqueue (the bot runs postqueue -i unprivileged) and postcat only as -q", () => {
     const file = readFileSync(join(RELAY, "mailq-bot.sudoers"), "utf8");
     expect(file).not.toContain("postqueue");
+    expect(file).not.toContain("/usr/sbin/postfix");
     expect(file).toContain("/usr/sbin/postcat ^-q [0-9A-Za-z]{5,32}$");
     expect(file).not.toMatch(/_COMM=\[a-z\]/);
   });
