@@ -48,6 +48,19 @@ export interface StatusShow {
   progress?: { everyMs: number; show(a: StatusAnswer): Promise<void> };
 }
 
+/** Each relay's queue directory as its last stored snapshot found it (the first card's counts start with it). */
+export async function rememberedQueueDirectories(
+  store: Store,
+  relays: string[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const relay of relays) {
+    const path = (await store.snapshots.latest(relay, 1))[0]?.snapshot.disk?.path;
+    if (path) out.set(relay, path);
+  }
+  return out;
+}
+
 /**
  * `status`, for the CLI and the chat alike: probe, store what is complete, answer at once, and
  * where a huge queue's listing is still running, answer again when it is done. Each complete
@@ -60,7 +73,14 @@ export async function runStatus(deps: StatusDeps, o: StatusOptions, show: Status
   const opts = {
     ...collectOptions(deps.config, deps.nowMs),
     ...(o.onListing ? { onListing: o.onListing } : {}),
-    ...(o.waitFull ? { firstAnswerMs: undefined } : {}),
+    ...(o.waitFull
+      ? { firstAnswerMs: undefined }
+      : {
+          queueDirectories: await rememberedQueueDirectories(
+            deps.store,
+            relays.map((r) => r.name),
+          ),
+        }),
   };
   const { first, full, current } = await collectAllProgressive(relays, deps.pool, opts);
   o.observe?.(first, !full);

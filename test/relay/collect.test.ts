@@ -141,3 +141,101 @@ describe("collectRelayProgressive", () => {
     expect(p.first.queueFiles).toMatchObject({ deferred: 7, hold: 2 });
   });
 });
+
+/**
+ * A relay whose queue directory is /q: find of any other directory is refused (as the gate refuses
+ * a path postconf does not name). `events` records each command's start, and postconf's answer.
+ */
+function rememberingPool(events: string[]): RunnerPool {
+  const runner: CommandRunner = {
+    relay: "r",
+    async run(argv: readonly string[], opts: RunOptions) {
+      const words = argv.filter((a) => !a.startsWith("PATH=") && a !== "env" && a !== "sudo" && a !== "-n");
+      const cmd = words[0] ?? "";
+      if (cmd === "find") {
+        events.push(`find ${words[1]}`);
+        if (!words[1]?.startsWith("/q/"))
+          return {
+            code: 126,
+            stdout: "",
+            stderr: "mailq-bot-gate: refused: not in the allowlist",
+            timedOut: false,
+          };
+        opts.onStdout?.(Buffer.from("/q/maildrop@/q/incoming@/q/active@/q/deferred@...../q/hold@.."));
+        return { code: 0, stdout: "", stderr: "", timedOut: false };
+      }
+      events.push(cmd);
+      if (cmd === "postqueue") {
+        opts.onStdout?.(Buffer.from(LINE("ABCDE12345")));
+        await new Promise((r) => setTimeout(r, 200));
+        return { code: 0, stdout: "", stderr: "", timedOut: false };
+      }
+      if (cmd === "postconf") {
+        await new Promise((r) => setTimeout(r, 20));
+        events.push("postconf answered");
+        return { code: 0, stdout: "queue_directory = /q\nmaillog_file = /l\n", stderr: "", timedOut: false };
+      }
+      return { code: 0, stdout: "", stderr: "", timedOut: false };
+    },
+    async close() {},
+  };
+  return new RunnerPool({}, false, { connect: async () => runner });
+}
+
+describe("the queue directory remembered from the last snapshot", () => {
+  const first = { ...opts, firstAnswerMs: 50 };
+
+  it("starts the directory counts beside postconf instead of after its answer", async () => {
+    const events: string[] = [];
+    const p = await collectRelayProgressive(relay, rememberingPool(events), {
+      ...first,
+      queueDirectories: new Map([[relay.name, "/q"]]),
+    });
+    expect(events.indexOf("find /q/maildrop")).toBeLessThan(events.indexOf("postconf answered"));
+    expect(events.filter((e) => e.startsWith("find"))).toEqual(["find /q/maildrop"]);
+    expect(p.first.queueFiles).toEqual({ maildrop: 0, incoming: 0, active: 0, deferred: 5, hold: 2 });
+    expect(p.first.probeErrors).toEqual([]);
+    await p.full;
+  });
+
+  it("a directory postconf no longer names is counted again with postconf's; the stale count and its refusal are dropped", async () => {
+    const events: string[] = [];
+    const p = await collectRelayProgressive(relay, rememberingPool(events), {
+      ...first,
+      queueDirectories: new Map([[relay.name, "/old/spool"]]),
+    });
+    expect(events.filter((e) => e.startsWith("find"))).toEqual([
+      "find /old/spool/maildrop",
+      "find /q/maildrop",
+    ]);
+    expect(events.indexOf("find /q/maildrop")).toBeGreaterThan(events.indexOf("postconf answered"));
+    expect(p.first.queueFiles).toEqual({ maildrop: 0, incoming: 0, active: 0, deferred: 5, hold: 2 });
+    expect(p.first.probeErrors).toEqual([]);
+    await p.full;
+  });
+
+  it.each([
+    ["a relative path", "spool/postfix"],
+    ["a path climbing out", "/var/spool/../../etc"],
+    ["shell syntax", "/var/spool/postfix;rm"],
+    ["an empty string", ""],
+  ])("ignores %s: the count waits for postconf", async (_label, dir) => {
+    const events: string[] = [];
+    const p = await collectRelayProgressive(relay, rememberingPool(events), {
+      ...first,
+      queueDirectories: new Map([[relay.name, dir]]),
+    });
+    expect(events.filter((e) => e.startsWith("find"))).toEqual(["find /q/maildrop"]);
+    expect(events.indexOf("find /q/maildrop")).toBeGreaterThan(events.indexOf("postconf answered"));
+    await p.full;
+  });
+
+  it("status --wait-full walks no directory, remembered or not", async () => {
+    const events: string[] = [];
+    await collectRelayProgressive(relay, rememberingPool(events), {
+      ...opts,
+      queueDirectories: new Map([[relay.name, "/q"]]),
+    });
+    expect(events.filter((e) => e.startsWith("find"))).toEqual([]);
+  });
+});
