@@ -36,7 +36,7 @@ const CLI = join(REPO, "bench/.build/src/cli.js");
 const BOT_NODE_OPTIONS = process.env.BENCH_BOT_NODE_OPTIONS ?? "--max-semi-space-size=4";
 const SERIES = (
   process.env.BENCH_SERIES ??
-  "floorSsh,floorWire,floorLocal,qshape,bot,botFirst,botRoot,botLocal,botZ,botLogin,botFirstLogin,floorSshLogin,floorWireLogin"
+  "floorSsh,floorWire,floorLocal,qshape,bot,botFirst,botRoot,botLocal,botZ,botLogin,botFirstLogin,botFirstLoginCold,floorSshLogin,floorWireLogin"
 ).split(",");
 
 function sshArgv(relay: LabRelay, knownHosts: string, command: string, user = "root"): string[] {
@@ -241,12 +241,20 @@ async function main(): Promise<void> {
       },
       botFirstLogin: {
         name: "login cost 1 s: mailq-bot status --json (first answer)",
-        what: "the same login cost of 1 s per SSH command, until the first card",
+        what: "the same login cost of 1 s per SSH command, until the first card; the store holds the relay's last snapshot (its queue directory is remembered), as after any earlier status or watch",
+        runs: [],
+      },
+      botFirstLoginCold: {
+        name: "login cost 1 s, nothing remembered: mailq-bot status --json (first answer)",
+        what: "the same with an empty store, as a relay's very first status: the counts wait for postconf to name the queue directory",
         runs: [],
       },
     };
     const env = { ...process.env, MAIL_CONFIG: relay.configDir };
     const sudoCfg = join(root, "mailq-sudo.yaml");
+    // An empty store for every run: nothing remembered about the relay.
+    const coldCfg = join(root, "mailq-sudo-cold.yaml");
+    const coldDir = join(root, "cold");
     const zCfg = join(root, "mailq-gate-zlib.yaml");
     await writeFile(zCfg, `probes:\n  compression: true\n${await readFile(cfg, "utf8")}`);
     // The local relay: no configuration file in its working folder, the instance's MAIL_CONFIG.
@@ -312,6 +320,14 @@ async function main(): Promise<void> {
       ],
       ["botLogin", () => withLoginCost(() => timed(botArgv(["--wait-full"], sudoCfg), { keepStdout: true }))],
       ["botFirstLogin", () => withLoginCost(() => timed(botArgv([], sudoCfg), { keepStdout: true }))],
+      [
+        "botFirstLoginCold",
+        async () => {
+          await rm(coldDir, { recursive: true, force: true });
+          await writeFile(coldCfg, `store:\n  path: ./cold/mailq.sqlite\n${await readFile(sudoCfg, "utf8")}`);
+          return withLoginCost(() => timed(botArgv([], coldCfg), { keepStdout: true }));
+        },
+      ],
     ];
     const runners = allRunners.filter(([k]) => SERIES.includes(k));
     log("warm-up run of each (not counted)");
@@ -334,7 +350,7 @@ async function main(): Promise<void> {
         }
         if (key === "bot" && rep === REPS)
           r.cards.push(cardSize(m.stdout, N, "status --json at the lab relay"));
-        if ((key === "botFirst" || key === "botFirstLogin") && rep === REPS) {
+        if ((key === "botFirst" || key === "botFirstLogin" || key === "botFirstLoginCold") && rep === REPS) {
           const s = (JSON.parse(m.stdout) as { relays: RelaySnapshot[] }).relays[0];
           if (s)
             r.firstAnswers.push({
