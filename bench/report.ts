@@ -56,17 +56,20 @@ export function writeResults(r: BenchResults, ctx: Ctx): string {
   out.push("## How the queue was built");
   out.push("");
   for (const q of r.queueBuild) out.push(`- ${q}`);
-  out.push(
-    `- SMTP fill rate: ${num(r.fill.smtpMessages)} messages in ${fmt(r.fill.smtpSeconds, 1)} s = **${fmt(r.fill.smtpMessages / r.fill.smtpSeconds, 0)} messages/s** accepted; the queue manager had tried and deferred all of them ${fmt(r.fill.settleSeconds, 1)} s later in total`,
-  );
+  // A run on a kept lab (BENCH_REUSE_LAB) filled nothing: the fill figures belong to the run that did.
+  if (r.fill.smtpMessages > 0)
+    out.push(
+      `- SMTP fill rate: ${num(r.fill.smtpMessages)} messages in ${fmt(r.fill.smtpSeconds, 1)} s = **${fmt(r.fill.smtpMessages / r.fill.smtpSeconds, 0)} messages/s** accepted; the queue manager had tried and deferred all of them ${fmt(r.fill.settleSeconds, 1)} s later in total`,
+    );
   if (r.fill.cloned)
     out.push(`- cloning ${num(r.fill.cloned)} queue files took ${fmt(r.fill.cloneSeconds, 1)} s`);
   out.push(
     '- Mix: 82 % to refused.lab.test (connection refused, then "delivery temporarily suspended"), 6 % throttle.lab.test (451), 4 % dnsfail.lab.test (SERVFAIL), 5 % put on hold, 3 % with 2–3 recipients across those domains; 7 senders (one null), bodies of 0.4–4.5 kB.',
   );
-  out.push(
-    `- Bench-only settings on the bench's own instance (\`postconf -e\`): ${r.instanceSettings.map((s) => `\`${s}\``).join(", ")} — fast filling, and no retry wave moving messages to active during the measurements.`,
-  );
+  if (r.instanceSettings.length)
+    out.push(
+      `- Bench-only settings on the bench's own instance (\`postconf -e\`): ${r.instanceSettings.map((s) => `\`${s}\``).join(", ")} — fast filling, and no retry wave moving messages to active during the measurements.`,
+    );
   out.push(
     `- On disk: ${Object.entries(r.queueOnDisk)
       .map(([k, v]) => `${k} ${num(v)}`)
