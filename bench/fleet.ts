@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { RelaySnapshot } from "../src/analysis/snapshot.js";
 import { type Lab, type LabRelay, labPort, startLab } from "../test/lab/lab.js";
 import { holdIds, sendRange, tuneForFill, waitSettled } from "./fill.js";
-import { exec, execOk, fmt, loadavg1, log, type Measured, machine, stats, timed } from "./lib.js";
+import { exec, execOk, fmt, loadavg1, log, type Measured, machine, sshArgv, stats, timed } from "./lib.js";
 
 interface Entry {
   name: string;
@@ -95,22 +95,7 @@ async function listingsAtOnce(entries: Entry[], knownHosts: string, bound: numbe
   const worker = async () => {
     for (let e = entries[next++]; e; e = entries[next++]) {
       const r = await exec(
-        [
-          "ssh",
-          "-q",
-          "-i",
-          e.relay.privateKeyPath,
-          "-o",
-          `UserKnownHostsFile=${knownHosts}`,
-          "-o",
-          "StrictHostKeyChecking=yes",
-          "-o",
-          "BatchMode=yes",
-          "-p",
-          String(e.port),
-          `${e.relay.gateUsername}@${e.relay.host}`,
-          "postqueue -j",
-        ],
+        sshArgv({ ...e.relay, port: e.port }, knownHosts, "postqueue -j", e.relay.gateUsername),
         { discardStdout: true },
       );
       if (r.code !== 0) throw new Error(`floor listing at ${e.name} exited ${r.code}: ${r.stderr.trim()}`);

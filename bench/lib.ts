@@ -157,3 +157,28 @@ export async function countFilesUnder(dir: string): Promise<number> {
   const r = await exec(["find", dir, "-type", "f", "-printf", "."], { keepStdout: true });
   return r.stdout.length;
 }
+
+/** OpenSSH to a lab relay as `user`, its host key checked against `knownHosts`, running `command`. */
+export function sshArgv(
+  relay: { privateKeyPath: string; host: string; port: number },
+  knownHosts: string,
+  command: string,
+  user = "root",
+): string[] {
+  return [
+    "ssh",
+    "-q",
+    "-i",
+    relay.privateKeyPath,
+    "-o",
+    `UserKnownHostsFile=${knownHosts}`,
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "BatchMode=yes",
+    "-p",
+    String(relay.port),
+    `${user}@${relay.host}`,
+    command,
+  ];
+}

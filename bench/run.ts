@@ -15,7 +15,7 @@ import { type Lab, type LabRelay, readLabData, startLab, stopLabAt } from "../te
 import { cloneQueue } from "./clone.js";
 import { holdIds, queueCounts, sendRange, tuneForFill, waitSettled } from "./fill.js";
 import { fleetBench } from "./fleet.js";
-import { exec, execOk, loadavg1, log, type Measured, machine, stats, timed } from "./lib.js";
+import { exec, execOk, loadavg1, log, type Measured, machine, sshArgv, stats, timed } from "./lib.js";
 import { writeMaillog } from "./maillog.js";
 import { comparePflogsumm } from "./pflogsumm.js";
 import { writeResults } from "./report.js";
@@ -38,25 +38,6 @@ const SERIES = (
   process.env.BENCH_SERIES ??
   "floorSsh,floorWire,floorLocal,qshape,bot,botFirst,botRoot,botLocal,botZ,botLogin,botFirstLogin,botFirstLoginCold,floorSshLogin,floorWireLogin"
 ).split(",");
-
-function sshArgv(relay: LabRelay, knownHosts: string, command: string, user = "root"): string[] {
-  return [
-    "ssh",
-    "-q",
-    "-i",
-    relay.privateKeyPath,
-    "-o",
-    `UserKnownHostsFile=${knownHosts}`,
-    "-o",
-    "StrictHostKeyChecking=yes",
-    "-o",
-    "BatchMode=yes",
-    "-p",
-    String(relay.port),
-    `${user}@${relay.host}`,
-    command,
-  ];
-}
 
 function cardSize(json: string, entries: number, source: string) {
   const doc = JSON.parse(json) as { relays: RelaySnapshot[] };
