@@ -79,10 +79,25 @@ export function headline(s: RelaySnapshot): string {
   return redactAddresses(parts.join(" · "));
 }
 
-/** How much of the listing was read, for a partial answer. */
+/**
+ * Why a listing is incomplete: still running (a first answer, the rest follows), stopped by
+ * Postfix being down (postqueue cannot list without master), or ended short (its deadline).
+ * An ended listing carries its reason as a postqueue -j probe problem; a running one has none.
+ */
+export function listingState(s: RelaySnapshot): "complete" | "running" | "postfix down" | "ended short" {
+  if (s.listing.complete) return "complete";
+  if (!s.probeErrors.some((e) => e.probe === "postqueue -j")) return "running";
+  return s.service?.masterRunning === false ? "postfix down" : "ended short";
+}
+
+/** How much of the listing was read, for an incomplete answer, and whether more is coming. */
 export function partialNote(s: RelaySnapshot): string {
   const share = s.listing.shareRead;
-  return `⏳ partial: ${share === null ? `${num(s.listing.entriesRead)} messages` : `${Math.floor(share * 100)}%`} listed so far`;
+  const read = share === null ? `${num(s.listing.entriesRead)} messages` : `${Math.floor(share * 100)}%`;
+  const state = listingState(s);
+  if (state === "postfix down") return "🛑 Postfix is not running: nothing is delivered";
+  if (state === "ended short") return `⚠ listing incomplete: ${read} listed`;
+  return `⏳ partial: ${read} listed so far`;
 }
 
 /**
@@ -193,7 +208,7 @@ function relayBlocks(s: RelaySnapshot, o: Required<StatusCardOptions>): Block[] 
   const ctx = [healthLine(s)];
   if (!s.listing.complete)
     ctx.push(
-      `${partialNote(s)}; ${s.listing.countsExact ? "counts from the queue directories" : "counts are lower bounds"}; the complete card follows`,
+      `${partialNote(s)}; ${s.listing.countsExact ? "counts from the queue directories" : "counts are lower bounds"}${listingState(s) === "running" ? "; the complete card follows" : ""}`,
     );
   if (s.probeErrors.length)
     ctx.push(`probe problems: ${s.probeErrors.map((e) => truncate(e.message, 200)).join("; ")}`);

@@ -174,7 +174,15 @@ export async function collectRelayProgressive(
     const queueFiles = l.complete ? null : await countFiles();
     const others = await rest;
     const probeErrors = [...errors];
-    if (l.error !== undefined) probeErrors.push({ probe: "postqueue -j", message: l.error });
+    // postqueue cannot list while master is stopped: that is the relay's answer (Postfix is down),
+    // with the counts from the queue directories, not a relay that did not answer.
+    const postfixDown = l.error !== undefined && others.service?.masterRunning === false;
+    if (postfixDown)
+      probeErrors.push({
+        probe: "postqueue -j",
+        message: `Postfix's master is not running, so postqueue -j cannot list the queue (${l.error}); counts are from the queue directories`,
+      });
+    else if (l.error !== undefined) probeErrors.push({ probe: "postqueue -j", message: l.error });
     else if (!l.complete && !l.partial)
       probeErrors.push({
         probe: "postqueue -j",
@@ -185,7 +193,7 @@ export async function collectRelayProgressive(
       ...base,
       ...others,
       queueFiles,
-      ...(l.error !== undefined
+      ...(l.error !== undefined && !postfixDown
         ? {
             fatal: `the queue listing failed: ${l.error}. Check that Postfix is installed and the bot's user may run postqueue`,
           }

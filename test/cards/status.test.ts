@@ -71,6 +71,66 @@ describe("statusCard", () => {
     expect(texts).not.toContain("queue empty");
   });
 
+  it("an incomplete listing says why: Postfix down or cut short, and then promises no complete card", () => {
+    const acc = new QueueAccumulator(NOW / 1000);
+    const base = {
+      relay: "relay-down",
+      takenAtMs: NOW,
+      queue: acc.summary(),
+      listingComplete: false,
+      queueFiles: { maildrop: 0, incoming: 0, active: 0, deferred: 5_000, hold: 12 },
+    };
+    const service = (masterRunning: boolean) => ({
+      masterRunning,
+      masterPid: masterRunning ? 100 : undefined,
+      qmgrRunning: masterRunning,
+      qmgrPid: masterRunning ? 101 : undefined,
+      qmgrUptimeS: masterRunning ? 60 : undefined,
+      statusMessage: masterRunning
+        ? "master PID 100 running (master.pid), qmgr PID 101"
+        : "master.pid names PID 100, which is not running",
+    });
+    const down = buildSnapshot({
+      ...base,
+      service: service(false),
+      probeErrors: [
+        {
+          probe: "postqueue -j",
+          message: "Postfix's master is not running, so postqueue -j cannot list the queue",
+        },
+      ],
+    });
+    expect(headline(down)).toBe(
+      "relay-down: 🛑 Postfix is not running: nothing is delivered · 5,000 deferred · 12 on hold",
+    );
+    const downTexts = sectionTexts(
+      statusCard([down], { nowMs: NOW, progress: undefined }).blocks as Record<string, unknown>[],
+    ).join("\n");
+    expect(downTexts).toContain(
+      "🛑 Postfix is not running: nothing is delivered; counts from the queue directories",
+    );
+    expect(downTexts).not.toContain("the complete card follows");
+    const cut = buildSnapshot({
+      ...base,
+      service: service(true),
+      probeErrors: [
+        {
+          probe: "postqueue -j",
+          message:
+            "postqueue -j did not finish before the listing deadline; counts are from the queue directories",
+        },
+      ],
+    });
+    expect(headline(cut)).toBe("relay-down: ⚠ listing incomplete: 0% listed · 5,000 deferred · 12 on hold");
+    const cutTexts = sectionTexts(
+      statusCard([cut], { nowMs: NOW, progress: undefined }).blocks as Record<string, unknown>[],
+    ).join("\n");
+    expect(cutTexts).not.toContain("the complete card follows");
+    // Still running (a first answer): the promise stands.
+    const running = buildSnapshot({ ...base, service: service(true), probeErrors: [] });
+    expect(headline(running)).toMatch(/^relay-down: ⏳ partial: 0% listed so far/);
+  });
+
   it("a partial answer leads with ⏳, takes its top cause from the mail log, and never calls the queue empty", () => {
     const acc = new QueueAccumulator(NOW / 1000);
     const base = {

@@ -334,12 +334,20 @@ describe("master and qmgr from master.pid and ps, not postfix status", () => {
     const logStopped = log();
     const down = await status();
     // Without master, showq is gone: a non-root postqueue cannot list (root reads the queue directly).
+    // That is the relay's answer, not a relay that did not answer: Postfix is down, and the counts
+    // come from the queue directories.
+    expect(down.snap.ok).toBe(true);
+    expect(down.snap.error).toBeUndefined();
     expect(down.snap.probeErrors).toEqual([
       {
         probe: "postqueue -j",
-        message: expect.stringMatching(/^postqueue -j exited 69: .*mail system is down/),
+        message: expect.stringMatching(
+          /^Postfix's master is not running, so postqueue -j cannot list the queue \(postqueue -j exited 69: .*mail system is down.*\); counts are from the queue directories$/,
+        ),
       },
     ]);
+    expect(down.snap.queueFiles).toEqual(up.snap.queues);
+    expect(down.snap.queues).toEqual(up.snap.queues);
     // master.pid outlives master; until PID 1 reaps it, ps may still list it as <defunct>.
     expect(down.snap.service).toEqual({
       masterRunning: false,
@@ -349,6 +357,11 @@ describe("master and qmgr from master.pid and ps, not postfix status", () => {
       ),
     });
     expect(log().slice(logStopped.length)).not.toMatch(/postfix-script/);
+    // Triage reads the same answer: Postfix down comes first, with what was checked, not "did not answer".
+    const triage = await runCli(["triage"], { relays: [relayEntry(r, asGate(r))] });
+    expect(triage.out).toContain("Postfix's master is not running: nothing is delivered");
+    expect(triage.out).toMatch(new RegExp(`master\\.pid names PID ${master}, which`));
+    expect(triage.out).not.toContain("did not answer");
   });
 });
 

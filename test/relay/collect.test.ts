@@ -10,7 +10,7 @@ const LINE = (id: string) =>
  * Every probe answers at once except `postqueue -j`, which streams one line, then ends after
  * `listingMs` (or fails). `find` prints one byte per file, as the real probe asks. `ran` records each command.
  */
-function fakePool(listingMs: number, ran: string[] = [], listingCode = 0): RunnerPool {
+function fakePool(listingMs: number, ran: string[] = [], listingCode = 0, masterUp = true): RunnerPool {
   const runner: CommandRunner = {
     relay: "r",
     async run(argv: readonly string[], opts: RunOptions) {
@@ -45,6 +45,16 @@ function fakePool(listingMs: number, ran: string[] = [], listingCode = 0): Runne
           stderr: "",
           timedOut: false,
         };
+      // This instance's master (PID 100, named by master.pid) with its qmgr, or a stale pid file.
+      if (cmd === "ps")
+        return {
+          code: 0,
+          stdout: `    PID    PPID ELAPSED COMMAND         COMMAND\n${masterUp ? "    100       1    9000 master          /usr/lib/postfix/sbin/master -w\n    101     100    9000 qmgr            qmgr -l -t unix -u\n" : ""}`,
+          stderr: "",
+          timedOut: false,
+        };
+      if (cmd === "cat" && argv.at(-1)?.endsWith("master.pid"))
+        return { code: 0, stdout: "               100\n", stderr: "", timedOut: false };
       return { code: 0, stdout: "", stderr: "", timedOut: false };
     },
     async close() {},
@@ -136,9 +146,23 @@ describe("collectRelayProgressive", () => {
   it("a failed listing is fatal, named, and still counts the directories", async () => {
     const ran: string[] = [];
     const p = await collectRelayProgressive(relay, fakePool(0, ran, 69), opts);
+    expect(p.first.service?.masterRunning).toBe(true);
     expect(p.first.ok).toBe(false);
     expect(p.first.error).toMatch(/the queue listing failed: .*Connection refused/);
     expect(p.first.queueFiles).toMatchObject({ deferred: 7, hold: 2 });
+  });
+
+  it("a listing that fails because Postfix's master is down is the relay's answer: master down, counts from the directories", async () => {
+    const p = await collectRelayProgressive(relay, fakePool(0, [], 69, false), opts);
+    expect(p.first.ok).toBe(true);
+    expect(p.first.error).toBeUndefined();
+    expect(p.first.service).toMatchObject({ masterRunning: false, qmgrRunning: false });
+    expect(p.first.service?.statusMessage).toBe("master.pid names PID 100, which is not running");
+    expect(p.first.listing.complete).toBe(false);
+    expect(p.first.queues).toMatchObject({ deferred: 7, hold: 2 });
+    expect(p.first.probeErrors.map((e) => e.message)).toEqual([
+      "Postfix's master is not running, so postqueue -j cannot list the queue (postqueue -j exited 69: postqueue: fatal: Connection refused); counts are from the queue directories",
+    ]);
   });
 });
 
