@@ -6,7 +6,7 @@ import { formatDuration, relativeTo, utcSecond } from "../util/duration.js";
 import type { DepthPoint } from "./chart.js";
 import { esc, num, SLACK_LIMITS, slackDate, truncate } from "./format.js";
 import { redactAddresses } from "./privacy.js";
-import { type Block, type Card, headline, movementLine } from "./status.js";
+import { type Block, type Card, headline, movementLine, partialNote } from "./status.js";
 
 const section = (text: string): Block => ({
   type: "section",
@@ -43,6 +43,7 @@ function relayLines(r: RelayUpdate): string {
   const depth = `*${esc(s.relay)}*: ${num(s.messages)} now · ${orDash(r.atLast)} at the last update · ${orDash(r.atStart)} at the start`;
   const spark = depthSparkline(r.series);
   const lines = [depth];
+  if (!s.listing.complete) lines.push(esc(partialNote(s)));
   if (spark) lines.push(`\`${spark}\` total depth since the start`);
   if (r.progress) lines.push(esc(movementLine(r.progress)));
   if (r.progress?.newCauses.length)

@@ -7,7 +7,10 @@ type WatchRules = Pick<Config["watch"], "drainedBelow" | "maxDuration">;
 /** Updates in a row with every relay answering and the queue under watch.drainedBelow. */
 export function drainedStreak(snaps: RelaySnapshot[], before: number, rules: WatchRules): number {
   const depth = snaps.reduce((n, s) => n + s.messages, 0);
-  return snaps.every((s) => s.ok) && depth < rules.drainedBelow ? before + 1 : 0;
+  // Only a whole listing on a running Postfix can show a drain: directory counts that could not be
+  // taken read as zero, and a queue that is small while master is down is stuck, not drained.
+  const whole = (s: RelaySnapshot) => s.ok && s.listing.complete && s.service?.masterRunning !== false;
+  return snaps.every(whole) && depth < rules.drainedBelow ? before + 1 : 0;
 }
 
 /**

@@ -46,6 +46,28 @@ function relay(name: string, reasons: number, down = false): RelayUpdate {
 }
 
 describe("watchUpdateCard", () => {
+  it("says a relay's Postfix is down in its update, with the counts from the queue directories", () => {
+    const r = relay("relay-down", 0);
+    const snapshot = {
+      ...r.snapshot,
+      complete: false,
+      listing: { ...r.snapshot.listing, complete: false },
+      service: {
+        masterRunning: false,
+        masterPid: undefined,
+        qmgrRunning: false,
+        qmgrPid: undefined,
+        qmgrUptimeS: undefined,
+        statusMessage: "master.pid names PID 100, which is not running",
+      },
+      probeErrors: [{ probe: "postqueue -j", message: "Postfix's master is not running" }],
+    };
+    const card = watchUpdateCard(watch, 2, [{ ...r, snapshot }], T0 + 30 * MIN);
+    const text = JSON.stringify(card.blocks);
+    expect(text).toContain("🛑 Postfix is not running: nothing is delivered");
+    expect(text).toContain("*relay-down*: 1,000 now");
+  });
+
   it.each([1, 5, 20, 21, 60])("stays within Slack's limits with %i relays with long causes", (n) => {
     const card = watchUpdateCard(
       watch,

@@ -36,4 +36,28 @@ describe("watchUpdate: one update, the same for the chat and the terminal", () =
     expect(r.ending?.status).toBe("expired");
     expect(r.relays[0]?.progress).toBeUndefined();
   });
+
+  it("never calls a queue drained while Postfix is down or the listing is incomplete", async () => {
+    const store = openSqliteStore(":memory:");
+    const o = { seq: 3, startedAtMs: T0, lastUpdateAtMs: T0 + 30 * MIN, nowMs: T0 + 45 * MIN, streak: 1 };
+    const small = snapOf("relay-a", o.nowMs, { deferred: 2 });
+    const down = {
+      ...small,
+      service: {
+        masterRunning: false,
+        masterPid: undefined,
+        qmgrRunning: false,
+        qmgrPid: undefined,
+        qmgrUptimeS: undefined,
+        statusMessage: "master.pid names PID 100, which is not running",
+      },
+    };
+    expect((await watchUpdate(store, [down], o, RULES)).streak).toBe(0);
+    const cut = { ...small, complete: false, listing: { ...small.listing, complete: false } };
+    expect((await watchUpdate(store, [cut], o, RULES)).streak).toBe(0);
+    // The same small queue, whole and with Postfix up, does count.
+    const r = await watchUpdate(store, [small], o, RULES);
+    expect(r.streak).toBe(2);
+    expect(r.ending?.status).toBe("drained");
+  });
 });
