@@ -60,7 +60,7 @@ export const progressSchema = obj({
 
 export const relaySnapshotSchema = obj({
   relay: z.string(),
-  ok: z.boolean(),
+  ok: z.boolean().describe("the relay answered; Postfix itself may be down: see service.masterRunning"),
   error: z.string().optional().describe("why the relay did not answer, when ok is false"),
   takenAt: iso,
   messages: count,
@@ -113,7 +113,11 @@ export const relaySnapshotSchema = obj({
     maximalQueueLifetimeS: z.number().nullable(),
     concurrency: z.record(z.string(), z.string()),
   }).nullable(),
-  complete: z.boolean().describe("false while the listing was still running: a partial answer (exit code 3)"),
+  complete: z
+    .boolean()
+    .describe(
+      "false when the listing is not whole (exit code 3): still running (a first answer), cut by its deadline, or impossible while Postfix's master is not running; probeErrors says which",
+    ),
   listing: obj({
     complete: z.boolean(),
     entriesRead: count,
