@@ -47,7 +47,8 @@ export const CLI_COMMANDS: CliCommandSpec[] = [
     },
     notes: [
       "Exit status: 0 every relay answered, 1 some did not, 2 bad usage or configuration,",
-      "3 the --json document is partial (a listing was still running; --wait-full waits).",
+      "3 an answer is incomplete: the --json document is partial (a listing was still running;",
+      "--wait-full waits), or a listing could not finish (its deadline, or Postfix is down).",
       "On a terminal, a progress line on stderr shows the listing as it streams.",
     ],
   },

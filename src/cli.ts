@@ -44,6 +44,8 @@ async function status(
   const store = await openStore(config, io.env);
   let code = 0;
   const answered = (snaps: RelaySnapshot[]) => (snaps.every((s) => s.ok) ? 0 : 1);
+  // Scripts must not take an incomplete answer (partial, cut short, Postfix down) for the whole queue.
+  const whole = (snaps: RelaySnapshot[]) => answered(snaps) || (snaps.every((s) => s.complete) ? 0 : 3);
   const text = (a: StatusAnswer) => statusText(a.snapshots, io.nowMs(), 5, a.progress, a.warnings);
   try {
     await runStatus(
@@ -63,14 +65,14 @@ async function status(
               const hint = demoHint(config, a.snapshots);
               if (hint) io.stderr(hint);
               // A partial document is an answer, not the answer: scripts must not take it for complete.
-              code = answered(a.snapshots) || (a.snapshots.every((s) => s.complete) ? 0 : 3);
+              code = whole(a.snapshots);
             },
           }
         : {
             first: async (a, more) => {
               line?.done();
               io.stdout(text(a));
-              code = answered(a.snapshots);
+              code = whole(a.snapshots);
               if (more) {
                 io.stdout("… the full queue listing is still running; the complete snapshot follows.\n\n");
                 return;
@@ -81,7 +83,7 @@ async function status(
             full: async (a) => {
               line?.done();
               io.stdout(text(a));
-              code = answered(a.snapshots);
+              code = whole(a.snapshots);
             },
           },
     );

@@ -12,7 +12,7 @@ describe("the CLI's arguments", () => {
     expect(r.out).toMatch(/^mailq-bot status — read-only snapshot/);
     expect(r.out).toContain("Usage: mailq-bot status [--relay NAME] [--config FILE] [--json] [--wait-full]");
     expect(r.out).toContain("--wait-full");
-    expect(r.out).toContain("3 the --json document is partial");
+    expect(r.out).toContain("3 an answer is incomplete: the --json document is partial");
     expect(r.out).not.toContain("--every");
     expect((await cli(["help", "watch"])).out).toMatch(/^mailq-bot watch — /);
     expect((await cli(["watch", "-h"])).out).toContain("--every DURATION");

@@ -338,6 +338,11 @@ describe("master and qmgr from master.pid and ps, not postfix status", () => {
     // come from the queue directories.
     expect(down.snap.ok).toBe(true);
     expect(down.snap.error).toBeUndefined();
+    // An answer, but not the whole queue: scripts get 3, in text as in JSON.
+    expect(down.code).toBe(3);
+    const text = await runCli(["status", "--wait-full"], { relays: [relayEntry(r, asGate(r))] });
+    expect(text.code).toBe(3);
+    expect(text.out).toMatch(/^== relay-masterpid: 🛑 Postfix is not running: nothing is delivered/);
     expect(down.snap.probeErrors).toEqual([
       {
         probe: "postqueue -j",
