@@ -7,7 +7,7 @@ import {
   watchUpdateText,
 } from "../../src/cards/watch-update.js";
 import type { Watch } from "../../src/store/store.js";
-import { MIN, REFUSED, snapOf, T0 } from "../watch/helpers.js";
+import { MIN, postfixDown, REFUSED, snapOf, T0 } from "../watch/helpers.js";
 
 const watch: Watch = {
   id: "w1",
@@ -48,20 +48,7 @@ function relay(name: string, reasons: number, down = false): RelayUpdate {
 describe("watchUpdateCard", () => {
   it("says a relay's Postfix is down in its update, with the counts from the queue directories", () => {
     const r = relay("relay-down", 0);
-    const snapshot = {
-      ...r.snapshot,
-      complete: false,
-      listing: { ...r.snapshot.listing, complete: false },
-      service: {
-        masterRunning: false,
-        masterPid: undefined,
-        qmgrRunning: false,
-        qmgrPid: undefined,
-        qmgrUptimeS: undefined,
-        statusMessage: "master.pid names PID 100, which is not running",
-      },
-      probeErrors: [{ probe: "postqueue -j", message: "Postfix's master is not running" }],
-    };
+    const snapshot = postfixDown(r.snapshot);
     const card = watchUpdateCard(watch, 2, [{ ...r, snapshot }], T0 + 30 * MIN);
     const text = JSON.stringify(card.blocks);
     expect(text).toContain("🛑 Postfix is not running: nothing is delivered");

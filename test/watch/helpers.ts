@@ -74,6 +74,24 @@ export interface Shape {
   reasons?: [string, number][];
 }
 
+/** A relay's snapshot as taken while its Postfix is stopped: master.pid names a PID that is gone. */
+export function postfixDown(s: RelaySnapshot): RelaySnapshot {
+  return {
+    ...s,
+    complete: false,
+    listing: { ...s.listing, complete: false },
+    service: {
+      masterRunning: false,
+      masterPid: undefined,
+      qmgrRunning: false,
+      qmgrPid: undefined,
+      qmgrUptimeS: undefined,
+      statusMessage: "master.pid names PID 100, which is not running",
+    },
+    probeErrors: [{ probe: "postqueue -j", message: "Postfix's master is not running" }],
+  };
+}
+
 export function snapOf(relay: string, atMs: number, shape: Shape | "down"): RelaySnapshot {
   if (shape === "down")
     return buildSnapshot({

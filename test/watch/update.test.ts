@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { watchUpdate } from "../../src/watch/update.js";
-import { MIN, snapOf, T0 } from "./helpers.js";
+import { MIN, postfixDown, snapOf, T0 } from "./helpers.js";
 
 const RULES = { drainedBelow: 10, maxDuration: 60 * MIN };
 
@@ -41,17 +41,8 @@ describe("watchUpdate: one update, the same for the chat and the terminal", () =
     const store = openSqliteStore(":memory:");
     const o = { seq: 3, startedAtMs: T0, lastUpdateAtMs: T0 + 30 * MIN, nowMs: T0 + 45 * MIN, streak: 1 };
     const small = snapOf("relay-a", o.nowMs, { deferred: 2 });
-    const down = {
-      ...small,
-      service: {
-        masterRunning: false,
-        masterPid: undefined,
-        qmgrRunning: false,
-        qmgrPid: undefined,
-        qmgrUptimeS: undefined,
-        statusMessage: "master.pid names PID 100, which is not running",
-      },
-    };
+    // Whole listing or not, a small queue behind a stopped master is stuck.
+    const down = { ...postfixDown(small), complete: true, listing: small.listing };
     expect((await watchUpdate(store, [down], o, RULES)).streak).toBe(0);
     const cut = { ...small, complete: false, listing: { ...small.listing, complete: false } };
     expect((await watchUpdate(store, [cut], o, RULES)).streak).toBe(0);
