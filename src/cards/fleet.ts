@@ -6,12 +6,12 @@ export type RelayState = "failing" | "attention" | "healthy";
 export const STATE_ICON: Record<RelayState, string> = { failing: "🔴", attention: "🟠", healthy: "🟢" };
 
 /**
- * Failing: it did not answer. Attention: mail waits (deferred, active, incoming, maildrop), the
+ * Failing: it did not answer, or its Postfix is not running (nothing is delivered). Attention: mail waits (deferred, active, incoming, maildrop), the
  * spool or master/qmgr is in trouble, or the answer is partial (nothing is known to be fine).
  * Healthy: none of these; mail on hold is parked on purpose and does not count.
  */
 export function relayState(s: RelaySnapshot): RelayState {
-  if (!s.ok) return "failing";
+  if (!s.ok || s.service?.masterRunning === false) return "failing";
   const q = s.queues;
   const waiting = q.deferred + q.active + q.incoming + q.maildrop > 0;
   const service = s.service && (!s.service.masterRunning || !s.service.qmgrRunning);

@@ -7,6 +7,7 @@ import { relayState, worstFirst } from "../../src/cards/fleet.js";
 import { statusCard } from "../../src/cards/status.js";
 import { statusText } from "../../src/cards/status-text.js";
 import { parsePostqueueJsonLine, type QueueEntry } from "../../src/parsers/postqueue.js";
+import { postfixDown } from "../watch/helpers.js";
 
 // The lab's real postqueue -j output (test/fixtures/relay-a): 171 deferred, 10 on hold.
 const CAPTURED_AT = Date.UTC(2026, 10, 22, 12, 7, 0);
@@ -83,6 +84,15 @@ describe("the status card for a fleet (50 relays from the lab's captured listing
     expect(card.text.split("\n")[0]).toBe(
       "Fleet of 50 relays: 🔴 2 not answering · 🟠 13 with mail waiting or trouble · 🟢 35 healthy",
     );
+  });
+
+  it("a relay whose Postfix is not running is failing, red and first, like one that does not answer", () => {
+    const up = snap("relay-up", LAB);
+    const down = postfixDown(snap("relay-down", LAB.slice(0, 3)));
+    expect(relayState(down)).toBe("failing");
+    expect(worstFirst([up, down]).map((s) => s.relay)).toEqual(["relay-down", "relay-up"]);
+    const text = texts(statusCard([up, down], { nowMs: CAPTURED_AT }).blocks as Record<string, unknown>[]);
+    expect(text.find((l) => l.includes("relay-down"))).toMatch(/^🔴 \*relay-down: 🛑 Postfix is not running/);
   });
 
   it("puts the failing relays first, even the 30th in config order, then the most deferred", () => {
