@@ -7,6 +7,7 @@ import {
 } from "../analysis/snapshot.js";
 import type { Config, RelayConfig } from "../config.js";
 import { describeError, MailqError } from "../errors.js";
+import { isPlainAbsolutePath } from "../parsers/path.js";
 import { parsePostconf, postfixSettings } from "../parsers/postconf.js";
 import type { QueueName } from "../parsers/postqueue.js";
 import { type Lease, RunnerPool } from "./pool.js";
@@ -39,11 +40,6 @@ export interface CollectOptions {
    * directory is thrown away and taken again.
    */
   queueDirectories?: ReadonlyMap<string, string>;
-}
-
-/** A remembered queue directory is used only when it looks like one: absolute, plain, no "..". */
-export function plausibleQueueDirectory(dir: string | undefined): dir is string {
-  return dir !== undefined && /^\/[A-Za-z0-9._/-]{1,255}$/.test(dir) && !dir.split("/").includes("..");
 }
 
 /** A first answer, and the full one when the first was partial. */
@@ -142,7 +138,7 @@ export async function collectRelayProgressive(
   // Asked for a first answer, the counts start at once with the remembered directory, beside postconf.
   const remembered = opts.queueDirectories?.get(relay.name);
   const early =
-    opts.firstAnswerMs !== undefined && plausibleQueueDirectory(remembered)
+    opts.firstAnswerMs !== undefined && remembered !== undefined && isPlainAbsolutePath(remembered)
       ? { dir: remembered, files: count(remembered) }
       : undefined;
   // A count of a directory postconf does not name is dropped, its failure with it.

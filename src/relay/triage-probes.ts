@@ -11,6 +11,7 @@ import {
 import type { DnsProbe, TcpProbe } from "../analysis/triage/index.js";
 import { isDnsName, isHostName, isIp } from "../parsers/hosts.js";
 import { createLineSplitter } from "../parsers/lines.js";
+import { isPlainAbsolutePath } from "../parsers/path.js";
 import { parsePostconf } from "../parsers/postconf.js";
 import { countFiles, explain, logTailArgv, type ProbeContext, ProbeFailure, remaining } from "./probes.js";
 
@@ -294,7 +295,7 @@ export async function rdnsLookup(
 /** `openssl x509 -enddate -noout -in FILE`: when the relay's own certificate stops being valid. */
 export async function certEndDate(ctx: ProbeContext, file: string): Promise<CertProbe> {
   const probe = `openssl x509 -enddate (${file})`;
-  if (!/^\/[A-Za-z0-9._/-]{1,255}$/.test(file) || file.includes(".."))
+  if (!isPlainAbsolutePath(file))
     throw new ProbeFailure(probe, `refusing certificate path ${JSON.stringify(file.slice(0, 80))}`);
   const argv = ["openssl", "x509", "-enddate", "-noout", "-in", file];
   const r = await ctx.runner.run(argv, { timeoutMs: Math.min(8000, remaining(ctx, probe)) });
