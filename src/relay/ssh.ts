@@ -151,10 +151,6 @@ export class SshRunner implements CommandRunner {
     else this.closedListeners.push(listener);
   }
 
-  get connected(): boolean {
-    return this.ssh.isConnected();
-  }
-
   /** Bytes received on the TCP connection so far (after compression, when on): what crossed the wire. */
   get bytesOnWire(): number {
     return this.sock?.bytesRead ?? 0;
