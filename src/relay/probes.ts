@@ -3,6 +3,7 @@ import type { QueueAccumulator } from "../analysis/queue-summary.js";
 import { createLineSplitter } from "../parsers/lines.js";
 import { CONCURRENCY_KEYS } from "../parsers/postconf.js";
 import { isQueueName, parsePostqueueJsonLine, QUEUE_NAMES, type QueueName } from "../parsers/postqueue.js";
+import { withSudo } from "./argv.js";
 import type { CommandRunner, RunResult } from "./runner.js";
 
 /**
@@ -40,7 +41,7 @@ export class ProbeFailure extends Error {
 }
 
 export function asRoot(ctx: Pick<ProbeContext, "sudo">, argv: string[]): string[] {
-  return ctx.sudo ? ["sudo", "-n", ...argv] : argv;
+  return withSudo(ctx.sudo, argv);
 }
 
 /** Time left for one probe before the context's deadline; a failure naming it when none is. */
