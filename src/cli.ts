@@ -43,9 +43,10 @@ async function status(
   const line = io.stderrIsTty ? terminalProgress({ write: io.stderr, nowMs: io.nowMs }) : undefined;
   const store = await openStore(config, io.env);
   let code = 0;
-  const answered = (snaps: RelaySnapshot[]) => (snaps.every((s) => s.ok) ? 0 : 1);
-  // Scripts must not take an incomplete answer (partial, cut short, Postfix down) for the whole queue.
-  const whole = (snaps: RelaySnapshot[]) => answered(snaps) || (snaps.every((s) => s.complete) ? 0 : 3);
+  // 1: a relay did not answer. 3: an answer is incomplete (partial, cut short, Postfix down), and
+  // scripts must not take it for the whole queue.
+  const exitCode = (snaps: RelaySnapshot[]) =>
+    !snaps.every((s) => s.ok) ? 1 : snaps.every((s) => s.complete) ? 0 : 3;
   const text = (a: StatusAnswer) => statusText(a.snapshots, io.nowMs(), 5, a.progress, a.warnings);
   try {
     await runStatus(
@@ -64,15 +65,14 @@ async function status(
               io.stdout(`${JSON.stringify(statusDocument(a.snapshots, a.progress), null, 2)}\n`);
               const hint = demoHint(config, a.snapshots);
               if (hint) io.stderr(hint);
-              // A partial document is an answer, not the answer: scripts must not take it for complete.
-              code = whole(a.snapshots);
+              code = exitCode(a.snapshots);
             },
           }
         : {
             first: async (a, more) => {
               line?.done();
               io.stdout(text(a));
-              code = whole(a.snapshots);
+              code = exitCode(a.snapshots);
               if (more) {
                 io.stdout("… the full queue listing is still running; the complete snapshot follows.\n\n");
                 return;
@@ -83,7 +83,7 @@ async function status(
             full: async (a) => {
               line?.done();
               io.stdout(text(a));
-              code = whole(a.snapshots);
+              code = exitCode(a.snapshots);
             },
           },
     );
