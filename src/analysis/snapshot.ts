@@ -88,6 +88,10 @@ function queueCounts(p: SnapshotParts): QueueCounts {
   return out;
 }
 
+/** Postfix's master is known not to run (master.pid and ps): nothing is delivered. Unknown is not down. */
+export const masterDown = (s: { service?: ServiceHealth | null | undefined }): boolean =>
+  s.service?.masterRunning === false;
+
 export function buildSnapshot(p: SnapshotParts): RelaySnapshot {
   const q = p.queue;
   const top = p.top ?? 5;

@@ -1,5 +1,5 @@
 import { shortCause } from "../analysis/reasons.js";
-import type { RelaySnapshot } from "../analysis/snapshot.js";
+import { masterDown, type RelaySnapshot } from "../analysis/snapshot.js";
 import { age, bytes, num } from "./format.js";
 
 export type RelayState = "failing" | "attention" | "healthy";
@@ -11,7 +11,7 @@ export const STATE_ICON: Record<RelayState, string> = { failing: "🔴", attenti
  * Healthy: none of these; mail on hold is parked on purpose and does not count.
  */
 export function relayState(s: RelaySnapshot): RelayState {
-  if (!s.ok || s.service?.masterRunning === false) return "failing";
+  if (!s.ok || masterDown(s)) return "failing";
   const q = s.queues;
   const waiting = q.deferred + q.active + q.incoming + q.maildrop > 0;
   const service = s.service && (!s.service.masterRunning || !s.service.qmgrRunning);

@@ -1,7 +1,7 @@
 import { type Movement, trendMark } from "../analysis/delta.js";
 import type { QueueCounts, ReasonRow } from "../analysis/queue-summary.js";
 import { explainReason, LEVER_SHORT, shortCause } from "../analysis/reasons.js";
-import type { RelaySnapshot } from "../analysis/snapshot.js";
+import { masterDown, type RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
 import { ago, formatDuration } from "../util/duration.js";
 import { fleetTotals, relayState, STATE_ICON, worstFirst } from "./fleet.js";
@@ -87,7 +87,7 @@ export function headline(s: RelaySnapshot): string {
 export function listingState(s: RelaySnapshot): "complete" | "running" | "postfix down" | "ended short" {
   if (s.listing.complete) return "complete";
   if (!s.probeErrors.some((e) => e.probe === "postqueue -j")) return "running";
-  return s.service?.masterRunning === false ? "postfix down" : "ended short";
+  return masterDown(s) ? "postfix down" : "ended short";
 }
 
 /** How much of the listing was read, for an incomplete answer, and whether more is coming. */

@@ -1,6 +1,7 @@
 import { QueueAccumulator } from "../analysis/queue-summary.js";
 import {
   buildSnapshot,
+  masterDown,
   type ProbeError,
   type RelaySnapshot,
   type SnapshotParts,
@@ -172,7 +173,7 @@ export async function collectRelayProgressive(
     const probeErrors = [...errors];
     // postqueue cannot list while master is stopped: that is the relay's answer (Postfix is down),
     // with the counts from the queue directories, not a relay that did not answer.
-    const postfixDown = l.error !== undefined && others.service?.masterRunning === false;
+    const postfixDown = l.error !== undefined && masterDown(others);
     if (postfixDown)
       probeErrors.push({
         probe: "postqueue -j",

@@ -1,4 +1,4 @@
-import type { RelaySnapshot } from "../analysis/snapshot.js";
+import { masterDown, type RelaySnapshot } from "../analysis/snapshot.js";
 import type { Config } from "../config.js";
 import { formatDuration } from "../util/duration.js";
 
@@ -9,7 +9,7 @@ export function drainedStreak(snaps: RelaySnapshot[], before: number, rules: Wat
   const depth = snaps.reduce((n, s) => n + s.messages, 0);
   // Only a whole listing on a running Postfix can show a drain: directory counts that could not be
   // taken read as zero, and a queue that is small while master is down is stuck, not drained.
-  const whole = (s: RelaySnapshot) => s.ok && s.listing.complete && s.service?.masterRunning !== false;
+  const whole = (s: RelaySnapshot) => s.ok && s.listing.complete && !masterDown(s);
   return snaps.every(whole) && depth < rules.drainedBelow ? before + 1 : 0;
 }
 
