@@ -8,6 +8,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RelaySnapshot } from "../src/analysis/snapshot.js";
+import { Slots } from "../src/relay/slots.js";
 import { type Lab, type LabRelay, labPort, startLab } from "../test/lab/lab.js";
 import { holdIds, sendRange, tuneForFill, waitSettled } from "./fill.js";
 import { exec, execOk, fmt, loadavg1, log, type Measured, machine, sshArgv, stats, timed } from "./lib.js";
@@ -91,17 +92,21 @@ async function knownHostsFor(lab: Lab, ports: { relay: LabRelay; port: number }[
  */
 async function listingsAtOnce(entries: Entry[], knownHosts: string, bound: number): Promise<number> {
   const started = performance.now();
-  let next = 0;
-  const worker = async () => {
-    for (let e = entries[next++]; e; e = entries[next++]) {
-      const r = await exec(
-        sshArgv({ ...e.relay, port: e.port }, knownHosts, "postqueue -j", e.relay.gateUsername),
-        { discardStdout: true },
-      );
-      if (r.code !== 0) throw new Error(`floor listing at ${e.name} exited ${r.code}: ${r.stderr.trim()}`);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(bound, entries.length) }, worker));
+  const slots = new Slots(bound);
+  await Promise.all(
+    entries.map(async (e) => {
+      const free = await slots.take();
+      try {
+        const r = await exec(
+          sshArgv({ ...e.relay, port: e.port }, knownHosts, "postqueue -j", e.relay.gateUsername),
+          { discardStdout: true },
+        );
+        if (r.code !== 0) throw new Error(`floor listing at ${e.name} exited ${r.code}: ${r.stderr.trim()}`);
+      } finally {
+        free();
+      }
+    }),
+  );
   return (performance.now() - started) / 1000;
 }
 

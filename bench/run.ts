@@ -236,6 +236,7 @@ async function main(): Promise<void> {
     // An empty store for every run: nothing remembered about the relay.
     const coldCfg = join(root, "mailq-sudo-cold.yaml");
     const coldDir = join(root, "cold");
+    await writeFile(coldCfg, `store:\n  path: ./cold/mailq.sqlite\n${await readFile(sudoCfg, "utf8")}`);
     const zCfg = join(root, "mailq-gate-zlib.yaml");
     await writeFile(zCfg, `probes:\n  compression: true\n${await readFile(cfg, "utf8")}`);
     // The local relay: no configuration file in its working folder, the instance's MAIL_CONFIG.
@@ -305,7 +306,6 @@ async function main(): Promise<void> {
         "botFirstLoginCold",
         async () => {
           await rm(coldDir, { recursive: true, force: true });
-          await writeFile(coldCfg, `store:\n  path: ./cold/mailq.sqlite\n${await readFile(sudoCfg, "utf8")}`);
           return withLoginCost(() => timed(botArgv([], coldCfg), { keepStdout: true }));
         },
       ],
