@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { RelaySnapshot } from "../analysis/snapshot.js";
+import { masterDown, type RelaySnapshot } from "../analysis/snapshot.js";
 import type { Config } from "../config.js";
 import { RunnerPool } from "../relay/collect.js";
 import { type CommandRunner, programName, type RunOptions, type RunResult } from "../relay/runner.js";
@@ -135,7 +135,8 @@ function reasonLabel(reason: string): string {
 export function recordSnapshot(m: MailqMetrics, s: RelaySnapshot, o: { countFailures?: boolean } = {}): void {
   const relay = s.relay;
   const countFailures = o.countFailures ?? true;
-  m.relayUp.set({ relay }, s.ok ? 1 : 0);
+  // A relay whose Postfix is stopped answers (its queue is counted below) but delivers nothing: down.
+  m.relayUp.set({ relay }, s.ok && !masterDown(s) ? 1 : 0);
   if (!s.ok) {
     if (countFailures) m.probeFailures.inc({ relay, probe: "connect" });
     m.relays.delete(relay);

@@ -10,6 +10,7 @@ import {
 import type { CommandRunner } from "../../src/relay/runner.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { newApproval } from "../store/contract.js";
+import { postfixDown } from "../watch/helpers.js";
 import { parseExposition, value } from "./exposition.js";
 
 function snapshot(relay: string, extra: Partial<RelaySnapshot> = {}): RelaySnapshot {
@@ -72,6 +73,17 @@ describe("the app's prom-client registry", () => {
 });
 
 describe("mailq metrics from snapshots", () => {
+  it("a relay whose Postfix is stopped is down, and its queue is still counted", async () => {
+    const m = createMailqMetrics();
+    recordSnapshot(
+      m,
+      postfixDown(snapshot("r", { queues: { maildrop: 0, incoming: 0, active: 0, deferred: 40, hold: 2 } })),
+    );
+    const e = parseExposition(await m.render());
+    expect(value(e, "mailq_relay_up", { relay: "r" })).toBe(0);
+    expect(value(e, "mailq_queue_messages", { relay: "r", queue: "deferred" })).toBe(40);
+  });
+
   it("queue depth per relay and queue, top causes by class, relay up", async () => {
     const m = createMailqMetrics();
     recordSnapshot(
