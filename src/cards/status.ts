@@ -220,7 +220,7 @@ function relayBlocks(s: RelaySnapshot, o: Required<StatusCardOptions>): Block[] 
 function overflowSections(snaps: RelaySnapshot[], room: number): Block[] {
   const lines = snaps.map((s) =>
     s.ok
-      ? `• ${esc(s.relay)}: ${num(s.queues.deferred)} deferred, ${num(s.queues.hold)} hold, ${num(s.messages)} total`
+      ? `• ${esc(s.relay)}: ${masterDown(s) ? "🔴 Postfix not running, " : ""}${num(s.queues.deferred)} deferred, ${num(s.queues.hold)} hold, ${num(s.messages)} total`
       : `• ${esc(s.relay)}: 🔴 not answering`,
   );
   const out: Block[] = [];

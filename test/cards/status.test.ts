@@ -3,6 +3,7 @@ import { QueueAccumulator } from "../../src/analysis/queue-summary.js";
 import { buildSnapshot, type RelaySnapshot } from "../../src/analysis/snapshot.js";
 import { headline, statusCard } from "../../src/cards/status.js";
 import { statusText } from "../../src/cards/status-text.js";
+import { postfixDown } from "../watch/helpers.js";
 
 const NOW = Date.UTC(2026, 0, 3, 11, 0, 0);
 
@@ -237,6 +238,16 @@ describe("statusCard", () => {
       for (let i = 0; i < relays; i++) expect(all).toContain(`relay-${i}:`);
     },
   );
+
+  it("a relay whose Postfix is down says so even when it is summarised in the overflow section", () => {
+    const snaps = Array.from({ length: 40 }, (_, i) => {
+      const s = snapshot(`relay-${i}`, 2000);
+      return i >= 30 ? postfixDown(s) : s;
+    });
+    const all = sectionTexts(statusCard(snaps, { nowMs: NOW }).blocks).join("\n");
+    for (let i = 30; i < 40; i++)
+      expect(all).toMatch(new RegExp(`relay-${i}: (🛑|🔴) Postfix (is )?not running`));
+  });
 
   it("does not grow with the queue", () => {
     const small = JSON.stringify(statusCard([snapshot("r", 200)], { nowMs: NOW })).length;
