@@ -144,6 +144,11 @@ export function writeResults(r: BenchResults, ctx: Ctx): string {
     out.push(
       `| full status at ${num(r.n)} ≤ 1.10 × postqueue -j discarded on the relay (same run; the listing never crosses the wire) | bot ${fmt(bot)} s / ${fmt(floorSsh)} s = **${fmt(bot / floorSsh)}×**${Number.isFinite(floorLocal) ? ` (vs local floor ${fmt(floorLocal)} s: ${fmt(bot / floorLocal)}×)` : ""} | ${verdict(bot <= 1.1 * floorSsh)} |`,
     );
+  const service = wall("in the running service: /mailq status");
+  if (Number.isFinite(service) && Number.isFinite(floorWire))
+    out.push(
+      `| full status at ${num(r.n)} in the running service (/mailq status) ≤ 1.10 × the listing carried over SSH | ${fmt(service)} s / ${fmt(floorWire)} s = **${fmt(service / floorWire)}×** | ${verdict(service <= 1.1 * floorWire)} |`,
+    );
   const botLogin = wall("login cost 1 s: mailq-bot status --json --wait-full");
   const floorLogin = wall("login cost 1 s: postqueue -j > /dev/null");
   const floorWireLogin = wall("login cost 1 s: postqueue -j over SSH, the listing carried");
