@@ -1,3 +1,5 @@
+import type { ParseResult } from "./postqueue.js";
+
 export interface DiskUsage {
   filesystem: string;
   mountedOn: string;
@@ -157,4 +159,43 @@ export function parseVmstatIowait(text: string): number | undefined {
   const col = header.trim().split(/\s+/).indexOf("wa");
   const v = Number(last.trim().split(/\s+/)[col]);
   return Number.isFinite(v) ? v : undefined;
+}
+
+/** `/proc/pressure/io` (Linux PSI): shares of the last 10 s that tasks were stalled on I/O, 0–100. */
+export interface IoPressure {
+  /** At least one task was stalled on I/O ("some avg10"): the queue disk is slowing delivery. */
+  someAvg10: number;
+  /** Every non-idle task was stalled at once ("full avg10"); null when the kernel gave no full line. */
+  fullAvg10: number | null;
+}
+
+const PSI_LINE = /^(some|full) avg10=(\S+) avg60=(\S+) avg300=(\S+) total=(\d+)$/;
+const PSI_SHARE = /^\d{1,3}\.\d{2}$/;
+
+/**
+ * `cat /proc/pressure/io`: a "some" line and (since Linux 4.20, always for io) a "full" line,
+ * `some avg10=12.27 avg60=4.92 avg300=2.32 total=666926824`. Anything else is refused with why.
+ */
+export function parseIoPressure(text: string): ParseResult<IoPressure> {
+  const found = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    const m = PSI_LINE.exec(line);
+    if (!m)
+      return {
+        ok: false,
+        error: `unexpected line in /proc/pressure/io: ${JSON.stringify(line.slice(0, 80))}`,
+      };
+    const [, kind = "", avg10 = "", ...rest] = m;
+    if (found.has(kind)) return { ok: false, error: `two "${kind}" lines in /proc/pressure/io` };
+    for (const share of [avg10, ...rest.slice(0, 2)]) {
+      const v = Number(share);
+      if (!PSI_SHARE.test(share) || !Number.isFinite(v) || v > 100)
+        return { ok: false, error: `"${kind}" share ${JSON.stringify(share)} is not a percentage (0–100)` };
+    }
+    found.set(kind, Number(avg10));
+  }
+  const some = found.get("some");
+  if (some === undefined) return { ok: false, error: 'no "some" line in /proc/pressure/io' };
+  return { ok: true, value: { someAvg10: some, fullAvg10: found.get("full") ?? null } };
 }

@@ -135,6 +135,7 @@ async function main(): Promise<void> {
     await fa.command("ps.txt", ["ps", "-eo", "pid,ppid,etimes,comm,args"]);
     await fa.command("vmstat.txt", ["vmstat", "1", "2"]);
     await fa.copy("loadavg.txt", "/proc/loadavg");
+    await fa.copy("pressure-io.txt", "/proc/pressure/io");
     // The multi-recipient message: three recipients, three delay reasons.
     await fa.command("postcat-q.txt", ["postcat", "-q", await deferredId(a, 3)]);
 
