@@ -15,6 +15,19 @@ export interface DiskReport {
   warning: boolean;
 }
 
+/**
+ * The load average and how stalled the relay is on I/O: PSI where the kernel has it, else vmstat's
+ * iowait. Snapshots stored before PSI was read lack the two ioPressure fields (read them as null).
+ */
+export interface LoadReport extends Load {
+  /** Share of the last 10 s with at least one task stalled on I/O (PSI "some avg10", 0–100); null without PSI. */
+  ioPressurePercent: number | null;
+  /** Share of the last 10 s with every non-idle task stalled on I/O (PSI "full avg10"); null without PSI. */
+  ioPressureFullPercent: number | null;
+  /** CPU time waiting on I/O over one second (vmstat's "wa"): measured only where PSI did not answer. */
+  iowaitPercent: number | null;
+}
+
 /** Everything `status` knows about one relay at one moment; also the `--json` document. */
 export interface RelaySnapshot {
   relay: string;
@@ -37,7 +50,7 @@ export interface RelaySnapshot {
   topSenderDomains: DomainRow[];
   disk: DiskReport | null;
   service: ServiceHealth | null;
-  load: (Load & { iowaitPercent: number | null }) | null;
+  load: LoadReport | null;
   log: LogSummary | null;
   postfix: {
     version: string;

@@ -219,6 +219,9 @@ export const probes = {
     runChecked(ctx, "master.pid", asRoot(ctx, ["cat", `${queueDirectory}/pid/master.pid`])),
   ps: (ctx: ProbeContext) => runChecked(ctx, "ps", ["ps", "-eo", "pid,ppid,etimes,comm,args"]),
   loadavg: (ctx: ProbeContext) => runChecked(ctx, "loadavg", ["cat", "/proc/loadavg"]),
+  /** PSI's I/O stall shares: world-readable, answers at once (kernels with PSI enabled only). */
+  ioPressure: (ctx: ProbeContext) => runChecked(ctx, "io pressure", ["cat", "/proc/pressure/io"]),
+  /** Holds the connection a second: only where /proc/pressure/io does not answer. */
   vmstat: (ctx: ProbeContext) => runChecked(ctx, "vmstat", ["vmstat", "1", "2"]),
 
   /**

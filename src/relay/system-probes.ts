@@ -1,9 +1,10 @@
-import { diskReport, type SnapshotParts } from "../analysis/snapshot.js";
+import { diskReport, type LoadReport, type SnapshotParts } from "../analysis/snapshot.js";
 import type { Config } from "../config.js";
 import type { PostfixSettings } from "../parsers/postconf.js";
 import {
   type MasterPidFile,
   parseDfP,
+  parseIoPressure,
   parseLoadavg,
   parsePidFile,
   parsePs,
@@ -15,12 +16,39 @@ import { type ProbeContext, ProbeFailure, probes } from "./probes.js";
 /** Runs a probe; a failure is recorded under its name and the answer is undefined. */
 export type Soft = <T>(name: string, p: Promise<T>) => Promise<T | undefined>;
 
-/** The probes that need nothing from the relay first, each under its name. */
+type IoStall = Omit<LoadReport, "load1" | "load5" | "load15">;
+
+/**
+ * How stalled the relay is on I/O: PSI's /proc/pressure/io, which answers at once. Only where it
+ * does not (a kernel without PSI or booted with psi=0, a gate that predates it, unreadable output)
+ * `vmstat 1 2`, which holds the connection a second. PSI's absence is no probe error; vmstat's
+ * failure is.
+ */
+async function ioStall(ctx: ProbeContext, soft: Soft): Promise<IoStall> {
+  const psi = await probes.ioPressure(ctx).then(
+    (r) => parseIoPressure(r.stdout),
+    () => undefined,
+  );
+  if (psi?.ok)
+    return {
+      ioPressurePercent: psi.value.someAvg10,
+      ioPressureFullPercent: psi.value.fullAvg10,
+      iowaitPercent: null,
+    };
+  const vm = await soft("vmstat", probes.vmstat(ctx));
+  return {
+    ioPressurePercent: null,
+    ioPressureFullPercent: null,
+    iowaitPercent: vm ? (parseVmstatIowait(vm.stdout) ?? null) : null,
+  };
+}
+
+/** The probes that need nothing from the relay first, each under its name, all started at once. */
 export function startSystemProbes(ctx: ProbeContext, soft: Soft) {
   return {
     ps: soft("ps", probes.ps(ctx)),
     loadavg: soft("loadavg", probes.loadavg(ctx)),
-    vmstat: soft("vmstat", probes.vmstat(ctx)),
+    io: ioStall(ctx, soft),
   };
 }
 
@@ -65,7 +93,7 @@ export async function systemParts(
 ): Promise<SystemParts> {
   const ps = await system.ps;
   const la = await system.loadavg;
-  const vm = await system.vmstat;
+  const io = await system.io;
   const dfB = await queueDir.dfBytes;
   const dfI = await queueDir.dfInodes;
   const pid = await queueDir.masterPid;
@@ -83,7 +111,7 @@ export async function systemParts(
         )
       : null,
     service: ps ? (serviceHealth(parsePs(ps.stdout), pid) ?? null) : null,
-    load: load ? { ...load, iowaitPercent: vm ? (parseVmstatIowait(vm.stdout) ?? null) : null } : null,
+    load: load ? { ...load, ...io } : null,
     log: log ? log.summary(o.top) : null,
     postfix: s
       ? {
