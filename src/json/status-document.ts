@@ -16,6 +16,7 @@ const count = z.number().int().nonnegative();
 const iso = z.string().describe("ISO 8601 time, UTC");
 const queues = obj({ maildrop: count, incoming: count, active: count, deferred: count, hold: count });
 const reasonClass = z.enum(REASON_CLASSES);
+const share = z.number().min(0).max(100);
 const diskUsage = obj({
   filesystem: z.string(),
   mountedOn: z.string(),
@@ -98,8 +99,25 @@ export const relaySnapshotSchema = obj({
     load1: z.number(),
     load5: z.number(),
     load15: z.number(),
-    iowaitPercent: z.number().nullable(),
-  }).nullable(),
+    ioPressurePercent: share
+      .nullable()
+      .describe(
+        "share of the last 10 s during which at least one task was stalled on I/O (Linux PSI, /proc/pressure/io some avg10); null when the relay's kernel has no PSI (then iowaitPercent is measured instead)",
+      ),
+    ioPressureFullPercent: share
+      .nullable()
+      .describe(
+        "share of the last 10 s during which every non-idle task was stalled on I/O at once (PSI full avg10); null without PSI",
+      ),
+    iowaitPercent: z
+      .number()
+      .nullable()
+      .describe(
+        "CPU time waiting on I/O over one second (vmstat 1 2, column wa); measured only when PSI did not answer, so null whenever ioPressurePercent is a number, and when vmstat failed too",
+      ),
+  })
+    .nullable()
+    .describe("null when /proc/loadavg could not be read"),
   log: obj({
     source: z.string(),
     linesRead: count,

@@ -54,6 +54,24 @@ describe("the status --json document", () => {
     expect(statusDocumentSchema.safeParse(extra).success).toBe(false);
   });
 
+  it("carries which I/O stall was measured: PSI's share, else vmstat's iowait, each a number or null", () => {
+    const withLoad = (load: Record<string, number | null>) => {
+      const doc = statusDocument([snapOf("relay-a", T0, { deferred: 1 })], new Map());
+      return { ...doc, relays: [{ ...doc.relays[0], load: { load1: 1, load5: 1, load15: 1, ...load } }] };
+    };
+    const psi = { ioPressurePercent: 12.27, ioPressureFullPercent: 0, iowaitPercent: null };
+    const vmstat = { ioPressurePercent: null, ioPressureFullPercent: null, iowaitPercent: 5 };
+    expect(statusDocumentSchema.safeParse(withLoad(psi)).success).toBe(true);
+    expect(statusDocumentSchema.safeParse(withLoad(vmstat)).success).toBe(true);
+    expect(statusDocumentSchema.safeParse(withLoad({ ...psi, ioPressurePercent: 101 })).success).toBe(false);
+    expect(statusDocumentSchema.safeParse(withLoad({ iowaitPercent: 5 })).success).toBe(false);
+    const load = JSON.parse(readFileSync(SHIPPED, "utf8")).properties.relays.items.properties.load.anyOf[0];
+    expect(load.properties.ioPressurePercent.description).toMatch(
+      /PSI.*null when the relay's kernel has no PSI/,
+    );
+    expect(load.properties.iowaitPercent.description).toMatch(/measured only when PSI did not answer/);
+  });
+
   it("is what status --json prints (relays that do not answer)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mailq-json-"));
     const r = await runCli(["status", "--json"], {
