@@ -3,7 +3,7 @@ import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
 import { fleetTotals, worstFirst } from "./fleet.js";
 import { age, bytes, num } from "./format.js";
-import { headline, movementLine } from "./status.js";
+import { headline, ioStall, movementLine } from "./status.js";
 
 /** The status card as plain text, for the terminal. */
 export function statusText(
@@ -49,10 +49,12 @@ export function statusText(
       out.push(
         `   master ${s.service.masterRunning ? "running" : "NOT RUNNING"}, qmgr ${s.service.qmgrRunning ? "running" : "MISSING"}`,
       );
-    if (s.load)
+    if (s.load) {
+      const io = ioStall(s.load);
       out.push(
-        `   load ${s.load.load1.toFixed(2)} ${s.load.load5.toFixed(2)} ${s.load.load15.toFixed(2)}, iowait ${s.load.iowaitPercent ?? "?"}%`,
+        `   load ${s.load.load1.toFixed(2)} ${s.load.load5.toFixed(2)} ${s.load.load15.toFixed(2)}${io ? `, ${io}` : ""}`,
       );
+    }
     const p = progress.get(s.relay);
     if (p) {
       out.push(`   ${movementLine(p)}`);

@@ -1,7 +1,7 @@
 import { type Movement, trendMark } from "../analysis/delta.js";
 import type { QueueCounts, ReasonRow } from "../analysis/queue-summary.js";
 import { explainReason, LEVER_SHORT, shortCause } from "../analysis/reasons.js";
-import { masterDown, type RelaySnapshot } from "../analysis/snapshot.js";
+import { type LoadReport, masterDown, type RelaySnapshot } from "../analysis/snapshot.js";
 import { QUEUE_NAMES } from "../parsers/postqueue.js";
 import { ago, formatDuration } from "../util/duration.js";
 import { fleetTotals, relayState, STATE_ICON, worstFirst } from "./fleet.js";
@@ -161,11 +161,23 @@ function healthLine(s: RelaySnapshot): string {
     const i = d.inodes ? `inodes ${d.inodes.usedPercent}%` : "inodes ?";
     bits.push(`${d.warning ? "⚠️ " : ""}spool ${b}, ${i}`);
   }
-  if (s.load)
-    bits.push(
-      `load ${s.load.load1.toFixed(2)}${s.load.iowaitPercent !== null ? ` · iowait ${s.load.iowaitPercent}%` : ""}`,
-    );
+  if (s.load) {
+    const io = ioStall(s.load);
+    bits.push(`load ${s.load.load1.toFixed(2)}${io ? ` · ${io}` : ""}`);
+  }
   return bits.join(" · ");
+}
+
+const percent = (v: number) => (v > 0 && v < 1 ? "under 1%" : `${Math.round(v)}%`);
+
+/**
+ * What was measured of the relay's I/O stall: PSI's share of the last 10 s, else vmstat's iowait,
+ * else nothing. A snapshot stored before PSI was read has no ioPressurePercent at all.
+ */
+export function ioStall(l: LoadReport): string | undefined {
+  if (typeof l.ioPressurePercent === "number") return `I/O stall ${percent(l.ioPressurePercent)} (10 s)`;
+  if (typeof l.iowaitPercent === "number") return `iowait ${percent(l.iowaitPercent)}`;
+  return undefined;
 }
 
 function relayBlocks(s: RelaySnapshot, o: Required<StatusCardOptions>): Block[] {
