@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { parseIoPressure } from "../../src/parsers/system.js";
 import { GATE_SENTINEL } from "../../src/relay/doctor.js";
 import { QueueCountReader, queueCountArgv } from "../../src/relay/probes.js";
 import { shellQuote, withCommandPath } from "../../src/relay/runner.js";
@@ -82,6 +83,9 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     expect(snap.messages).toBe((await postqueueJson(relay)).length);
     expect(snap.service).toMatchObject({ masterRunning: true, qmgrRunning: true });
     expect(snap.log.deferrals).toBeGreaterThan(0);
+    // The lab kernel has PSI: the gate lets /proc/pressure/io through, so no vmstat was needed.
+    expect(snap.load.ioPressurePercent).toBeTypeOf("number");
+    expect(snap.load.iowaitPercent).toBeNull();
 
     const partial = await gatedStatus([], { firstAnswerAfter: "0s" }, 3);
     expect(partial.probeErrors).toEqual([]);
@@ -100,6 +104,12 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
   it.each([
     ["rm", () => "rm -rf /tmp/anything"],
     ["reading /etc/shadow", () => "cat /etc/shadow"],
+    // Near misses of the I/O pressure read: only /proc/pressure/io, alone.
+    ["another pressure file", () => "cat /proc/pressure/cpu"],
+    ["the memory pressure file", () => "cat /proc/pressure/memory"],
+    ["the I/O pressure file and /etc/shadow", () => "cat /proc/pressure/io /etc/shadow"],
+    ["/etc/shadow by way of /proc/pressure", () => "cat /proc/pressure/../../etc/shadow"],
+    ["the I/O pressure file with a flag", () => "cat -A /proc/pressure/io"],
     ["reading /etc/shadow through sudo", () => "sudo -n cat /etc/shadow"],
     ["tail of another file", () => "sudo -n tail -n 5 /etc/shadow"],
     ["postsuper -d ALL", () => "postsuper -d ALL"],
@@ -222,6 +232,14 @@ describe("the relay-side gate and sudoers (deploy/relay)", () => {
     expect(counts.hold).toBe(10);
     const listed = await postqueueJson(relay);
     expect(counts.deferred).toBe(listed.filter((e) => e.queue_name === "deferred").length);
+  });
+
+  it("lets status read the I/O pressure (PSI), exactly as the bot sends it", async () => {
+    const r = await ssh(shellQuote(withCommandPath(["cat", "/proc/pressure/io"])));
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const psi = parseIoPressure(r.stdout);
+    expect(psi.ok).toBe(true);
   });
 
   it("lets triage count corrupt/ (one byte per file, no names)", async () => {
