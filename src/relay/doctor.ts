@@ -151,6 +151,38 @@ async function worldProbe(ctx: ProbeContext, relay: SshRelayConfig): Promise<voi
 
 const why = (e: unknown) => (e instanceof ProbeFailure ? e.message : describeError(e));
 
+const NO_PSI = /No such file or directory|Operation not supported/;
+
+/**
+ * Whether the relay's kernel serves PSI (/proc/pressure/io). Its absence is an answer (status
+ * falls back to vmstat 1 2); a refusal by the gate or any other failure throws, as any probe's.
+ */
+export function psiAnswers(ctx: ProbeContext): Promise<boolean> {
+  return probes.ioPressure(ctx).then(
+    () => true,
+    (e: unknown) => {
+      if (e instanceof ProbeFailure && NO_PSI.test(e.message)) return false;
+      throw e;
+    },
+  );
+}
+
+/** Where status reads the relay's I/O stall from, and what the fallback costs. */
+export function ioPressureCheck(relay: string, psi: boolean): Check {
+  return psi
+    ? ok(
+        relay,
+        "io pressure",
+        "/proc/pressure/io answers: status reads the I/O stall from PSI, without vmstat",
+      )
+    : warn(
+        relay,
+        "io pressure",
+        "no /proc/pressure/io on this kernel (no PSI, or booted with psi=0): every status measures iowait with vmstat 1 2, which holds the relay's connection a second",
+        "boot the relay with psi=1 on the kernel command line (RHEL 8/9: grubby --update-kernel=ALL --args=psi=1, then reboot), or accept the extra second",
+      );
+}
+
 /** Every probe the bot runs, once; failures sorted into the gate's, sudo's and the mail log's. */
 async function probeChecks(
   relay: SshRelayConfig,
@@ -188,10 +220,18 @@ async function probeChecks(
       if (!r.complete)
         throw new ProbeFailure("postqueue -j", "postqueue -j did not finish before probes.listingTimeout");
     });
+  let psi: boolean | undefined;
   const asked: Promise<unknown>[] = [
     attempt(plain, listing),
     attempt(plain, probes.ps(ctx)),
     attempt(plain, probes.loadavg(ctx)),
+    attempt(
+      plain,
+      psiAnswers(ctx).then((answers) => {
+        psi = answers;
+      }),
+    ),
+    // The fallback where PSI is missing: every relay must be able to run it.
     attempt(plain, probes.vmstat(ctx)),
     attempt(plain, worldProbe(ctx, relay)),
   ];
@@ -230,6 +270,7 @@ async function probeChecks(
         )
       : ok(a, "probes", `all ${total} probes answered${qdir ? ` (queue_directory ${qdir})` : ""}`),
   );
+  if (psi !== undefined) checks.push(ioPressureCheck(a, psi));
   if (relay.sudo)
     checks.push(
       rootFailures.length

@@ -93,6 +93,7 @@ describe("mailq-bot doctor", () => {
       /^ok +relay-doctor login +logged in as mailqgate/m,
       /^ok +relay-doctor gate +mailq-bot-gate answers/m,
       /^ok +relay-doctor probes +all \d+ probes answered/m,
+      /^ok +relay-doctor io pressure +\/proc\/pressure\/io answers: status reads the I\/O stall from PSI/m,
       /^ok +relay-doctor sudo/m,
       new RegExp(`^ok +relay-doctor mail log +${relay.maillogPath} is readable`, "m"),
       /^ok +slack auth\.test +the token works: @mailq-bot in lab/m,
