@@ -19,6 +19,8 @@ export function readOnlyAllowlist(r: LabRelay): RegExp[] {
     /^postqueue -j$/,
     /^ps -eo pid,ppid,etimes,comm,args$/,
     /^cat \/proc\/loadavg$/,
+    /^cat \/proc\/pressure\/io$/,
+    // Only where /proc/pressure/io does not answer.
     /^vmstat 1 2$/,
     new RegExp(`^${sudo}find ${q}\\/(?:maildrop|incoming|active|deferred|hold|corrupt) -type f -printf \\.$`),
     new RegExp(`^df -P -[ki] ${q}$`),
