@@ -1,5 +1,6 @@
 import { diskReport, type LoadReport, type SnapshotParts } from "../analysis/snapshot.js";
 import type { Config } from "../config.js";
+import { describeError } from "../errors.js";
 import type { PostfixSettings } from "../parsers/postconf.js";
 import {
   type MasterPidFile,
@@ -27,15 +28,22 @@ type IoStall = Omit<LoadReport, "load1" | "load5" | "load15">;
 async function ioStall(ctx: ProbeContext, soft: Soft): Promise<IoStall> {
   const psi = await probes.ioPressure(ctx).then(
     (r) => parseIoPressure(r.stdout),
-    () => undefined,
+    (e: unknown) => ({ ok: false as const, error: describeError(e) }),
   );
-  if (psi?.ok)
+  if (psi.ok)
     return {
       ioPressurePercent: psi.value.someAvg10,
       ioPressureFullPercent: psi.value.fullAvg10,
       iowaitPercent: null,
     };
-  const vm = await soft("vmstat", probes.vmstat(ctx));
+  // Only when neither answers is there a problem to name, and then both reasons.
+  const vmstat = probes.vmstat(ctx).catch((e: unknown) => {
+    throw new ProbeFailure(
+      "vmstat",
+      `${describeError(e)} (/proc/pressure/io did not answer either: ${psi.error})`,
+    );
+  });
+  const vm = await soft("vmstat", vmstat);
   return {
     ioPressurePercent: null,
     ioPressureFullPercent: null,

@@ -91,9 +91,15 @@ describe("the relay's I/O stall: PSI first, vmstat 1 2 only without it", () => {
     expect(r.errors).toEqual([]);
   });
 
-  it("with neither answering, the load stays and vmstat's failure is the probe error", async () => {
-    const r = await load(NO_PSI, failed(127, "sh: vmstat: not found"));
+  it("with neither answering, the load stays and vmstat's failure is the probe error, naming both reasons", async () => {
+    const r = await load(OLD_GATE, failed(127, "sh: vmstat: not found"));
     expect(r.load).toMatchObject({ load1: 4, ioPressurePercent: null, iowaitPercent: null });
-    expect(r.errors).toEqual([{ probe: "vmstat", message: "vmstat: command not found on the relay" }]);
+    expect(r.errors).toEqual([
+      {
+        probe: "vmstat",
+        message:
+          "vmstat: command not found on the relay (/proc/pressure/io did not answer either: io pressure: the relay's mailq-bot-gate refused it; update the gate on the relay)",
+      },
+    ]);
   });
 });
