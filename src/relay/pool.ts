@@ -5,7 +5,7 @@ import { Slots } from "./slots.js";
 import { SshRunner } from "./ssh.js";
 
 /** Opens a runner to one relay; tests pass their own to count what the pool opens. */
-export type Connect = (relay: RelayConfig, timeoutMs: number) => Promise<CommandRunner>;
+export type Connect = (relay: RelayConfig, timeoutMs: number, stop: AbortSignal) => Promise<CommandRunner>;
 
 export interface PoolOptions {
   /** SSH connections open and in use at once (probes.maxConnections). */
@@ -36,6 +36,8 @@ export class RunnerPool {
   private readonly entries = new Map<string, Entry>();
   private readonly slots: Slots;
   private readonly connect: Connect;
+  /** Aborted by closeAll: connects still under way end then, not at their timeout. */
+  private closing = new AbortController();
   readonly maxConnections: number;
 
   constructor(
@@ -47,10 +49,10 @@ export class RunnerPool {
     this.slots = new Slots(this.maxConnections);
     this.connect =
       o.connect ??
-      ((relay, timeoutMs) =>
+      ((relay, timeoutMs, stop) =>
         relay.kind === "local"
           ? Promise.resolve(new LocalRunner(relay.name, this.localEnv))
-          : SshRunner.connect(relay, timeoutMs, this.compression));
+          : SshRunner.connect(relay, timeoutMs, this.compression, stop));
   }
 
   /** A runner outside the bound (actions, triage's extra probes): kept open for reuse. */
@@ -101,7 +103,7 @@ export class RunnerPool {
   private entry(relay: RelayConfig, timeoutMs: number): Entry {
     const cached = this.entries.get(relay.name);
     if (cached) return cached;
-    const runner = this.connect(relay, timeoutMs);
+    const runner = this.connect(relay, timeoutMs, this.closing.signal);
     const e: Entry = { runner, users: 0, pinned: false };
     this.entries.set(relay.name, e);
     const forget = () => {
@@ -115,6 +117,8 @@ export class RunnerPool {
   async closeAll(): Promise<void> {
     const all = [...this.entries.values()];
     this.entries.clear();
+    this.closing.abort();
+    this.closing = new AbortController();
     await Promise.all(
       all.map((e) =>
         e.runner.then(

@@ -88,7 +88,13 @@ export class SshRunner implements CommandRunner {
     this.relay = cfg.name;
   }
 
-  static async connect(cfg: SshRelayConfig, timeoutMs: number, compression = true): Promise<SshRunner> {
+  /** `stop` (the pool closing) ends a connect still under way at once rather than at its timeout. */
+  static async connect(
+    cfg: SshRelayConfig,
+    timeoutMs: number,
+    compression = true,
+    stop?: AbortSignal,
+  ): Promise<SshRunner> {
     let privateKey: string;
     try {
       privateKey = await readFile(cfg.privateKeyPath, "utf8");
@@ -109,6 +115,12 @@ export class SshRunner implements CommandRunner {
       runner.ssh.connection?.end();
       sock.destroy(new Error("connection timed out"));
     }, timeoutMs + 100);
+    const abort = () => {
+      runner.ssh.connection?.end();
+      sock.destroy(new Error("the bot is stopping"));
+    };
+    if (stop?.aborted) abort();
+    else stop?.addEventListener("abort", abort, { once: true });
     try {
       await tcpReady(sock);
       await runner.ssh.connect({
@@ -130,9 +142,14 @@ export class SshRunner implements CommandRunner {
     } catch (e) {
       runner.ssh.dispose();
       runner.sock?.destroy();
+      if (stop?.aborted)
+        throw new MailqError("RELAY_UNREACHABLE", `${where(cfg)}: connect abandoned: mailq-bot is stopping`, {
+          hint: "Ask again once the bot is back (mailq-bot healthcheck)",
+        });
       throw connectError(cfg, e, seen);
     } finally {
       clearTimeout(deadline);
+      stop?.removeEventListener("abort", abort);
     }
     // A reset after connecting must not crash the bot: the pool is told the connection is gone and reconnects.
     runner.ssh.connection?.on("error", () => {});
