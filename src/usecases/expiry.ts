@@ -9,12 +9,10 @@ import type { Chat } from "../chat/port.js";
 export function startExpirySweeper(
   deps: Omit<FlowDeps, "slack"> & { chat: Chat },
   o: { intervalMs?: number; onError?: (e: unknown) => void } = {},
-): { stop(): void; sweep(): Promise<number> } {
+): { stop(): Promise<void>; sweep(): Promise<number> } {
   const flow: FlowDeps = { ...deps, slack: deps.chat };
-  let running = false;
-  const sweep = async () => {
-    if (running) return 0;
-    running = true;
+  let running: Promise<number> | undefined;
+  const sweepOnce = async () => {
     try {
       // Past their expiry: expired. Left running by a dead process: failed, and said so.
       const n = (await expireDue(flow)) + (await failAbandoned(flow));
@@ -24,11 +22,25 @@ export function startExpirySweeper(
     } catch (e) {
       o.onError?.(e);
       return 0;
+    }
+  };
+  const sweep = async () => {
+    if (running) return 0;
+    running = sweepOnce();
+    try {
+      return await running;
     } finally {
-      running = false;
+      running = undefined;
     }
   };
   const timer = setInterval(() => void sweep(), o.intervalMs ?? 30_000);
   timer.unref();
-  return { stop: () => clearInterval(timer), sweep };
+  return {
+    // Resolves once a sweep under way has finished: it may be writing to the store.
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+    sweep,
+  };
 }

@@ -1,5 +1,6 @@
 import { webApi } from "@slack/bolt";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Chat } from "../../src/chat/port.js";
 import { RunnerPool } from "../../src/relay/collect.js";
 import { slackChat } from "../../src/slack/chat.js";
 import type { ApprovalRequest } from "../../src/store/store.js";
@@ -186,6 +187,42 @@ describe("approval rules, enforced on the server", () => {
     const card = updatesOf(r).at(-1);
     expect(JSON.stringify(card?.body.blocks)).toContain("Expired");
     expect(JSON.stringify(card?.body.blocks)).not.toContain("mailq_approve");
+  });
+
+  it("stop waits for a sweep under way, so what it writes lands before the store closes", async () => {
+    const r = await pending();
+    now += 16 * 60_000;
+    const inner = chatFor(slack);
+    let letGo = () => {};
+    const held = new Promise<void>((go) => {
+      letGo = go;
+    });
+    let updating = false;
+    const chat: Chat = {
+      ...inner,
+      update: async (...a) => {
+        updating = true;
+        await held;
+        return inner.update(...a);
+      },
+    };
+    const sweeper = startExpirySweeper(
+      { config, pool: new RunnerPool({}), store: bot.store, nowMs: () => now, chat },
+      { intervalMs: 3_600_000 },
+    );
+    const swept = sweeper.sweep();
+    while (!updating) await new Promise((go) => setImmediate(go));
+    let stopped = false;
+    const stopping = sweeper.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((go) => setImmediate(go));
+    expect(stopped).toBe(false);
+    letGo();
+    await stopping;
+    expect(await swept).toBeGreaterThanOrEqual(1);
+    expect((await bot.store.approvals.get(r.id))?.status).toBe("expired");
+    expect(JSON.stringify(updatesOf(r).at(-1)?.body.blocks)).toContain("Expired");
   });
 });
 
