@@ -161,6 +161,14 @@ const settingsShape = {
       channels: z
         .array(z.string().regex(/^[CG][A-Z0-9]{2,}$/, "a channel ID (C… or G…), from the channel's details"))
         .default([]),
+      /**
+       * On SIGTERM, commands already running (an approved change and its audit line among them)
+       * get this long to finish before the bot exits. Keep it under the service manager's stop
+       * timeout (deploy/mailq-bot.service: 90s).
+       */
+      shutdownGrace: durationSchema
+        .refine((ms) => ms <= 300_000, "at most 5m (a stop that long holds up every deploy)")
+        .prefault("60s"),
     })
     .strict()
     .prefault({}),

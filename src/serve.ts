@@ -14,6 +14,7 @@ import { createWatchScheduler } from "./slack/watches.js";
 import { startLeadership } from "./store/leader.js";
 import { openStore } from "./store/open.js";
 import { startExpirySweeper } from "./usecases/expiry.js";
+import { inflight } from "./util/inflight.js";
 
 /** `mailq-bot serve`: the Slack app, the watch scheduler under a lease, approvals' expiry, /metrics. */
 export async function serve(config: Config, io: CliIo): Promise<number> {
@@ -50,7 +51,9 @@ export async function serve(config: Config, io: CliIo): Promise<number> {
     isLeader: () => leadership.isLeader(),
     onError: (e) => logger.log("error", "watch update failed", { error: describeError(e) }),
   });
+  const running = inflight();
   const app = createSlackApp({
+    inflight: running,
     config,
     env,
     pool,
@@ -89,18 +92,34 @@ export async function serve(config: Config, io: CliIo): Promise<number> {
     config: config.source,
     version: VERSION,
   });
-  const stop = async () => {
-    logger.log("info", "mailq-bot stopping");
-    expiry.stop();
-    await watches.stop();
-    await leadership.stop();
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.log("warn", "mailq-bot stopping now, without waiting", { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    const graceMs = config.slack.shutdownGrace;
+    logger.log("info", "mailq-bot stopping", { signal, running: running.size, graceMs });
+    // No new work: no requests, no sweeps, no watch ticks. What already runs finishes (within the grace)
+    // while the relays' connections and the store are still open: an approved change keeps its audit line.
     await app.stop().catch(() => {});
+    running.track(expiry.stop());
+    running.track(watches.stop());
+    const left = await running.drain(graceMs);
+    if (left > 0)
+      logger.log("warn", "mailq-bot stopping with work still running", {
+        running: left,
+        graceMs,
+        next: "changes left running are marked failed, and said so, by the next start's expiry sweep",
+      });
+    await leadership.stop();
     await observability?.close();
     await pool.closeAll();
     await store.close();
     process.exit(0);
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
   return new Promise(() => {});
 }

@@ -38,6 +38,7 @@ describe("configuration", () => {
     expect(c.approvals).toEqual({ required: 1, expireAfter: 15 * 60_000 });
     expect(c.tickets.pattern).toBe("^[A-Z][A-Z0-9]+-[0-9]+$");
     expect(c.watch.interval).toBe(15 * 60_000);
+    expect(c.slack.shutdownGrace).toBe(60_000);
   });
 
   it.each([
@@ -53,6 +54,11 @@ describe("configuration", () => {
     ["a host with a shell", { relays: [{ ...relay, host: "mx1;reboot" }] }, ["relays.0.host"]],
     ["a bad duration", { relays: [relay], probes: { timeout: "soon" } }, ["probes.timeout"]],
     ["a bad approver ID", { relays: [relay], access: { approvers: ["alice"] } }, ["access.approvers.0"]],
+    [
+      "a stop grace past 5 minutes",
+      { relays: [relay], slack: { shutdownGrace: "10m" } },
+      ["slack.shutdownGrace: at most 5m"],
+    ],
     [
       "a bad ticket regex",
       { relays: [relay], tickets: { pattern: "([" } },

@@ -6,6 +6,7 @@ import { observabilityRoutes } from "../metrics/http.js";
 import { type MailqMetrics, mailqMetrics } from "../metrics/mailq.js";
 import type { RunnerPool } from "../relay/collect.js";
 import type { Store } from "../store/store.js";
+import type { Inflight } from "../util/inflight.js";
 import type { WatchScheduler } from "../watch/scheduler.js";
 import { accessChecker } from "./access.js";
 import { slackChat } from "./chat.js";
@@ -29,6 +30,8 @@ export interface SlackAppOptions {
   /** Served at /metrics (HTTP mode: on Bolt's port); the process-wide metrics when absent. */
   metrics?: MailqMetrics;
   startedAtMs?: number;
+  /** Every request's whole run is tracked here, so a stop can wait for what is running. */
+  inflight?: Inflight;
 }
 
 /** The composition root for Slack: transport from the environment, then the listeners. */
@@ -63,6 +66,12 @@ export function createSlackApp(o: SlackAppOptions): InstanceType<typeof App> {
           nowMs: o.nowMs,
         }),
       });
+  // First of all middleware: a request counts as running until its listener returns, long after the ack.
+  const running = o.inflight;
+  if (running)
+    app.use(async ({ next }) => {
+      await running.track(next());
+    });
   // Checked on every request, before anything is read.
   const access = accessChecker({
     config: o.config,

@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { parseConfig, parseSlackEnv, stateDirectory } from "../../src/config.js";
 import { healthzUrl } from "../../src/metrics/http.js";
 import { BOT_SCOPES } from "../../src/slack/scopes.js";
+import { parseDuration } from "../../src/util/duration.js";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const read = (p: string) => readFileSync(`${REPO}${p}`, "utf8");
@@ -91,5 +92,22 @@ describe("the systemd unit", () => {
       expect(c.store.path.startsWith("/var/lib/mailq-bot/")).toBe(true);
       expect(c.archive.path.startsWith("/var/lib/mailq-bot/")).toBe(true);
     }
+  });
+
+  it("waits on stop longer than the bot's grace for running commands, with the example's and the default", () => {
+    const stopSec = directives("TimeoutStopSec");
+    expect(stopSec).toHaveLength(1);
+    const stopMs = parseDuration(`${stopSec[0]}s`) ?? 0;
+    expect(stopMs).toBeGreaterThan(0);
+    const raw = parse(
+      read("deploy/mailq.example.yaml").replaceAll(
+        "REPLACE_WITH_THE_RELAYS_HOST_KEY_FINGERPRINT_",
+        "A".repeat(43),
+      ),
+    );
+    const example = parseConfig(JSON.parse(JSON.stringify(raw)), "example", "/etc/mailq-bot");
+    const byDefault = parseConfig({ ...raw, slack: undefined }, "example", "/etc/mailq-bot");
+    expect(example.slack.shutdownGrace).toBeLessThan(stopMs);
+    expect(byDefault.slack.shutdownGrace).toBeLessThan(stopMs);
   });
 });

@@ -9,6 +9,7 @@ import { createSlackApp } from "../../src/slack/app.js";
 import { createWatchScheduler } from "../../src/slack/watches.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Store } from "../../src/store/store.js";
+import { inflight } from "../../src/util/inflight.js";
 import type { WatchScheduler } from "../../src/watch/scheduler.js";
 
 export const SIGNING_SECRET = "lab-signing-secret-0123456789";
@@ -48,7 +49,9 @@ export async function startBot(o: {
     PORT: 0,
   };
   const watches = createWatchScheduler({ config: o.config, env, store, pool, nowMs: o.nowMs ?? Date.now });
+  const running = inflight();
   const app = createSlackApp({
+    inflight: running,
     config: o.config,
     env,
     watches,
@@ -65,9 +68,11 @@ export async function startBot(o: {
     store,
     pool,
     watches,
+    // As `serve` stops: no new requests, then what runs finishes before relays and store close.
     async stop() {
-      await watches.stop();
       await app.stop();
+      await watches.stop();
+      await running.drain(o.config.slack.shutdownGrace);
       await pool.closeAll();
       if (!o.store) await store.close();
     },

@@ -1,0 +1,257 @@
+/**
+ * `mailq-bot serve` stopping: SIGTERM while a /mailq status is still reading a relay. The relay's
+ * SSH goes through a loopback door the test holds shut, so the command is certainly running when
+ * the signal arrives; the process must finish it (card posted, snapshot stored) before it exits,
+ * and must give up after `slack.shutdownGrace` when the work never ends.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createConnection, createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { stringify } from "yaml";
+import { type Config, parseConfig } from "../src/config.js";
+import { openSqliteStore } from "../src/store/sqlite/index.js";
+import { SIGNING_SECRET } from "./helpers/bot.js";
+import { HARNESS_MS } from "./helpers/deadlines.js";
+import { labRelayEntry } from "./helpers/lab-relay.js";
+import { type FakeSlack, postSigned, slashCommandBody, startFakeSlack } from "./helpers/slack.js";
+import { completeStatusCard } from "./helpers/status-card.js";
+import type { LabRelay } from "./lab/lab.js";
+
+const CLI = new URL("../src/cli.ts", import.meta.url).pathname;
+const lab = inject("lab");
+const relayA = lab.relays.find((r) => r.name === "relay-a") as LabRelay;
+
+/** A TCP door to the lab relay's sshd: connections wait in front of it until the test opens it. */
+interface Door {
+  port: number;
+  waiting: number;
+  open(): void;
+  close(): Promise<void>;
+}
+
+async function door(to: { host: string; port: number }): Promise<Door> {
+  const held: Socket[] = [];
+  const all = new Set<Socket>();
+  let opened = false;
+  const through = (client: Socket) => {
+    const upstream = createConnection(to.port, to.host);
+    all.add(upstream);
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", end).on("close", end);
+    upstream.on("error", end).on("close", end);
+  };
+  const server: Server = createServer((client) => {
+    all.add(client);
+    client.pause();
+    if (opened) through(client);
+    else held.push(client);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    get waiting() {
+      return held.length;
+    },
+    open() {
+      opened = true;
+      for (const c of held.splice(0)) through(c);
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of all) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+interface LogLine {
+  msg: string;
+  level: string;
+  [k: string]: unknown;
+}
+
+interface Served {
+  proc: ChildProcess;
+  log: LogLine[];
+  exited: Promise<number | null>;
+  config: Config;
+  storePath: string;
+}
+
+let slack: FakeSlack;
+const doors: Door[] = [];
+const processes: ChildProcess[] = [];
+
+beforeAll(async () => {
+  slack = await startFakeSlack();
+});
+
+afterEach(() => {
+  for (const p of processes.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+});
+
+afterAll(async () => {
+  for (const d of doors) await d.close();
+  await slack?.close();
+});
+
+/** A real `serve` (the CLI, as deployed, HTTP mode) whose one relay is the lab relay behind `d`. */
+function serve(d: Door, settings: Record<string, unknown>): Served {
+  const dir = mkdtempSync(join(tmpdir(), "mailq-serve-stop-"));
+  const raw = {
+    relays: [labRelayEntry(relayA, { name: "relay-held", port: d.port })],
+    store: { path: join(dir, "mailq.sqlite") },
+    archive: { path: join(dir, "archive") },
+    ...settings,
+  };
+  writeFileSync(join(dir, "mailq.yaml"), stringify(raw));
+  const proc = spawn(
+    process.execPath,
+    ["--import", "tsx", CLI, "serve", "--config", join(dir, "mailq.yaml")],
+    {
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: dir,
+        SLACK_BOT_TOKEN: "xoxb-serve-stop",
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: slack.apiUrl,
+        PORT: "0",
+        LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  processes.push(proc);
+  const log: LogLine[] = [];
+  createInterface({ input: proc.stderr as NodeJS.ReadableStream }).on("line", (l) => {
+    try {
+      log.push(JSON.parse(l));
+    } catch {
+      log.push({ msg: l, level: "raw" });
+    }
+  });
+  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+  return { proc, log, exited, config: parseConfig(raw, "test", dir), storePath: join(dir, "mailq.sqlite") };
+}
+
+async function until<T>(s: Served, f: () => T | undefined | false, timeoutMs: number, what: string) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}; log: ${JSON.stringify(s.log.map((l) => l.msg))}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** serve is up: its port, from the "started" line (PORT=0). */
+async function started(s: Served): Promise<string> {
+  // tsx compiles the CLI on the way up: the harness's share, not the bot's.
+  const line = await until(
+    s,
+    () => s.log.find((l) => l.msg === "mailq-bot started"),
+    6 * HARNESS_MS,
+    "start",
+  );
+  return `http://127.0.0.1:${line.port}/slack/events`;
+}
+
+/** /mailq status acked, and its SSH connection waiting at the door: the command is running. */
+async function statusHeldAtTheDoor(s: Served, d: Door, url: string, channel: string) {
+  const body = slashCommandBody({
+    text: "status",
+    response_url: slack.responseUrl(channel),
+    channel_id: channel,
+  });
+  const r = await postSigned(url, body, { secret: SIGNING_SECRET });
+  expect(r.status).toBe(200);
+  await until(s, () => d.waiting > 0, s.config.probes.timeout, "the relay connection at the door");
+}
+
+describe("mailq-bot serve on SIGTERM", () => {
+  it("finishes a command already running before it closes the relays and the store", async () => {
+    const d = await door(relayA);
+    doors.push(d);
+    const s = serve(d, { slack: { shutdownGrace: "2m" } });
+    const url = await started(s);
+    await statusHeldAtTheDoor(s, d, url, "CSTOP1");
+
+    s.proc.kill("SIGTERM");
+    const stopping = await until(
+      s,
+      () => s.log.find((l) => l.msg === "mailq-bot stopping"),
+      HARNESS_MS,
+      "stopping",
+    );
+    expect(stopping).toMatchObject({ signal: "SIGTERM", graceMs: 120_000 });
+    expect(stopping.running).toBeGreaterThanOrEqual(1);
+    // Stopping, and not gone: it waits for the status it is running.
+    expect(s.proc.exitCode).toBeNull();
+    d.open();
+
+    const { card } = await completeStatusCard(slack, "CSTOP1", s.config);
+    expect(String(card.body.text)).toMatch(/^relay-held: \d+ deferred · \d+ on hold/m);
+    expect(await s.exited).toBe(0);
+    expect(s.log.filter((l) => l.level === "error" || l.level === "warn")).toEqual([]);
+    // Stored before the store closed.
+    const store = openSqliteStore(s.storePath);
+    try {
+      expect(await store.snapshots.latest("relay-held", 1)).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("gives up after slack.shutdownGrace, says so, and exits", async () => {
+    const d = await door(relayA);
+    doors.push(d);
+    const s = serve(d, { slack: { shutdownGrace: "1s" }, probes: { timeout: "30s" } });
+    const url = await started(s);
+    await statusHeldAtTheDoor(s, d, url, "CSTOP2");
+
+    s.proc.kill("SIGTERM");
+    await until(s, () => s.log.find((l) => l.msg === "mailq-bot stopping"), HARNESS_MS, "stopping");
+    // The door stays shut: the status would run until the probe timeout (30s) without the grace.
+    const code = await Promise.race([
+      s.exited,
+      new Promise((r) => setTimeout(() => r("still running"), s.config.slack.shutdownGrace + HARNESS_MS)),
+    ]);
+    expect(code).toBe(0);
+    expect(s.log.find((l) => l.msg === "mailq-bot stopping with work still running")).toMatchObject({
+      level: "warn",
+      running: 1,
+      graceMs: 1000,
+    });
+    expect(slack.calls.filter((c) => c.body.channel === "CSTOP2")).toEqual([]);
+  });
+
+  it("a second signal while it waits stops it at once", async () => {
+    const d = await door(relayA);
+    doors.push(d);
+    const s = serve(d, { slack: { shutdownGrace: "2m" }, probes: { timeout: "30s" } });
+    const url = await started(s);
+    await statusHeldAtTheDoor(s, d, url, "CSTOP3");
+
+    s.proc.kill("SIGTERM");
+    await until(s, () => s.log.find((l) => l.msg === "mailq-bot stopping"), HARNESS_MS, "stopping");
+    s.proc.kill("SIGINT");
+    const code = await Promise.race([
+      s.exited,
+      new Promise((r) => setTimeout(() => r("still running"), HARNESS_MS)),
+    ]);
+    expect(code).toBe(1);
+    expect(s.log.find((l) => l.msg === "mailq-bot stopping now, without waiting")).toMatchObject({
+      level: "warn",
+      signal: "SIGINT",
+    });
+  });
+});
