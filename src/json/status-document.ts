@@ -171,7 +171,18 @@ export function statusDocument(
 const _fits = (d: ReturnType<typeof statusDocument>): z.input<typeof statusDocumentSchema> => d;
 void _fits;
 
-/** The JSON Schema of the document (draft 2020-12), as shipped in the repository. */
+/**
+ * The JSON Schema of the document (draft 2020-12), as shipped in the repository. Unlike the zod
+ * types (strict, so the bot cannot emit a field the contract does not name), its objects accept
+ * fields they do not list: a field added within a schemaVersion must not fail a script that
+ * validates against the schema file it was written with.
+ */
 export function statusJsonSchema(): string {
-  return `${JSON.stringify(z.toJSONSchema(statusDocumentSchema, { target: "draft-2020-12" }), null, 2)}\n`;
+  const schema = z.toJSONSchema(statusDocumentSchema, {
+    target: "draft-2020-12",
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.additionalProperties === false) delete jsonSchema.additionalProperties;
+    },
+  });
+  return `${JSON.stringify(schema, null, 2)}\n`;
 }

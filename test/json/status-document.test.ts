@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { movement } from "../../src/analysis/delta.js";
 import { buildSnapshot } from "../../src/analysis/snapshot.js";
 import {
@@ -52,6 +53,21 @@ describe("the status --json document", () => {
     const doc = statusDocument([snapOf("relay-a", T0, { deferred: 1 })], new Map());
     const extra = { ...doc, relays: [{ ...doc.relays[0], surprise: 1 }] };
     expect(statusDocumentSchema.safeParse(extra).success).toBe(false);
+  });
+
+  it("ships a schema that a script can keep: a newer document with an added field still passes it, a retyped one does not", () => {
+    // zod's own JSON Schema reader stands in for the script's validator.
+    const shipped = z.fromJSONSchema(JSON.parse(readFileSync(SHIPPED, "utf8")));
+    const doc = JSON.parse(
+      JSON.stringify(statusDocument([snapOf("relay-a", T0, { deferred: 1 })], new Map())),
+    );
+    expect(shipped.safeParse(doc).success).toBe(true);
+    const relay = doc.relays[0];
+    const added = { ...doc, relays: [{ ...relay, addedLater: 1, queues: { ...relay.queues, corrupt: 0 } }] };
+    expect(shipped.safeParse(added).success).toBe(true);
+    expect(shipped.safeParse({ ...doc, relays: [{ ...relay, messages: "many" }] }).success).toBe(false);
+    expect(shipped.safeParse({ ...doc, relays: [{ ...relay, queues: undefined }] }).success).toBe(false);
+    expect(shipped.safeParse({ ...doc, schemaVersion: STATUS_SCHEMA_VERSION + 1 }).success).toBe(false);
   });
 
   it("carries which I/O stall was measured: PSI's share, else vmstat's iowait, each a number or null", () => {
