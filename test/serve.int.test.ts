@@ -4,12 +4,10 @@
  * the signal arrives; the process must finish it (card posted, snapshot stored) before it exits,
  * and must give up after `slack.shutdownGrace` when the work never ends.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createConnection, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { type Config, parseConfig } from "../src/config.js";
@@ -17,11 +15,11 @@ import { openSqliteStore } from "../src/store/sqlite/index.js";
 import { SIGNING_SECRET } from "./helpers/bot.js";
 import { HARNESS_MS } from "./helpers/deadlines.js";
 import { labRelayEntry } from "./helpers/lab-relay.js";
+import { type ServeProcess, spawnServe, until as untilLogged } from "./helpers/serve-process.js";
 import { type FakeSlack, postSigned, slashCommandBody, startFakeSlack } from "./helpers/slack.js";
 import { completeStatusCard } from "./helpers/status-card.js";
 import type { LabRelay } from "./lab/lab.js";
 
-const CLI = new URL("../src/cli.ts", import.meta.url).pathname;
 const lab = inject("lab");
 const relayA = lab.relays.find((r) => r.name === "relay-a") as LabRelay;
 
@@ -72,30 +70,22 @@ async function door(to: { host: string; port: number }): Promise<Door> {
   };
 }
 
-interface LogLine {
-  msg: string;
-  level: string;
-  [k: string]: unknown;
-}
-
-interface Served {
-  proc: ChildProcess;
-  log: LogLine[];
-  exited: Promise<number | null>;
+interface Served extends ServeProcess {
   config: Config;
   storePath: string;
 }
 
 let slack: FakeSlack;
 const doors: Door[] = [];
-const processes: ChildProcess[] = [];
+const processes: ServeProcess[] = [];
 
 beforeAll(async () => {
   slack = await startFakeSlack();
 });
 
 afterEach(() => {
-  for (const p of processes.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+  for (const { proc } of processes.splice(0))
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
 });
 
 afterAll(async () => {
@@ -113,44 +103,31 @@ function serve(d: Door, settings: Record<string, unknown>): Served {
     ...settings,
   };
   writeFileSync(join(dir, "mailq.yaml"), stringify(raw));
-  const proc = spawn(
-    process.execPath,
-    ["--import", "tsx", CLI, "serve", "--config", join(dir, "mailq.yaml")],
-    {
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: dir,
-        SLACK_BOT_TOKEN: "xoxb-serve-stop",
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: slack.apiUrl,
-        PORT: "0",
-        LOG_LEVEL: "info",
-      },
-      stdio: ["ignore", "ignore", "pipe"],
-    },
-  );
-  processes.push(proc);
-  const log: LogLine[] = [];
-  createInterface({ input: proc.stderr as NodeJS.ReadableStream }).on("line", (l) => {
-    try {
-      log.push(JSON.parse(l));
-    } catch {
-      log.push({ msg: l, level: "raw" });
-    }
-  });
-  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
-  return { proc, log, exited, config: parseConfig(raw, "test", dir), storePath: join(dir, "mailq.sqlite") };
+  const served: Served = {
+    ...spawnServe(join(dir, "mailq.yaml"), {
+      HOME: dir,
+      SLACK_BOT_TOKEN: "xoxb-serve-stop",
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      PORT: "0",
+    }),
+    config: parseConfig(raw, "test", dir),
+    storePath: join(dir, "mailq.sqlite"),
+  };
+  processes.push(served);
+  return served;
 }
 
-async function until<T>(s: Served, f: () => T | undefined | false, timeoutMs: number, what: string) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}; log: ${JSON.stringify(s.log.map((l) => l.msg))}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+const until = <T>(s: Served, f: () => T | undefined | false, timeoutMs: number, what: string) =>
+  untilLogged(f, timeoutMs, what, () => s.log.map((l) => l.msg));
+
+/** The exit code, or "still running" once `ms` has passed. */
+function exitWithin(s: Served, ms: number): Promise<number | null | "still running"> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"still running">((r) => {
+    timer = setTimeout(() => r("still running"), ms);
+  });
+  return Promise.race([s.exited, late]).finally(() => clearTimeout(timer));
 }
 
 /** serve is up: its port, from the "started" line (PORT=0). */
@@ -221,11 +198,7 @@ describe("mailq-bot serve on SIGTERM", () => {
     s.proc.kill("SIGTERM");
     await until(s, () => s.log.find((l) => l.msg === "mailq-bot stopping"), HARNESS_MS, "stopping");
     // The door stays shut: the status would run until the probe timeout (30s) without the grace.
-    const code = await Promise.race([
-      s.exited,
-      new Promise((r) => setTimeout(() => r("still running"), s.config.slack.shutdownGrace + HARNESS_MS)),
-    ]);
-    expect(code).toBe(0);
+    expect(await exitWithin(s, s.config.slack.shutdownGrace + HARNESS_MS)).toBe(0);
     expect(s.log.find((l) => l.msg === "mailq-bot stopping with work still running")).toMatchObject({
       level: "warn",
       running: 1,
@@ -244,11 +217,7 @@ describe("mailq-bot serve on SIGTERM", () => {
     s.proc.kill("SIGTERM");
     await until(s, () => s.log.find((l) => l.msg === "mailq-bot stopping"), HARNESS_MS, "stopping");
     s.proc.kill("SIGINT");
-    const code = await Promise.race([
-      s.exited,
-      new Promise((r) => setTimeout(() => r("still running"), HARNESS_MS)),
-    ]);
-    expect(code).toBe(1);
+    expect(await exitWithin(s, HARNESS_MS)).toBe(1);
     expect(s.log.find((l) => l.msg === "mailq-bot stopping now, without waiting")).toMatchObject({
       level: "warn",
       signal: "SIGINT",

@@ -4,36 +4,32 @@
  * one is killed with SIGKILL (no clean release) the other takes over within one interval.
  * Each replica has its own bot token, so every Web API call says which process made it.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import "../db/types.js";
 import { holdRequest } from "../helpers/approvals.js";
+import {
+  type LogLine,
+  type ServeProcess,
+  spawnServe,
+  until as untilLogged,
+} from "../helpers/serve-process.js";
 import { type FakeSlack, pressApproval, type SlackCall, startFakeSlack } from "../helpers/slack.js";
 
-const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
 const INTERVAL_MS = 8000;
 const SIGNING_SECRET = "replica-signing-secret-0123456789";
 /** The scheduler's own tick (src/watch/scheduler.ts): an update may go out this long after it is due. */
 const TICK_MS = 5000;
 
-interface LogLine {
-  msg: string;
-  level: string;
-  [k: string]: unknown;
-}
-interface Replica {
+interface Replica extends ServeProcess {
   name: string;
   token: string;
-  proc: ChildProcess;
-  log: LogLine[];
 }
 
 let slack: FakeSlack;
@@ -82,47 +78,24 @@ afterAll(async () => {
 
 function serve(name: string): Replica {
   const token = `xoxb-replica-${name}`;
-  const proc = spawn(
-    process.execPath,
-    ["--import", "tsx", CLI, "serve", "--config", join(dir, "mailq.yaml")],
-    {
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: dir,
-        MAILQ_DATABASE_URL: dbUrl,
-        SLACK_BOT_TOKEN: token,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: slack.apiUrl,
-        PORT: "0",
-        LOG_LEVEL: "info",
-      },
-      stdio: ["ignore", "ignore", "pipe"],
-    },
-  );
-  const r: Replica = { name, token, proc, log: [] };
-  createInterface({ input: proc.stderr as NodeJS.ReadableStream }).on("line", (l) => {
-    try {
-      r.log.push(JSON.parse(l));
-    } catch {
-      r.log.push({ msg: l, level: "raw" });
-    }
-  });
+  const r: Replica = {
+    name,
+    token,
+    ...spawnServe(join(dir, "mailq.yaml"), {
+      HOME: dir,
+      MAILQ_DATABASE_URL: dbUrl,
+      SLACK_BOT_TOKEN: token,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      PORT: "0",
+    }),
+  };
   replicas.push(r);
   return r;
 }
 
-async function until<T>(f: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end)
-      throw new Error(
-        `timed out waiting for ${what}; logs: ${JSON.stringify(replicas.map((r) => [r.name, r.log.map((l) => l.msg)]))}`,
-      );
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = <T>(f: () => T | undefined | false, timeoutMs: number, what: string) =>
+  untilLogged(f, timeoutMs, what, () => replicas.map((r) => [r.name, r.log.map((l: LogLine) => l.msg)]));
 
 const leading = (r: Replica) =>
   r.log.filter((l) => /^watch scheduler lease (taken|lost)$/.test(l.msg)).at(-1)?.msg ===
