@@ -5,7 +5,7 @@
  */
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { parseConfig, type RelayConfig } from "../../src/config.js";
+import { parseConfig, type RelayConfig, type SshRelayConfig } from "../../src/config.js";
 import { RunnerPool } from "../../src/relay/pool.js";
 import { labRelayEntry } from "../helpers/lab-relay.js";
 import type { LabRelay } from "../lab/lab.js";
@@ -15,13 +15,13 @@ const relayA = lab.relays.find((r) => r.name === "relay-a") as LabRelay;
 
 const held = new Set<Socket>();
 const silent = createServer((s) => held.add(s));
-let mute: RelayConfig;
+let mute: SshRelayConfig;
 
 beforeAll(async () => {
   await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
   const port = (silent.address() as AddressInfo).port;
   mute = parseConfig({ relays: [labRelayEntry(relayA, { name: "relay-mute", port })] }, "test", "/tmp")
-    .relays[0] as RelayConfig;
+    .relays[0] as SshRelayConfig;
 });
 
 afterAll(async () => {
@@ -48,5 +48,30 @@ describe("RunnerPool.closeAll", () => {
     expect((await lease.runner.run(["/bin/true"], { timeoutMs: 20_000 })).code).toBe(0);
     lease.release();
     await pool.closeAll();
+  });
+
+  it("ends a fleet's connects at once, twelve of them, without a listener-leak warning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on("warning", onWarning);
+    const pool = new RunnerPool({}, false);
+    const before = held.size;
+    try {
+      const fleet = Array.from({ length: 12 }, (_, i) => ({ ...mute, name: `relay-mute-${i}` }));
+      const connecting = fleet.map((r) => pool.lease(r, 10 * 60_000));
+      for (const c of connecting) c.catch(() => {});
+      while (held.size < before + 12) await new Promise((r) => setTimeout(r, 10));
+      await pool.closeAll();
+      const outcomes = await Promise.allSettled(connecting);
+      const said = outcomes.map((o) => (o.status === "rejected" ? String(o.reason.message) : "connected"));
+      expect(said).toEqual(
+        fleet.map((r) => `${r.name} (root@127.0.0.1:${r.port}): connect abandoned: mailq-bot is stopping`),
+      );
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 });
