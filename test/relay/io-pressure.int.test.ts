@@ -1,10 +1,13 @@
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
+import { statusText } from "../../src/cards/status-text.js";
 import { parseConfig } from "../../src/config.js";
 import { collectOptions, collectRelayProgressive, RunnerPool } from "../../src/relay/collect.js";
 import type { CommandRunner } from "../../src/relay/runner.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
-import type { LabRelay } from "../lab/lab.js";
+import { type LabRelay, startRelay } from "../lab/lab.js";
 
 const lab = inject("lab");
 const relayA = lab.relays.find((r) => r.name === "relay-a") as LabRelay;
@@ -49,5 +52,50 @@ describe("the relay's I/O stall on a kernel with PSI (the lab's)", () => {
     const psi = pool.ran.filter((c) => c.endsWith("cat /proc/pressure/io"));
     expect(psi).toHaveLength(1);
     expect(pool.ran.filter((c) => /\bvmstat\b/.test(c))).toEqual([]);
+  });
+});
+
+/** The gate as deployed before it allowed /proc/pressure/io: today's gate without that one clause. */
+function gateBeforePsi(): string {
+  const today = readFileSync(new URL("../../deploy/relay/mailq-bot-gate", import.meta.url), "utf8");
+  const clause = " || $a[0] eq '/proc/pressure/io'";
+  if (!today.includes(clause)) throw new Error("the gate's PSI clause moved: update this test's older gate");
+  return today.replace(clause, "");
+}
+
+describe("a relay whose gate predates PSI (deployed before it, not reinstalled)", () => {
+  it("a real status falls back to vmstat: the card's iowait, no probe error, the refusal in the gate's log", async () => {
+    // A relay of its own: its key is pointed at the older gate.
+    const relay = await startRelay(lab, "relay-old-gate");
+    const dir = dirname(relay.gateLogPath);
+    const oldGate = join(dir, "mailq-bot-gate-before-psi");
+    writeFileSync(oldGate, gateBeforePsi());
+    chmodSync(oldGate, 0o755);
+    const keys = join(dir, "ssh", "gate_authorized_keys");
+    const line = readFileSync(keys, "utf8");
+    const gate = join(lab.root, "mailq-bot-gate");
+    expect(line).toContain(`command="${gate} `);
+    writeFileSync(keys, line.replace(`command="${gate} `, `command="${oldGate} `));
+
+    const config = parseConfig({ relays: [labRelayEntry(relay, asGate(relay))] }, "test", tmpdir());
+    const r = config.relays[0];
+    if (!r) throw new Error("no relay in the configuration");
+    const pool = new Recording(process.env, false);
+    try {
+      const p = await collectRelayProgressive(r, pool, collectOptions(config, Date.now));
+      const s = (await p.full) ?? p.first;
+      expect(s.probeErrors).toEqual([]);
+      expect(s.load?.ioPressurePercent).toBeNull();
+      expect(s.load?.iowaitPercent).toBeTypeOf("number");
+      expect(s.load?.iowaitPercent).toBeGreaterThanOrEqual(0);
+      expect(s.load?.iowaitPercent).toBeLessThanOrEqual(100);
+      expect(statusText([s], Date.now())).toMatch(new RegExp(`iowait ${s.load?.iowaitPercent}%`));
+      expect(statusText([s], Date.now())).not.toMatch(/I\/O stall/);
+    } finally {
+      await pool.closeAll();
+    }
+    expect(pool.ran.filter((c) => c.endsWith("cat /proc/pressure/io"))).toHaveLength(1);
+    expect(pool.ran.filter((c) => c.endsWith("vmstat 1 2"))).toHaveLength(1);
+    expect(readFileSync(relay.gateLogPath, "utf8")).toMatch(/REFUSED.*cat \/proc\/pressure\/io/);
   });
 });
