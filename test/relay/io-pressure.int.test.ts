@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { statusText } from "../../src/cards/status-text.js";
-import { parseConfig } from "../../src/config.js";
+import { parseConfig, type SshRelayConfig } from "../../src/config.js";
 import { collectOptions, collectRelayProgressive, RunnerPool } from "../../src/relay/collect.js";
+import { relayChecks } from "../../src/relay/doctor.js";
 import type { CommandRunner } from "../../src/relay/runner.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
 import { type LabRelay, startRelay } from "../lab/lab.js";
@@ -64,7 +65,7 @@ function gateBeforePsi(): string {
 }
 
 describe("a relay whose gate predates PSI (deployed before it, not reinstalled)", () => {
-  it("a real status falls back to vmstat: the card's iowait, no probe error, the refusal in the gate's log", async () => {
+  it("a real status falls back to vmstat (the card's iowait, no probe error); doctor asks for the current gate", async () => {
     // A relay of its own: its key is pointed at the older gate.
     const relay = await startRelay(lab, "relay-old-gate");
     const dir = dirname(relay.gateLogPath);
@@ -97,5 +98,22 @@ describe("a relay whose gate predates PSI (deployed before it, not reinstalled)"
     expect(pool.ran.filter((c) => c.endsWith("cat /proc/pressure/io"))).toHaveLength(1);
     expect(pool.ran.filter((c) => c.endsWith("vmstat 1 2"))).toHaveLength(1);
     expect(readFileSync(relay.gateLogPath, "utf8")).toMatch(/REFUSED.*cat \/proc\/pressure\/io/);
+
+    // doctor names the outdated gate and the fix, rather than a kernel without PSI.
+    const checks = await relayChecks(r as SshRelayConfig, {
+      timeoutMs: config.probes.timeout,
+      listingTimeoutMs: config.probes.listingTimeout,
+      logLines: config.probes.logLines,
+      nowMs: Date.now,
+    });
+    const probesCheck = checks.find((c) => c.name === "probes");
+    expect(probesCheck).toMatchObject({
+      status: "fail",
+      fix: "install the current deploy/relay/mailq-bot-gate on the relay (deploy/relay/install.sh)",
+    });
+    expect(probesCheck?.detail).toMatch(
+      /^1 of \d+ probes failed: io pressure: the relay's mailq-bot-gate refused it/,
+    );
+    expect(checks.find((c) => c.name === "io pressure")).toBeUndefined();
   });
 });
