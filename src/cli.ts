@@ -19,9 +19,10 @@ import { parseTarget, presentedFingerprint } from "./relay/fingerprint.js";
 import { openStore } from "./store/open.js";
 import { runStatus, type StatusAnswer } from "./usecases/status.js";
 import { runTriage } from "./usecases/triage.js";
+import { abortableSleep, type Sleep } from "./util/abortable-sleep.js";
 import { fail } from "./util/check.js";
 import { parseDuration } from "./util/duration.js";
-import { abortableSleep, watchInTerminal } from "./watch/terminal.js";
+import { watchInTerminal } from "./watch/terminal.js";
 
 /** The runner pool the configuration asks for: SSH compression and the bound on connections. */
 const poolFor = (config: Config, io: CliIo) =>
@@ -104,7 +105,7 @@ export async function watchCli(
   o: { relay?: string; everyMs: number },
   io: CliIo,
   signal: AbortSignal,
-  sleep: (ms: number, signal: AbortSignal) => Promise<void> = abortableSleep,
+  sleep: Sleep = abortableSleep,
 ): Promise<number> {
   const relays = selectRelays(config, o.relay);
   const pool = poolFor(config, io);

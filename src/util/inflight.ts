@@ -1,4 +1,4 @@
-import { setTimeout as delay } from "node:timers/promises";
+import { abortableSleep, type Sleep } from "./abortable-sleep.js";
 
 /** Work that has started and not finished, so a stopping process can wait for it. */
 export interface Inflight {
@@ -12,9 +12,7 @@ export interface Inflight {
   drain(withinMs: number): Promise<number>;
 }
 
-/** The clock a drain gives up by: resolves after `ms`, or early (quietly) once `signal` aborts. */
-export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
-
+/** `sleep` is the clock a drain gives up by; the drain aborts it once everything has settled. */
 export function inflight(sleep: Sleep = abortableSleep): Inflight {
   const running = new Set<Promise<void>>();
   return {
@@ -42,5 +40,3 @@ export function inflight(sleep: Sleep = abortableSleep): Inflight {
     },
   };
 }
-
-const abortableSleep: Sleep = (ms, signal) => delay(ms, undefined, { signal }).catch(() => {});

@@ -2,6 +2,7 @@ import type { RelaySnapshot } from "../analysis/snapshot.js";
 import { watchUpdateText } from "../cards/watch-update.js";
 import type { Config } from "../config.js";
 import type { Store } from "../store/store.js";
+import type { Sleep } from "../util/abortable-sleep.js";
 import { nextDue } from "./rules.js";
 import { watchUpdate } from "./update.js";
 
@@ -15,23 +16,9 @@ export interface TerminalWatchDeps {
   everyMs: number;
   nowMs: () => number;
   /** Resolves after `ms`, or at once when `signal` aborts. */
-  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  sleep: Sleep;
   signal: AbortSignal;
   write: (s: string) => void;
-}
-
-/** A sleep that Ctrl-C cuts short. */
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { inflight, type Sleep } from "../../src/util/inflight.js";
+import type { Sleep } from "../../src/util/abortable-sleep.js";
+import { inflight } from "../../src/util/inflight.js";
 
 /** A promise settled by the test, and a drain deadline the test fires. */
 function deferred<T = void>() {
