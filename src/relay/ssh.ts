@@ -111,14 +111,12 @@ export class SshRunner implements CommandRunner {
     let seen: string | undefined;
     const sock = tcpConnect({ host: cfg.host, port: cfg.port });
     runner.sock = sock;
-    const deadline = setTimeout(() => {
+    const cut = (why: string) => {
       runner.ssh.connection?.end();
-      sock.destroy(new Error("connection timed out"));
-    }, timeoutMs + 100);
-    const abort = () => {
-      runner.ssh.connection?.end();
-      sock.destroy(new Error("the bot is stopping"));
+      sock.destroy(new Error(why));
     };
+    const deadline = setTimeout(() => cut("connection timed out"), timeoutMs + 100);
+    const abort = () => cut("the bot is stopping");
     if (stop?.aborted) abort();
     else stop?.addEventListener("abort", abort, { once: true });
     try {
