@@ -154,21 +154,26 @@ async function statusHeldAtTheDoor(s: Served, d: Door, url: string, channel: str
   await until(s, () => d.waiting > 0, s.config.probes.timeout, "the relay connection at the door");
 }
 
+/** A serve whose /mailq status is held at the door, then SIGTERM: its "stopping" log line. */
+async function sigtermWhileHeld(settings: Record<string, unknown>, channel: string) {
+  const d = await door(relayA);
+  doors.push(d);
+  const s = serve(d, settings);
+  const url = await started(s);
+  await statusHeldAtTheDoor(s, d, url, channel);
+  s.proc.kill("SIGTERM");
+  const stopping = await until(
+    s,
+    () => s.log.find((l) => l.msg === "mailq-bot stopping"),
+    HARNESS_MS,
+    "stopping",
+  );
+  return { d, s, stopping };
+}
+
 describe("mailq-bot serve on SIGTERM", () => {
   it("finishes a command already running before it closes the relays and the store", async () => {
-    const d = await door(relayA);
-    doors.push(d);
-    const s = serve(d, { slack: { shutdownGrace: "2m" } });
-    const url = await started(s);
-    await statusHeldAtTheDoor(s, d, url, "CSTOP1");
-
-    s.proc.kill("SIGTERM");
-    const stopping = await until(
-      s,
-      () => s.log.find((l) => l.msg === "mailq-bot stopping"),
-      HARNESS_MS,
-      "stopping",
-    );
+    const { d, s, stopping } = await sigtermWhileHeld({ slack: { shutdownGrace: "2m" } }, "CSTOP1");
     expect(stopping).toMatchObject({ signal: "SIGTERM", graceMs: 120_000 });
     expect(stopping.running).toBeGreaterThanOrEqual(1);
     // Stopping, and not gone: it waits for the status it is running.
@@ -189,14 +194,10 @@ describe("mailq-bot serve on SIGTERM", () => {
   });
 
   it("gives up after slack.shutdownGrace, says so, and exits", async () => {
-    const d = await door(relayA);
-    doors.push(d);
-    const s = serve(d, { slack: { shutdownGrace: "1s" }, probes: { timeout: "30s" } });
-    const url = await started(s);
-    await statusHeldAtTheDoor(s, d, url, "CSTOP2");
-
-    s.proc.kill("SIGTERM");
-    await until(s, () => s.log.find((l) => l.msg === "mailq-bot stopping"), HARNESS_MS, "stopping");
+    const { s } = await sigtermWhileHeld(
+      { slack: { shutdownGrace: "1s" }, probes: { timeout: "30s" } },
+      "CSTOP2",
+    );
     // The door stays shut: the status would run until the probe timeout (30s) without the grace.
     expect(await exitWithin(s, s.config.slack.shutdownGrace + HARNESS_MS)).toBe(0);
     expect(s.log.find((l) => l.msg === "mailq-bot stopping with work still running")).toMatchObject({
@@ -208,14 +209,10 @@ describe("mailq-bot serve on SIGTERM", () => {
   });
 
   it("a second signal while it waits stops it at once", async () => {
-    const d = await door(relayA);
-    doors.push(d);
-    const s = serve(d, { slack: { shutdownGrace: "2m" }, probes: { timeout: "30s" } });
-    const url = await started(s);
-    await statusHeldAtTheDoor(s, d, url, "CSTOP3");
-
-    s.proc.kill("SIGTERM");
-    await until(s, () => s.log.find((l) => l.msg === "mailq-bot stopping"), HARNESS_MS, "stopping");
+    const { s } = await sigtermWhileHeld(
+      { slack: { shutdownGrace: "2m" }, probes: { timeout: "30s" } },
+      "CSTOP3",
+    );
     s.proc.kill("SIGINT");
     expect(await exitWithin(s, HARNESS_MS)).toBe(1);
     expect(s.log.find((l) => l.msg === "mailq-bot stopping now, without waiting")).toMatchObject({
