@@ -30,29 +30,34 @@ class Recording extends RunnerPool {
   }
 }
 
+/** One real status of a lab relay through its gate, as deployed: the answers and every argv it ran. */
+async function statusThroughGate(target: LabRelay) {
+  const config = parseConfig({ relays: [labRelayEntry(target, asGate(target))] }, "test", tmpdir());
+  const relay = config.relays[0];
+  if (!relay) throw new Error("no relay in the configuration");
+  const pool = new Recording(process.env, false);
+  try {
+    const p = await collectRelayProgressive(relay, pool, collectOptions(config, Date.now));
+    return { config, relay, first: p.first, s: (await p.full) ?? p.first, ran: pool.ran };
+  } finally {
+    await pool.closeAll();
+  }
+}
+
 describe("the relay's I/O stall on a kernel with PSI (the lab's)", () => {
   it("a real status, through the gate as deployed, reads /proc/pressure/io and runs no vmstat", async () => {
-    const config = parseConfig({ relays: [labRelayEntry(relayA, asGate(relayA))] }, "test", tmpdir());
-    const relay = config.relays[0];
-    if (!relay) throw new Error("no relay in the configuration");
-    const pool = new Recording(process.env, false);
-    try {
-      const p = await collectRelayProgressive(relay, pool, collectOptions(config, Date.now));
-      const s = (await p.full) ?? p.first;
-      expect(s.probeErrors).toEqual([]);
-      expect(s.load?.ioPressurePercent).toBeTypeOf("number");
-      expect(s.load?.ioPressurePercent).toBeGreaterThanOrEqual(0);
-      expect(s.load?.ioPressurePercent).toBeLessThanOrEqual(100);
-      expect(s.load?.ioPressureFullPercent).toBeTypeOf("number");
-      expect(s.load?.iowaitPercent).toBeNull();
-      // Also the first answer, when it was partial: it carries the same system probes.
-      expect(p.first.load?.ioPressurePercent).toBe(s.load?.ioPressurePercent);
-    } finally {
-      await pool.closeAll();
-    }
-    const psi = pool.ran.filter((c) => c.endsWith("cat /proc/pressure/io"));
+    const { first, s, ran } = await statusThroughGate(relayA);
+    expect(s.probeErrors).toEqual([]);
+    expect(s.load?.ioPressurePercent).toBeTypeOf("number");
+    expect(s.load?.ioPressurePercent).toBeGreaterThanOrEqual(0);
+    expect(s.load?.ioPressurePercent).toBeLessThanOrEqual(100);
+    expect(s.load?.ioPressureFullPercent).toBeTypeOf("number");
+    expect(s.load?.iowaitPercent).toBeNull();
+    // Also the first answer, when it was partial: it carries the same system probes.
+    expect(first.load?.ioPressurePercent).toBe(s.load?.ioPressurePercent);
+    const psi = ran.filter((c) => c.endsWith("cat /proc/pressure/io"));
     expect(psi).toHaveLength(1);
-    expect(pool.ran.filter((c) => /\bvmstat\b/.test(c))).toEqual([]);
+    expect(ran.filter((c) => /\bvmstat\b/.test(c))).toEqual([]);
   });
 });
 
@@ -78,25 +83,16 @@ describe("a relay whose gate predates PSI (deployed before it, not reinstalled)"
     expect(line).toContain(`command="${gate} `);
     writeFileSync(keys, line.replace(`command="${gate} `, `command="${oldGate} `));
 
-    const config = parseConfig({ relays: [labRelayEntry(relay, asGate(relay))] }, "test", tmpdir());
-    const r = config.relays[0];
-    if (!r) throw new Error("no relay in the configuration");
-    const pool = new Recording(process.env, false);
-    try {
-      const p = await collectRelayProgressive(r, pool, collectOptions(config, Date.now));
-      const s = (await p.full) ?? p.first;
-      expect(s.probeErrors).toEqual([]);
-      expect(s.load?.ioPressurePercent).toBeNull();
-      expect(s.load?.iowaitPercent).toBeTypeOf("number");
-      expect(s.load?.iowaitPercent).toBeGreaterThanOrEqual(0);
-      expect(s.load?.iowaitPercent).toBeLessThanOrEqual(100);
-      expect(statusText([s], Date.now())).toMatch(new RegExp(`iowait ${s.load?.iowaitPercent}%`));
-      expect(statusText([s], Date.now())).not.toMatch(/I\/O stall/);
-    } finally {
-      await pool.closeAll();
-    }
-    expect(pool.ran.filter((c) => c.endsWith("cat /proc/pressure/io"))).toHaveLength(1);
-    expect(pool.ran.filter((c) => c.endsWith("vmstat 1 2"))).toHaveLength(1);
+    const { config, relay: r, s, ran } = await statusThroughGate(relay);
+    expect(s.probeErrors).toEqual([]);
+    expect(s.load?.ioPressurePercent).toBeNull();
+    expect(s.load?.iowaitPercent).toBeTypeOf("number");
+    expect(s.load?.iowaitPercent).toBeGreaterThanOrEqual(0);
+    expect(s.load?.iowaitPercent).toBeLessThanOrEqual(100);
+    expect(statusText([s], Date.now())).toMatch(new RegExp(`iowait ${s.load?.iowaitPercent}%`));
+    expect(statusText([s], Date.now())).not.toMatch(/I\/O stall/);
+    expect(ran.filter((c) => c.endsWith("cat /proc/pressure/io"))).toHaveLength(1);
+    expect(ran.filter((c) => c.endsWith("vmstat 1 2"))).toHaveLength(1);
     expect(readFileSync(relay.gateLogPath, "utf8")).toMatch(/REFUSED.*cat \/proc\/pressure\/io/);
 
     // doctor names the outdated gate and the fix, rather than a kernel without PSI.
