@@ -184,7 +184,19 @@ export type ParsedCli =
  * The command comes first; only its own flags are accepted. Mistakes come back as one line
  * that says what was wrong and what was probably meant.
  */
-export function parseCli(argv: readonly string[]): ParsedCli {
+/**
+ * `mailq-bot --config FILE status …` as `mailq-bot status --config FILE …`: every command takes
+ * --config, and a wrapper or a habit puts it first. Anything else before a command stays serve's.
+ */
+function configFirst(argv: readonly string[]): readonly string[] {
+  const taken = argv[0] === "--config" ? 2 : argv[0]?.startsWith("--config=") ? 1 : 0;
+  const word = argv[taken];
+  if (!taken || word === undefined || !CLI_COMMANDS.some((c) => c.name === word)) return argv;
+  return [word, ...argv.slice(0, taken), ...argv.slice(taken + 1)];
+}
+
+export function parseCli(args: readonly string[]): ParsedCli {
+  const argv = configFirst(args);
   const first = argv[0];
   if (first === undefined) return { kind: "run", command: "serve", values: {}, positionals: [] };
   if (first === "-h" || first === "--help") return { kind: "help", text: overviewHelp() };

@@ -71,6 +71,27 @@ describe("the CLI's arguments", () => {
     });
   });
 
+  it("takes --config before the command too, and nothing else there", () => {
+    const status = {
+      kind: "run",
+      command: "status",
+      values: { config: "x.yaml", json: true },
+      positionals: [],
+    };
+    expect(parseCli(["--config", "x.yaml", "status", "--json"])).toEqual(status);
+    expect(parseCli(["--config=x.yaml", "status", "--json"])).toEqual(status);
+    expect(parseCli(["--config", "x.yaml", "help", "status"])).toMatchObject({ kind: "help" });
+    // Not a command after it: serve's, refused as before.
+    expect(parseCli(["--config", "x.yaml", "stauts"])).toEqual({
+      kind: "error",
+      message: 'serve: unexpected argument "stauts" (flags take --name; `mailq-bot serve --help` lists them)',
+    });
+    expect(parseCli(["--json", "status"])).toMatchObject({
+      kind: "error",
+      message: expect.stringMatching(/^serve: /),
+    });
+  });
+
   it("takes the words a command takes, no more, no fewer", async () => {
     expect(parseCli(["fingerprint", "127.0.0.1:2222"])).toMatchObject({
       kind: "run",
