@@ -21,7 +21,7 @@ case "$user" in "" | *[!a-z0-9_-]*) die "MAILQ_USER takes a-z, 0-9, _ and -" ;; 
 node=$(command -v node) || die "node (>= 20.19) is not installed"
 "$node" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
   die "node $("$node" --version) is too old: mailq-bot needs 20.19 or later"
-[ -f "$app/dist/src/cli.js" ] || die "build first: cd $app && npm ci && npm run build"
+[ -f "$app/dist/cli.js" ] || die "build first: cd $app && npm ci && npm run build"
 
 if ! id -u "$user" >/dev/null 2>&1; then
   useradd --system --user-group --home-dir /var/lib/mailq-bot --no-create-home --shell /usr/sbin/nologin \
@@ -41,7 +41,7 @@ fi
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 sed -e "s#^User=.*#User=$user#" -e "s#^Group=.*#Group=$group#" \
-  -e "s#^ExecStart=.*#ExecStart=$node $app/dist/src/cli.js serve#" "$app/deploy/mailq-bot.service" >"$tmp"
+  -e "s#^ExecStart=.*#ExecStart=$node $app/dist/cli.js serve#" "$app/deploy/mailq-bot.service" >"$tmp"
 install -D -m 0644 "$tmp" "$root/etc/systemd/system/mailq-bot.service"
 
 # The CLI as the service runs: as root it drops to the bot's user, so doctor checks what the bot may do.
@@ -51,10 +51,10 @@ cat >"$tmp" <<WRAPPER
 export MAILQ_CONFIG="\${MAILQ_CONFIG:-$etc/mailq.yaml}" STATE_DIRECTORY="\${STATE_DIRECTORY:-$state}"
 export NODE_OPTIONS="\${NODE_OPTIONS:---max-semi-space-size=4}"
 if [ "\$(id -u)" = 0 ]; then
-  exec runuser -u $user -- $node --env-file=$etc/env $app/dist/src/cli.js "\$@"
+  exec runuser -u $user -- $node --env-file=$etc/env $app/dist/cli.js "\$@"
 fi
-[ -r $etc/env ] && exec $node --env-file=$etc/env $app/dist/src/cli.js "\$@"
-exec $node $app/dist/src/cli.js "\$@"
+[ -r $etc/env ] && exec $node --env-file=$etc/env $app/dist/cli.js "\$@"
+exec $node $app/dist/cli.js "\$@"
 WRAPPER
 install -D -m 0755 "$tmp" "$root/usr/local/bin/mailq-bot"
 [ -z "$root" ] && command -v systemctl >/dev/null 2>&1 && systemctl daemon-reload

@@ -9,9 +9,9 @@ import { errorFields } from "../log/logger.js";
 import type { Store } from "../store/store.js";
 import type { MailqMetrics } from "./mailq.js";
 
-/** The package version, from package.json next to src/ (tsx) or dist/src/ (built). */
+/** The package version, from the package.json above src/metrics/ (tsx) or dist/chunks/ (the bundle). */
 export const VERSION: string = (() => {
-  for (const rel of ["../../package.json", "../../../package.json"]) {
+  for (const rel of ["../../package.json", "../package.json"]) {
     const url = new URL(rel, import.meta.url);
     if (!existsSync(url)) continue;
     try {

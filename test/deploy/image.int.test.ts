@@ -13,8 +13,10 @@ import { basename, join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
-import { type FakeSlack, startFakeSlack } from "../helpers/slack.js";
+import { parse, stringify } from "yaml";
+import { parseConfig } from "../../src/config.js";
+import { firstCardWithinMs } from "../helpers/deadlines.js";
+import { type FakeSlack, postSigned, slashCommandBody, startFakeSlack } from "../helpers/slack.js";
 
 const REPO = new URL("../..", import.meta.url).pathname;
 const run = promisify(execFile);
@@ -85,7 +87,7 @@ beforeAll(async () => {
   });
   // The build stage's RUN lines after `npm ci` (which the copy stands for), npm kept offline.
   const runs = build.lines.filter((x) => x.op === "RUN" && !/apt-get|npm ci/.test(x.args));
-  expect(runs.map((r) => r.args)).toEqual(["npx tsc -p tsconfig.json && npm prune --omit=dev"]);
+  expect(runs.map((r) => r.args)).toEqual(["npm run build && npm prune --omit=dev"]);
   for (const r of runs)
     await run("sh", ["-c", r.args], {
       cwd: buildDir,
@@ -235,6 +237,29 @@ describe("deploy/Dockerfile, rehearsed without Docker", () => {
       expect(started.port).toEqual(expect.any(Number));
       const r = await fetch(`http://127.0.0.1:${started.port}/healthz`);
       expect(r.status).toBe(200);
+      // The bundle finds package.json from dist/, as tsx does from src/.
+      expect(await r.json()).toMatchObject({
+        version: JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).version,
+      });
+      // A real signed slash command through the bundled bot: Bolt, the access rules, the probe, the card.
+      const ack = await postSigned(
+        `http://127.0.0.1:${started.port}/slack/events`,
+        slashCommandBody({
+          text: "status",
+          response_url: slack.responseUrl("image-status"),
+          channel_id: "CIMAGE",
+        }),
+        { secret: env.SLACK_SIGNING_SECRET },
+      );
+      expect(ack.status).toBe(200);
+      expect(JSON.parse(ack.text)).toMatchObject({ text: "Probing relay-down (read-only)…" });
+      const config = parseConfig(parse(readFileSync(env.MAILQ_CONFIG, "utf8")), env.MAILQ_CONFIG, root);
+      const card = await slack.waitFor(
+        "chat.postMessage",
+        (c) => c.body.channel === "CIMAGE",
+        firstCardWithinMs(config),
+      );
+      expect(String(card.body.text)).toMatch(/^relay-down: not answering · /m);
       // The image's HEALTHCHECK, as Docker runs it in the container: same user, same environment.
       const hc = /\bCMD\s+(\[.*\])$/.exec(final.lines.find((x) => x.op === "HEALTHCHECK")?.args ?? "");
       const [, hcCli = "", ...hcArgs] = JSON.parse(hc?.[1] ?? "[]") as string[];

@@ -106,6 +106,7 @@ beforeAll(async () => {
     ".env.sample",
     "src",
     "commands",
+    "scripts",
     "deploy",
   ])
     cpSync(join(REPO, f), join(app, f), { recursive: true });
