@@ -9,6 +9,8 @@ import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+import { bundle } from "../scripts/build.js";
 import type { RelaySnapshot } from "../src/analysis/snapshot.js";
 import { statusCard } from "../src/cards/status.js";
 import { type Lab, type LabRelay, readLabData, startLab, stopLabAt } from "../test/lab/lab.js";
@@ -31,13 +33,14 @@ const SMTP_MAX = Number(process.env.BENCH_SMTP_MAX ?? 100_000);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 1_000_000);
 const PARSER_LINES = Number(process.env.BENCH_PARSER_LINES ?? 1_000_000);
-const CLI = join(REPO, "bench/.build/src/cli.js");
+/** The CLI bundled as `npm run build` ships it (scripts/build.ts); the helpers below compiled by tsc. */
+const CLI = join(REPO, "bench/.build/cli/cli.js");
 const IN_PROCESS = join(REPO, "bench/.build/bench/in-process.js");
 /** As deploy/mailq-bot.service and the Dockerfile run the bot: a 4 MB young generation. */
 const BOT_NODE_OPTIONS = process.env.BENCH_BOT_NODE_OPTIONS ?? "--max-semi-space-size=4";
 const SERIES = (
   process.env.BENCH_SERIES ??
-  "floorSsh,floorWire,floorLocal,qshape,bot,botService,botFirst,botRoot,botLocal,botZ,botLogin,botFirstLogin,botFirstLoginCold,floorSshLogin,floorWireLogin"
+  "floorSsh,floorWire,floorLocal,qshape,bot,botService,botFirst,botRoot,botLocal,botZ,botLogin,botFirstLogin,botFirstLoginCold,floorSshLogin,floorWireLogin,botStart"
 ).split(",");
 
 function cardSize(json: string, entries: number, source: string) {
@@ -68,14 +71,20 @@ async function listedCount(relay: LabRelay): Promise<number> {
   return Number(out.trim());
 }
 
-async function main(): Promise<void> {
-  if (!process.env.BENCH_SKIP_INSTALL) await execOk(["bash", join(HERE, "install.sh")]);
+/** A private copy of the bot in bench/.build: the CLI as shipped, the in-process helpers by tsc. */
+async function buildBot(): Promise<void> {
   log("building a private copy of the bot into bench/.build");
   await rm(join(HERE, ".build"), { recursive: true, force: true });
   await exec(["npx", "tsc", "-p", join(HERE, "tsconfig.build.json")], { cwd: REPO });
+  await bundle(join(HERE, ".build/cli"));
   if (!existsSync(CLI)) throw new Error(`build failed: no ${CLI}`);
   // Every node process from here on is the bot's code, run as production runs it.
   process.env.NODE_OPTIONS = BOT_NODE_OPTIONS;
+}
+
+async function main(): Promise<void> {
+  if (!process.env.BENCH_SKIP_INSTALL) await execOk(["bash", join(HERE, "install.sh")]);
+  await buildBot();
 
   const r: BenchResults = {
     date: new Date().toISOString(),
@@ -183,7 +192,7 @@ async function main(): Promise<void> {
       },
       bot: {
         name: "mailq-bot status --json --wait-full",
-        what: "the bot's own process (node, built JS), over SSH as deployed (gate user: forced command + sudo), all probes, full listing",
+        what: "the bot's own process (node, the bundle `npm run build` ships), over SSH as deployed (gate user: forced command + sudo), all probes, full listing",
         runs: [],
       },
       botService: {
@@ -231,6 +240,11 @@ async function main(): Promise<void> {
         what: "the same login cost of 1 s per SSH command, until the first card; the store holds the relay's last snapshot (its queue directory is remembered), as after any earlier status or watch",
         runs: [],
       },
+      botStart: {
+        name: "start-up: mailq-bot status --json, its relay refusing the connection",
+        what: "the fixed cost of every terminal command (and of the image's health check): node starts, loads the bundle, reads the configuration, opens the store, the SSH connect is refused at once, the document is printed",
+        runs: [],
+      },
       botFirstLoginCold: {
         name: "login cost 1 s, nothing remembered: mailq-bot status --json (first answer)",
         what: "the same with an empty store, as a relay's very first status: the counts wait for postconf to name the queue directory",
@@ -243,6 +257,24 @@ async function main(): Promise<void> {
     const coldCfg = join(root, "mailq-sudo-cold.yaml");
     const coldDir = join(root, "cold");
     await writeFile(coldCfg, `store:\n  path: ./cold/mailq.sqlite\n${await readFile(sudoCfg, "utf8")}`);
+    // A relay on a closed loopback port: what a status costs before any relay answers.
+    const closedCfg = join(root, "mailq-closed.yaml");
+    await writeFile(
+      closedCfg,
+      stringify({
+        relays: [
+          {
+            name: "closed",
+            host: "127.0.0.1",
+            port: 1,
+            username: relay.gateUsername,
+            privateKeyPath: relay.privateKeyPath,
+            hostKeyFingerprint: `SHA256:${"A".repeat(43)}`,
+          },
+        ],
+        store: { path: "./closed/mailq.sqlite" },
+      }),
+    );
     const zCfg = join(root, "mailq-gate-zlib.yaml");
     await writeFile(zCfg, `probes:\n  compression: true\n${await readFile(cfg, "utf8")}`);
     // The local relay: no configuration file in its working folder, the instance's MAIL_CONFIG.
@@ -298,6 +330,17 @@ async function main(): Promise<void> {
           }),
       ],
       ["botZ", () => timed(botArgv(["--wait-full"], zCfg), { keepStdout: true })],
+      [
+        "botStart",
+        async () => {
+          const m = await timed(["node", CLI, "status", "--json", "--config", closedCfg], {
+            keepStdout: true,
+          });
+          // Exit 1 is the answer here (the relay did not answer); anything else is a failure.
+          const s = (JSON.parse(m.stdout || "{}") as { relays?: RelaySnapshot[] }).relays?.[0];
+          return m.code === 1 && s?.ok === false ? { ...m, code: 0 } : m;
+        },
+      ],
       [
         "floorSshLogin",
         () =>
@@ -440,11 +483,7 @@ async function parserBench(r: BenchResults): Promise<void> {
 
 async function fleetMain(): Promise<void> {
   if (!process.env.BENCH_SKIP_INSTALL) await execOk(["bash", join(HERE, "install.sh")]);
-  await rm(join(HERE, ".build"), { recursive: true, force: true });
-  await exec(["npx", "tsc", "-p", join(HERE, "tsconfig.build.json")], { cwd: REPO });
-  if (!existsSync(CLI)) throw new Error(`build failed: no ${CLI}`);
-  // Every node process from here on is the bot's code, run as production runs it.
-  process.env.NODE_OPTIONS = BOT_NODE_OPTIONS;
+  await buildBot();
   await fleetBench({
     relays: Number(process.argv[FLEET_AT + 1] ?? 50),
     instances: Number(process.env.BENCH_FLEET_INSTANCES ?? 5),
