@@ -74,10 +74,19 @@ export async function serve(config: Config, io: CliIo): Promise<number> {
     { config, pool, store, nowMs: io.nowMs, chat: appChat(app) },
     { onError: (e) => logger.log("warn", "approval expiry sweep failed", { error: describeError(e) }) },
   );
+  let stopping = false;
   // Socket Mode has no HTTP server: /metrics and /healthz get their own port.
   const observability = metricsEnv
     ? await startObservabilityServer(
-        observabilityRoutes({ store, metrics: mailqMetrics, logger, startedAtMs, nowMs: io.nowMs }),
+        observabilityRoutes({
+          store,
+          metrics: mailqMetrics,
+          logger,
+          startedAtMs,
+          nowMs: io.nowMs,
+          // While the socket is closed and work drains, the port stays open: say so.
+          stopping: () => stopping,
+        }),
         { port: metricsEnv.METRICS_PORT, host: metricsEnv.METRICS_HOST },
       )
     : undefined;
@@ -92,7 +101,6 @@ export async function serve(config: Config, io: CliIo): Promise<number> {
     config: config.source,
     version: VERSION,
   });
-  let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) {
       logger.log("warn", "mailq-bot stopping now, without waiting", { signal });

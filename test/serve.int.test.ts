@@ -17,6 +17,7 @@ import { HARNESS_MS } from "./helpers/deadlines.js";
 import { labRelayEntry } from "./helpers/lab-relay.js";
 import { type ServeProcess, spawnServe, until as untilLogged } from "./helpers/serve-process.js";
 import { type FakeSlack, postSigned, slashCommandBody, startFakeSlack } from "./helpers/slack.js";
+import { slashEnvelope, startFakeSocketMode } from "./helpers/socket-mode.js";
 import { completeStatusCard } from "./helpers/status-card.js";
 import type { LabRelay } from "./lab/lab.js";
 
@@ -93,8 +94,8 @@ afterAll(async () => {
   await slack?.close();
 });
 
-/** A real `serve` (the CLI, as deployed, HTTP mode) whose one relay is the lab relay behind `d`. */
-function serve(d: Door, settings: Record<string, unknown>): Served {
+/** A real `serve` (the CLI, as deployed, HTTP mode unless `env` says otherwise) whose one relay is the lab relay behind `d`. */
+function serve(d: Door, settings: Record<string, unknown>, env: Record<string, string> = {}): Served {
   const dir = mkdtempSync(join(tmpdir(), "mailq-serve-stop-"));
   const raw = {
     relays: [labRelayEntry(relayA, { name: "relay-held", port: d.port })],
@@ -110,6 +111,7 @@ function serve(d: Door, settings: Record<string, unknown>): Served {
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: slack.apiUrl,
       PORT: "0",
+      ...env,
     }),
     config: parseConfig(raw, "test", dir),
     storePath: join(dir, "mailq.sqlite"),
@@ -130,16 +132,14 @@ function exitWithin(s: Served, ms: number): Promise<number | null | "still runni
   return Promise.race([s.exited, late]).finally(() => clearTimeout(timer));
 }
 
+/** serve's "started" line. */
+const startedLine = (s: Served) =>
+  // tsx compiles the CLI on the way up: the harness's share, not the bot's.
+  until(s, () => s.log.find((l) => l.msg === "mailq-bot started"), 6 * HARNESS_MS, "start");
+
 /** serve is up: its port, from the "started" line (PORT=0). */
 async function started(s: Served): Promise<string> {
-  // tsx compiles the CLI on the way up: the harness's share, not the bot's.
-  const line = await until(
-    s,
-    () => s.log.find((l) => l.msg === "mailq-bot started"),
-    6 * HARNESS_MS,
-    "start",
-  );
-  return `http://127.0.0.1:${line.port}/slack/events`;
+  return `http://127.0.0.1:${(await startedLine(s)).port}/slack/events`;
 }
 
 /** /mailq status acked, and its SSH connection waiting at the door: the command is running. */
@@ -154,6 +154,12 @@ async function statusHeldAtTheDoor(s: Served, d: Door, url: string, channel: str
   await until(s, () => d.waiting > 0, s.config.probes.timeout, "the relay connection at the door");
 }
 
+/** SIGTERM: serve's "stopping" log line. */
+async function sigterm(s: Served) {
+  s.proc.kill("SIGTERM");
+  return until(s, () => s.log.find((l) => l.msg === "mailq-bot stopping"), HARNESS_MS, "stopping");
+}
+
 /** A serve whose /mailq status is held at the door, then SIGTERM: its "stopping" log line. */
 async function sigtermWhileHeld(settings: Record<string, unknown>, channel: string) {
   const d = await door(relayA);
@@ -161,14 +167,7 @@ async function sigtermWhileHeld(settings: Record<string, unknown>, channel: stri
   const s = serve(d, settings);
   const url = await started(s);
   await statusHeldAtTheDoor(s, d, url, channel);
-  s.proc.kill("SIGTERM");
-  const stopping = await until(
-    s,
-    () => s.log.find((l) => l.msg === "mailq-bot stopping"),
-    HARNESS_MS,
-    "stopping",
-  );
-  return { d, s, stopping };
+  return { d, s, stopping: await sigterm(s) };
 }
 
 describe("mailq-bot serve on SIGTERM", () => {
@@ -219,5 +218,36 @@ describe("mailq-bot serve on SIGTERM", () => {
       level: "warn",
       signal: "SIGINT",
     });
+  });
+
+  it("in Socket Mode, /healthz answers 503 stopping while it drains, then the command finishes", async () => {
+    const sm = await startFakeSocketMode(slack);
+    try {
+      const d = await door(relayA);
+      doors.push(d);
+      const s = serve(
+        d,
+        { slack: { shutdownGrace: "2m" } },
+        { SLACK_APP_TOKEN: "xapp-1-serve", METRICS_PORT: "0" },
+      );
+      const healthz = String((await startedLine(s)).metrics).replace(/\/metrics$/, "/healthz");
+      await sm.connected;
+      expect((await fetch(healthz)).status).toBe(200);
+      const ack = sm.ackOf("env-stop4");
+      sm.send(slashEnvelope("env-stop4", "status", slack.responseUrl("env-stop4"), "CSTOP4"));
+      expect(await ack).toMatchObject({ text: "Probing relay-held (read-only)…" });
+      await until(s, () => d.waiting > 0, s.config.probes.timeout, "the relay connection at the door");
+      expect(await sigterm(s)).toMatchObject({ running: 1 });
+
+      const draining = await fetch(healthz);
+      expect(draining.status).toBe(503);
+      expect(await draining.json()).toMatchObject({ ok: false, stopping: true, store: { reachable: true } });
+      d.open();
+      const { card } = await completeStatusCard(slack, "CSTOP4", s.config);
+      expect(String(card.body.text)).toMatch(/^relay-held: \d+ deferred · \d+ on hold/m);
+      expect(await s.exited).toBe(0);
+    } finally {
+      await sm.close();
+    }
   });
 });

@@ -30,6 +30,8 @@ export interface HealthOptions {
   nowMs?: () => number;
   /** The store must answer within this. */
   storeTimeoutMs?: number;
+  /** True once serve has begun to stop: it drains and takes no new work, so it is not healthy. */
+  stopping?: () => boolean;
 }
 
 export interface Health {
@@ -37,6 +39,8 @@ export interface Health {
   store: { kind: Store["kind"]; reachable: boolean; error?: string };
   version: string;
   uptimeSeconds: number;
+  /** Present (true) while serve drains before it exits. */
+  stopping?: true;
 }
 
 /** A real round trip to the store (one indexed read), bounded in time. */
@@ -60,8 +64,10 @@ export async function checkHealth(o: HealthOptions): Promise<Health> {
   } finally {
     clearTimeout(timer);
   }
+  const stopping = o.stopping?.() === true;
   return {
-    ok: store.reachable,
+    ok: store.reachable && !stopping,
+    ...(stopping ? { stopping: true as const } : {}),
     store,
     version: VERSION,
     uptimeSeconds: Math.round((nowMs() - o.startedAtMs) / 1000),
@@ -76,7 +82,7 @@ export interface Route {
   handler: Handler;
 }
 
-/** GET /metrics (Prometheus text) and GET /healthz (JSON; 503 when the store does not answer). */
+/** GET /metrics (Prometheus text) and GET /healthz (JSON; 503 when the store does not answer or serve is stopping). */
 export function observabilityRoutes(o: HealthOptions): Route[] {
   const fail = (res: ServerResponse, e: unknown) => {
     o.logger?.log("error", "observability endpoint failed", { err: errorFields(e) });

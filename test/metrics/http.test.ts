@@ -123,8 +123,9 @@ describe("the Socket Mode observability server", () => {
     metrics.watchStore(store);
     const env = parseMetricsEnv({ METRICS_PORT: "0" });
     expect(env.METRICS_HOST).toBe("127.0.0.1");
+    let stopping = false;
     const srv = await startObservabilityServer(
-      observabilityRoutes({ store, metrics, startedAtMs: Date.now() - 5_000 }),
+      observabilityRoutes({ store, metrics, startedAtMs: Date.now() - 5_000, stopping: () => stopping }),
       { port: env.METRICS_PORT, host: env.METRICS_HOST },
     );
     try {
@@ -137,6 +138,12 @@ describe("the Socket Mode observability server", () => {
       ).toBe(0);
       expect((await fetch(`${url}/nope`)).status).toBe(404);
       expect((await fetch(`${url}/metrics`, { method: "POST" })).status).toBe(405);
+      // Draining before exit: not healthy, though the store answers, and it says why.
+      stopping = true;
+      const draining = await fetch(`${url}/healthz`);
+      expect(draining.status).toBe(503);
+      expect(await draining.json()).toMatchObject({ ok: false, stopping: true, store: { reachable: true } });
+      stopping = false;
       await store.close();
       const down = await fetch(`${url}/healthz`);
       expect(down.status).toBe(503);

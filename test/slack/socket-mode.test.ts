@@ -4,7 +4,6 @@ import { type AddressInfo, createServer, type Server, type Socket } from "node:n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type WebSocket, WebSocketServer } from "ws";
 import { subcommands } from "../../commands/index.js";
 import { type Config, parseConfig } from "../../src/config.js";
 import { RunnerPool } from "../../src/relay/collect.js";
@@ -13,15 +12,11 @@ import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { inflight } from "../../src/util/inflight.js";
 import { closedRelayEntries } from "../helpers/config.js";
 import { type FakeSlack, startFakeSlack } from "../helpers/slack.js";
+import { type FakeSocketMode, slashEnvelope, startFakeSocketMode } from "../helpers/socket-mode.js";
 
-// Slack's Socket Mode, on loopback: apps.connections.open hands out a ws:// URL, the server
-// says hello, sends envelopes, and expects each acknowledged by envelope_id.
 let slack: FakeSlack;
-let wss: WebSocketServer;
-let socket: WebSocket;
+let sm: FakeSocketMode;
 let app: ReturnType<typeof createSlackApp>;
-const acks = new Map<string, (payload: Record<string, unknown>) => void>();
-let opensSeen = 0;
 
 let config: Config;
 const running = inflight();
@@ -49,32 +44,8 @@ beforeAll(async () => {
     "test",
     "/tmp",
   );
-  wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-  await new Promise<void>((r) => wss.once("listening", () => r()));
-  const connected = new Promise<void>((resolve) => {
-    wss.on("connection", (ws) => {
-      socket = ws;
-      ws.on("message", (raw) => {
-        const msg = JSON.parse(String(raw));
-        acks.get(msg.envelope_id)?.(msg.payload ?? {});
-      });
-      ws.send(
-        JSON.stringify({
-          type: "hello",
-          num_connections: 1,
-          debug_info: { host: "lab" },
-          connection_info: { app_id: "AMAILQ" },
-        }),
-      );
-      resolve();
-    });
-  });
   slack = await startFakeSlack();
-  slack.on("apps.connections.open", (c) => {
-    opensSeen++;
-    expect(c.headers.authorization).toBe("Bearer xapp-1-lab");
-    return { body: { ok: true, url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/link` } };
-  });
+  sm = await startFakeSocketMode(slack);
   app = createSlackApp({
     config,
     env: {
@@ -90,68 +61,41 @@ beforeAll(async () => {
     inflight: running,
   });
   await app.start();
-  await connected;
+  await sm.connected;
 });
 
 afterAll(async () => {
   await app?.stop().catch(() => {});
   for (const h of held) h.destroy();
   await new Promise((r) => silent?.close(r));
-  for (const c of wss?.clients ?? []) c.terminate();
-  await new Promise<void>((r) => wss.close(() => r()));
+  await sm?.close();
   await slack?.close();
 });
 
-function slashEnvelope(id: string, text: string): string {
-  return JSON.stringify({
-    envelope_id: id,
-    type: "slash_commands",
-    accepts_response_payload: true,
-    payload: {
-      token: "unused",
-      team_id: "TLAB",
-      channel_id: "CINCIDENT",
-      user_id: "UALICE",
-      command: "/mailq",
-      text,
-      api_app_id: "AMAILQ",
-      response_url: slack.responseUrl(id),
-      trigger_id: "1.2.3",
-    },
-  });
-}
-
-function ackOf(id: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    acks.set(id, resolve);
-    setTimeout(() => reject(new Error(`no ack for ${id}`)), 5000);
-  });
-}
-
 describe("Socket Mode (SLACK_APP_TOKEN set)", () => {
   it("opens the connection through SLACK_API_URL with the app token", () => {
-    expect(opensSeen).toBe(1);
+    expect(sm.opens).toEqual(["Bearer xapp-1-lab"]);
   });
 
   it("acknowledges a slash command envelope with the answer", async () => {
-    const ack = ackOf("env-help");
-    socket.send(slashEnvelope("env-help", "help"));
+    const ack = sm.ackOf("env-help");
+    sm.send(slashEnvelope("env-help", "help", slack.responseUrl("env-help")));
     const payload = await ack;
     expect(payload.response_type).toBe("ephemeral");
     expect(String(payload.text)).toContain("/mailq status [relay]");
   });
 
   it("refuses garbage over the socket just as over HTTP, running nothing", async () => {
-    const ack = ackOf("env-bad");
-    socket.send(slashEnvelope("env-bad", "status relay-z"));
+    const ack = sm.ackOf("env-bad");
+    sm.send(slashEnvelope("env-bad", "status relay-z", slack.responseUrl("env-bad")));
     expect(String((await ack).text)).toContain("unknown relay; known relays: relay-a, relay-hang");
     expect(slack.callsTo("chat.postMessage")).toHaveLength(0);
   });
 
   // Last: it stops the app.
   it("a command still running after its ack is waited for once the socket closes", async () => {
-    const ack = ackOf("env-hang");
-    socket.send(slashEnvelope("env-hang", "status relay-hang"));
+    const ack = sm.ackOf("env-hang");
+    sm.send(slashEnvelope("env-hang", "status relay-hang", slack.responseUrl("env-hang")));
     expect(String((await ack).text)).toMatch(/^Probing relay-hang/);
     while (held.size === 0) await new Promise((r) => setTimeout(r, 10));
     expect(running.size).toBe(1);
