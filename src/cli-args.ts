@@ -181,10 +181,6 @@ export type ParsedCli =
   | { kind: "error"; message: string };
 
 /**
- * The command comes first; only its own flags are accepted. Mistakes come back as one line
- * that says what was wrong and what was probably meant.
- */
-/**
  * `mailq-bot --config FILE status …` as `mailq-bot status --config FILE …`: every command takes
  * --config, and a wrapper or a habit puts it first. Anything else before a command stays serve's.
  */
@@ -195,6 +191,10 @@ function configFirst(argv: readonly string[]): readonly string[] {
   return [word, ...argv.slice(0, taken), ...argv.slice(taken + 1)];
 }
 
+/**
+ * The command comes first (or after one --config); only its own flags are accepted. Mistakes come back as one line
+ * that says what was wrong and what was probably meant.
+ */
 export function parseCli(args: readonly string[]): ParsedCli {
   const argv = configFirst(args);
   const first = argv[0];
