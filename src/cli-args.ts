@@ -192,8 +192,8 @@ function configFirst(argv: readonly string[]): readonly string[] {
 }
 
 /**
- * The command comes first (or after one --config); only its own flags are accepted. Mistakes come back as one line
- * that says what was wrong and what was probably meant.
+ * The command comes first (or after one --config); only its own flags are accepted. Mistakes
+ * come back as one line that says what was wrong and what was probably meant.
  */
 export function parseCli(args: readonly string[]): ParsedCli {
   const argv = configFirst(args);
