@@ -13,8 +13,8 @@ import { basename, join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
-import { parseConfig } from "../../src/config.js";
+import { stringify } from "yaml";
+import { loadConfig } from "../../src/config.js";
 import { firstCardWithinMs } from "../helpers/deadlines.js";
 import { type FakeSlack, postSigned, slashCommandBody, startFakeSlack } from "../helpers/slack.js";
 
@@ -253,7 +253,7 @@ describe("deploy/Dockerfile, rehearsed without Docker", () => {
       );
       expect(ack.status).toBe(200);
       expect(JSON.parse(ack.text)).toMatchObject({ text: "Probing relay-down (read-only)…" });
-      const config = parseConfig(parse(readFileSync(env.MAILQ_CONFIG, "utf8")), env.MAILQ_CONFIG, root);
+      const config = loadConfig({ env, cwd: imageDir });
       const card = await slack.waitFor(
         "chat.postMessage",
         (c) => c.body.channel === "CIMAGE",
