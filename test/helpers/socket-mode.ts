@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { type WebSocket, WebSocketServer } from "ws";
-import type { FakeSlack } from "./slack.js";
+import { type FakeSlack, slashCommandBody } from "./slack.js";
 
 /**
  * Slack's Socket Mode, on loopback: the fake Web API's apps.connections.open hands out this
@@ -64,22 +64,15 @@ export async function startFakeSocketMode(slack: FakeSlack): Promise<FakeSocketM
   };
 }
 
-/** A /mailq slash command as Socket Mode delivers it. */
+/** A /mailq slash command as Socket Mode delivers it: the fields an HTTP slash command posts, in an envelope. */
 export function slashEnvelope(id: string, text: string, responseUrl: string, channel = "CINCIDENT"): string {
+  const fields = new URLSearchParams(
+    slashCommandBody({ text, response_url: responseUrl, channel_id: channel }),
+  );
   return JSON.stringify({
     envelope_id: id,
     type: "slash_commands",
     accepts_response_payload: true,
-    payload: {
-      token: "unused",
-      team_id: "TLAB",
-      channel_id: channel,
-      user_id: "UALICE",
-      command: "/mailq",
-      text,
-      api_app_id: "AMAILQ",
-      response_url: responseUrl,
-      trigger_id: "1.2.3",
-    },
+    payload: Object.fromEntries(fields),
   });
 }
