@@ -142,6 +142,10 @@ async function started(s: Served): Promise<string> {
   return `http://127.0.0.1:${(await startedLine(s)).port}/slack/events`;
 }
 
+/** The command's SSH connection waits at the door: it is certainly running. */
+const heldAtTheDoor = (s: Served, d: Door) =>
+  until(s, () => d.waiting > 0, s.config.probes.timeout, "the relay connection at the door");
+
 /** /mailq status acked, and its SSH connection waiting at the door: the command is running. */
 async function statusHeldAtTheDoor(s: Served, d: Door, url: string, channel: string) {
   const body = slashCommandBody({
@@ -151,7 +155,7 @@ async function statusHeldAtTheDoor(s: Served, d: Door, url: string, channel: str
   });
   const r = await postSigned(url, body, { secret: SIGNING_SECRET });
   expect(r.status).toBe(200);
-  await until(s, () => d.waiting > 0, s.config.probes.timeout, "the relay connection at the door");
+  await heldAtTheDoor(s, d);
 }
 
 /** SIGTERM: serve's "stopping" log line. */
@@ -236,7 +240,7 @@ describe("mailq-bot serve on SIGTERM", () => {
       const ack = sm.ackOf("env-stop4");
       sm.send(slashEnvelope("env-stop4", "status", slack.responseUrl("env-stop4"), "CSTOP4"));
       expect(await ack).toMatchObject({ text: "Probing relay-held (read-only)…" });
-      await until(s, () => d.waiting > 0, s.config.probes.timeout, "the relay connection at the door");
+      await heldAtTheDoor(s, d);
       expect(await sigterm(s)).toMatchObject({ running: 1 });
 
       const draining = await fetch(healthz);
