@@ -43,6 +43,10 @@ const SERIES = (
   "floorSsh,floorWire,floorLocal,qshape,bot,botService,botFirst,botRoot,botLocal,botZ,botLogin,botFirstLogin,botFirstLoginCold,floorSshLogin,floorWireLogin,botStart"
 ).split(",");
 
+/** The first relay of a `status --json` document; undefined when the process printed none. */
+const firstRelay = (stdout: string) =>
+  (JSON.parse(stdout || "{}") as { relays?: RelaySnapshot[] }).relays?.[0];
+
 function cardSize(json: string, entries: number, source: string) {
   const doc = JSON.parse(json) as { relays: RelaySnapshot[] };
   return {
@@ -337,7 +341,7 @@ async function main(): Promise<void> {
             keepStdout: true,
           });
           // Exit 1 is the answer here (the relay did not answer); anything else is a failure.
-          const s = (JSON.parse(m.stdout || "{}") as { relays?: RelaySnapshot[] }).relays?.[0];
+          const s = firstRelay(m.stdout);
           return m.code === 1 && s?.ok === false ? { ...m, code: 0 } : m;
         },
       ],
@@ -382,7 +386,7 @@ async function main(): Promise<void> {
         );
         if (["bot", "botService", "botLocal", "botZ", "botLogin"].includes(key)) {
           // Honesty: a --wait-full run counts only if it read the whole listing.
-          const s = (JSON.parse(m.stdout || "{}") as { relays?: RelaySnapshot[] }).relays?.[0];
+          const s = firstRelay(m.stdout);
           if (!s?.listing.complete || s.listing.entriesRead !== r.listed)
             throw new Error(
               `${key}: status --wait-full read ${s?.listing.entriesRead} of ${r.listed} entries`,
