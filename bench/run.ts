@@ -10,7 +10,6 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import { bundle } from "../scripts/build.js";
 import type { RelaySnapshot } from "../src/analysis/snapshot.js";
 import { statusCard } from "../src/cards/status.js";
 import { type Lab, type LabRelay, readLabData, startLab, stopLabAt } from "../test/lab/lab.js";
@@ -80,7 +79,7 @@ async function buildBot(): Promise<void> {
   log("building a private copy of the bot into bench/.build");
   await rm(join(HERE, ".build"), { recursive: true, force: true });
   await exec(["npx", "tsc", "-p", join(HERE, "tsconfig.build.json")], { cwd: REPO });
-  await bundle(join(HERE, ".build/cli"));
+  await execOk(["npx", "tsx", "scripts/build.ts", join(HERE, ".build/cli")], { cwd: REPO });
   if (!existsSync(CLI)) throw new Error(`build failed: no ${CLI}`);
   // Every node process from here on is the bot's code, run as production runs it.
   process.env.NODE_OPTIONS = BOT_NODE_OPTIONS;

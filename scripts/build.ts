@@ -9,7 +9,6 @@
  * (native addons, Bolt, pg, umzug, …) stay in node_modules and load at run time exactly as they
  * were tested, found from dist/ as from src/: dist/ must stay beside node_modules.
  */
-import { realpathSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -17,7 +16,7 @@ import { build } from "esbuild";
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 
 /** What the CLI loads for every command; each was checked to run bundled (zod, yaml: ESM; the rest plain CommonJS). */
-export const BUNDLED = ["zod", "yaml", "dayjs", "fastest-levenshtein", "node-ssh"];
+const BUNDLED = ["zod", "yaml", "dayjs", "fastest-levenshtein", "node-ssh"];
 
 /** Every other dependency (and its subpaths) is loaded from node_modules, and ssh2 (node-ssh's), a native addon. */
 async function external(): Promise<string[]> {
@@ -27,8 +26,8 @@ async function external(): Promise<string[]> {
   return [...Object.keys(pkg.dependencies).filter((d) => !BUNDLED.includes(d)), "ssh2"];
 }
 
-/** Bundles the CLI into `outdir` (emptied first); returns the entry's path. */
-export async function bundle(outdir = `${REPO}dist`): Promise<string> {
+/** Bundles the CLI into `outdir` (emptied first; `tsx scripts/build.ts [OUTDIR]`); returns the entry's path. */
+async function bundle(outdir = `${REPO}dist`): Promise<string> {
   await rm(outdir, { recursive: true, force: true });
   await build({
     absWorkingDir: REPO,
@@ -51,6 +50,4 @@ export async function bundle(outdir = `${REPO}dist`): Promise<string> {
   return `${outdir}/cli.js`;
 }
 
-const isEntry =
-  process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
-if (isEntry) console.log(`built ${await bundle(process.argv[2])}`);
+console.log(`built ${await bundle(process.argv[2])}`);
