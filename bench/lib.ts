@@ -26,13 +26,16 @@ export interface RunOpts {
   /** Stdout straight to /dev/null: nothing on this side reads it (a floor must not pay for our pipe). */
   discardStdout?: boolean;
   timeoutMs?: number;
+  /** Run on these CPUs only (a taskset list; bench/cores.ts): unset, wherever the kernel likes. */
+  cpus?: string;
 }
 
 /** Runs argv under `/usr/bin/time` and returns wall, CPU and peak RSS as GNU time measured them. */
 export async function timed(argv: string[], opts: RunOpts = {}): Promise<Measured> {
   const load1 = await loadavg1();
   const out = join(tmpdir(), `bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  const r = await exec(["/usr/bin/time", "-o", out, "-f", "%e %U %S %M", ...argv], opts);
+  const pinned = opts.cpus === undefined ? argv : ["taskset", "-c", opts.cpus, ...argv];
+  const r = await exec(["/usr/bin/time", "-o", out, "-f", "%e %U %S %M", ...pinned], opts);
   const text = (await readFile(out, "utf8").catch(() => "")).trim().split("\n").pop() ?? "";
   await rm(out, { force: true });
   const [e, u, s, m] = text.split(" ").map(Number);

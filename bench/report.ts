@@ -50,6 +50,11 @@ export function writeResults(r: BenchResults, ctx: Ctx): string {
   out.push(`- CPU: ${mc.cpu}, ${mc.cores} cores; memory ${mc.memoryGb} GB`);
   out.push(`- ${mc.os}, kernel ${mc.kernel}; Node ${mc.node}; Postfix ${mc.postfix}`);
   out.push(
+    r.cores
+      ? `- Cores split (\`BENCH_CORES=split\`): the lab relay's processes on CPU ${r.cores.relay}, every measured client (the floors' ssh, the bot) on CPU ${r.cores.client}, as when the bot and its relay are different machines`
+      : "- Cores shared: the lab relay and every measured client run on all cores, so a client's CPU slows the relay's listing too (`BENCH_CORES=split` separates them)",
+  );
+  out.push(
     "- The load average before each run is in the tables: anything else running on the machine shows there.",
   );
   out.push("");

@@ -14,9 +14,21 @@ import type { RelaySnapshot } from "../src/analysis/snapshot.js";
 import { statusCard } from "../src/cards/status.js";
 import { type Lab, type LabRelay, readLabData, startLab, stopLabAt } from "../test/lab/lab.js";
 import { cloneQueue } from "./clone.js";
+import { coreSplit, pinLab, relayCpus } from "./cores.js";
 import { holdIds, queueCounts, sendRange, tuneForFill, waitSettled } from "./fill.js";
 import { fleetBench } from "./fleet.js";
-import { exec, execOk, loadavg1, log, type Measured, machine, sshArgv, stats, timed } from "./lib.js";
+import {
+  exec,
+  execOk,
+  loadavg1,
+  log,
+  type Measured,
+  machine,
+  type RunOpts,
+  sshArgv,
+  stats,
+  timed,
+} from "./lib.js";
 import { writeMaillog } from "./maillog.js";
 import { comparePflogsumm } from "./pflogsumm.js";
 import { writeResults } from "./report.js";
@@ -41,6 +53,12 @@ const SERIES = (
   process.env.BENCH_SERIES ??
   "floorSsh,floorWire,floorLocal,qshape,bot,botService,botFirst,botRoot,botLocal,botZ,botLogin,botFirstLogin,botFirstLoginCold,floorSshLogin,floorWireLogin,botStart"
 ).split(",");
+
+/** BENCH_CORES=split: the relay's processes and the measured clients on CPUs of their own (bench/cores.ts). */
+const SPLIT = coreSplit(process.env.BENCH_CORES);
+/** Where a measured client runs, and where a measurement that stands on the relay itself runs. */
+const ON_CLIENT: RunOpts = SPLIT ? { cpus: SPLIT.client } : {};
+const ON_RELAY: RunOpts = SPLIT ? { cpus: SPLIT.relay } : {};
 
 /** The first relay of a `status --json` document; undefined when the process printed none. */
 const firstRelay = (stdout: string) =>
@@ -95,6 +113,7 @@ async function main(): Promise<void> {
     n: N,
     queueBuild: [],
     botNodeOptions: BOT_NODE_OPTIONS,
+    cores: SPLIT,
     fill: { smtpMessages: 0, smtpSeconds: 0, settleSeconds: 0, cloned: 0, cloneSeconds: 0 },
     queueOnDisk: {},
     listed: 0,
@@ -298,6 +317,7 @@ async function main(): Promise<void> {
     // The process's own timing of the measured status replaces its whole life's (start, warm-up).
     const inService = async (config: string): Promise<Measured> => {
       const m = await timed(["node", IN_PROCESS, "--config", config, "--relay", relay.name], {
+        ...ON_CLIENT,
         keepStdout: true,
       });
       if (m.code !== 0) return m;
@@ -308,35 +328,41 @@ async function main(): Promise<void> {
       [
         "floorSsh",
         () =>
-          timed(sshArgv(relay, lab.knownHostsPath, "/usr/sbin/postqueue -j > /dev/null", relay.sudoUsername)),
+          timed(
+            sshArgv(relay, lab.knownHostsPath, "/usr/sbin/postqueue -j > /dev/null", relay.sudoUsername),
+            ON_CLIENT,
+          ),
       ],
       [
         "floorWire",
         () =>
           timed(sshArgv(relay, lab.knownHostsPath, "/usr/sbin/postqueue -j", relay.sudoUsername), {
+            ...ON_CLIENT,
             discardStdout: true,
           }),
       ],
-      ["floorLocal", () => timed(["sh", "-c", "postqueue -j > /dev/null"], { env })],
-      ["qshape", () => timed(["/usr/sbin/qshape", "-c", relay.configDir, "deferred"], { env })],
-      ["bot", () => timed(botArgv(["--wait-full"]), { keepStdout: true })],
+      ["floorLocal", () => timed(["sh", "-c", "postqueue -j > /dev/null"], { ...ON_RELAY, env })],
+      ["qshape", () => timed(["/usr/sbin/qshape", "-c", relay.configDir, "deferred"], { ...ON_RELAY, env })],
+      ["bot", () => timed(botArgv(["--wait-full"]), { ...ON_CLIENT, keepStdout: true })],
       ["botService", () => inService(cfg)],
-      ["botFirst", () => timed(botArgv([]), { keepStdout: true })],
-      ["botRoot", () => timed(botArgv(["--wait-full"], lab.mailqConfigPath))],
+      ["botFirst", () => timed(botArgv([]), { ...ON_CLIENT, keepStdout: true })],
+      ["botRoot", () => timed(botArgv(["--wait-full"], lab.mailqConfigPath), ON_CLIENT)],
       [
         "botLocal",
         () =>
           timed(["node", CLI, "status", "--json", "--wait-full"], {
+            ...ON_RELAY,
             env: localEnv,
             cwd: localDir,
             keepStdout: true,
           }),
       ],
-      ["botZ", () => timed(botArgv(["--wait-full"], zCfg), { keepStdout: true })],
+      ["botZ", () => timed(botArgv(["--wait-full"], zCfg), { ...ON_CLIENT, keepStdout: true })],
       [
         "botStart",
         async () => {
           const m = await timed(["node", CLI, "status", "--json", "--config", closedCfg], {
+            ...ON_CLIENT,
             keepStdout: true,
           });
           // Exit 1 is the answer here (the relay did not answer); anything else is a failure.
@@ -350,6 +376,7 @@ async function main(): Promise<void> {
           withLoginCost(() =>
             timed(
               sshArgv(relay, lab.knownHostsPath, "/usr/sbin/postqueue -j > /dev/null", relay.sudoUsername),
+              ON_CLIENT,
             ),
           ),
       ],
@@ -358,21 +385,34 @@ async function main(): Promise<void> {
         () =>
           withLoginCost(() =>
             timed(sshArgv(relay, lab.knownHostsPath, "/usr/sbin/postqueue -j", relay.sudoUsername), {
+              ...ON_CLIENT,
               discardStdout: true,
             }),
           ),
       ],
-      ["botLogin", () => withLoginCost(() => timed(botArgv(["--wait-full"], sudoCfg), { keepStdout: true }))],
-      ["botFirstLogin", () => withLoginCost(() => timed(botArgv([], sudoCfg), { keepStdout: true }))],
+      [
+        "botLogin",
+        () =>
+          withLoginCost(() => timed(botArgv(["--wait-full"], sudoCfg), { ...ON_CLIENT, keepStdout: true })),
+      ],
+      [
+        "botFirstLogin",
+        () => withLoginCost(() => timed(botArgv([], sudoCfg), { ...ON_CLIENT, keepStdout: true })),
+      ],
       [
         "botFirstLoginCold",
         async () => {
           await rm(coldDir, { recursive: true, force: true });
-          return withLoginCost(() => timed(botArgv([], coldCfg), { keepStdout: true }));
+          return withLoginCost(() => timed(botArgv([], coldCfg), { ...ON_CLIENT, keepStdout: true }));
         },
       ],
     ];
     const runners = allRunners.filter(([k]) => SERIES.includes(k));
+    const pinned = await pinLab(root, relayCpus(SPLIT));
+    if (SPLIT)
+      log(
+        `BENCH_CORES=split: ${pinned} lab processes on CPU ${SPLIT.relay}, every measured client on CPU ${SPLIT.client}`,
+      );
     log("warm-up run of each (not counted)");
     for (const [, run] of runners) await run();
     for (let rep = 1; rep <= REPS; rep++) {
@@ -485,6 +525,8 @@ async function parserBench(r: BenchResults): Promise<void> {
 }
 
 async function fleetMain(): Promise<void> {
+  // Fifty relays are fifty machines in production; here they share the cores whatever the split.
+  if (SPLIT) throw new Error("BENCH_CORES=split is for one relay against its floor, not for --relays");
   if (!process.env.BENCH_SKIP_INSTALL) await execOk(["bash", join(HERE, "install.sh")]);
   await buildBot();
   await fleetBench({

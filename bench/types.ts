@@ -1,4 +1,5 @@
 /** The shapes a bench run records; run.ts fills them, report.ts renders them (no import cycle). */
+import type { CoreSplit } from "./cores.js";
 import type { Measured, machine } from "./lib.js";
 import type { Comparison } from "./pflogsumm.js";
 
@@ -15,6 +16,8 @@ export interface BenchResults {
   queueBuild: string[];
   /** NODE_OPTIONS of every bot process (as deploy/mailq-bot.service sets it). */
   botNodeOptions: string;
+  /** BENCH_CORES=split's CPUs; null (or absent, in older results): the relay and the clients share every core. */
+  cores?: CoreSplit | null;
   fill: {
     smtpMessages: number;
     smtpSeconds: number;

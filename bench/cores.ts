@@ -1,0 +1,46 @@
+/**
+ * BENCH_CORES=split: the lab relay's processes (sshd and every session it forks, Postfix's master
+ * and every daemon it spawns) on all CPUs but the last, and each measured client (the ssh of a
+ * floor, the bot) on the last one. In production the bot and its relays are different machines;
+ * on one small VM they otherwise share every core, and then whatever CPU a client spends slows
+ * the relay's showq too. Unset ("shared", the default) keeps the lab as it always ran.
+ */
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { scanLabProcesses } from "../test/lab/lab.js";
+import { exec } from "./lib.js";
+
+export interface CoreSplit {
+  /** taskset CPU list of the relay's processes */
+  relay: string;
+  /** taskset CPU list of a measured client */
+  client: string;
+}
+
+/** The split BENCH_CORES asks for, or null; a value it cannot honour is an error, not a quiet default. */
+export function coreSplit(value: string | undefined, cpus = availableParallelism()): CoreSplit | null {
+  if (value === undefined || value === "" || value === "shared") return null;
+  if (value !== "split")
+    throw new Error(`BENCH_CORES is "shared" (default) or "split", not ${JSON.stringify(value)}`);
+  if (cpus < 2) throw new Error(`BENCH_CORES=split needs at least 2 CPUs; this machine has ${cpus}`);
+  const last = cpus - 1;
+  return { relay: last === 1 ? "0" : `0-${last - 1}`, client: String(last) };
+}
+
+/** The relay's CPUs: all of them unless split (a kept lab a split run pinned is set free again). */
+export function relayCpus(split: CoreSplit | null, cpus = availableParallelism()): string {
+  return split ? split.relay : `0-${cpus - 1}`;
+}
+
+/** Pins every live process of the lab at root to `cpus`; what they fork later inherits it. */
+export async function pinLab(root: string, cpus: string): Promise<number> {
+  const procs = await scanLabProcesses(root);
+  if (procs.length === 0) throw new Error(`no process of the lab at ${root} is running`);
+  for (const p of procs) {
+    const r = await exec(["taskset", "-a", "-c", "-p", cpus, String(p.pid)], { keepStdout: true });
+    // A process that ended since the scan needs no pinning.
+    if (r.code !== 0 && existsSync(`/proc/${p.pid}`))
+      throw new Error(`taskset could not pin ${p.comm} (pid ${p.pid}): ${r.stderr.trim()}`);
+  }
+  return procs.length;
+}
