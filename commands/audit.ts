@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { auditText } from "../src/cards/audit.js";
 import { defineSubcommand } from "../src/chat/command.js";
 

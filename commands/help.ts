@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { type Command, defineSubcommand } from "../src/chat/command.js";
 
 export function helpText(all: Command[]): string {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { esc } from "../src/cards/format.js";
 import { defineSubcommand } from "../src/chat/command.js";
 import { parsePostcat, postcatFields } from "../src/parsers/postcat.js";

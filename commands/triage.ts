@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { triageCard } from "../src/cards/triage.js";
 import { defineSubcommand } from "../src/chat/command.js";
 import { runTriage } from "../src/usecases/triage.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineSubcommand } from "../src/chat/command.js";
 import type { Config } from "../src/config.js";
 import { formatDuration, parseDuration, relativeTo } from "../src/util/duration.js";

@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { sendRange, waitSettled } from "../bench/fill.js";
 import { main as cli, watchCli } from "../src/cli.js";
 import type { CliIo } from "../src/cli-io.js";

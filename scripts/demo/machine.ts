@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { readdir, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import {
   DEFAULT_LAB_BASE,
   dnsUsers,

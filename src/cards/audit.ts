@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { executionResultSchema } from "../store/execution-result.js";
 import type { AuditEntry } from "../store/store.js";
 import { esc, slackDate, truncate } from "./format.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { normaliseReason } from "../analysis/reasons.js";
 import type { Config } from "../config.js";
 import { isDomainName, isPlainAddress } from "../parsers/address.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config.js";
 import { isDomainName, isPlainAddress } from "../parsers/address.js";
 import { addressDomain, QUEUE_ID_RE } from "../parsers/postqueue.js";

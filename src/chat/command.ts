@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import type { Card } from "../cards/status.js";
 import type { Config } from "../config.js";
 import type { RunnerPool } from "../relay/collect.js";

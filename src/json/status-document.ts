@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Movement } from "../analysis/delta.js";
 import { REASON_CLASSES } from "../analysis/reasons.js";
 import type { RelaySnapshot } from "../analysis/snapshot.js";

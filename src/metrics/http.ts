@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { z } from "zod";
+import * as z from "zod";
 import { formatIssues } from "../config.js";
 import { MailqError } from "../errors.js";
 import type { JsonLogger } from "../log/logger.js";

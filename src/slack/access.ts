@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { isAllowed } from "../changes/approval.js";
 import type { Need } from "../chat/command.js";
 import type { Chat } from "../chat/port.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Slack IDs as payloads carry them; anything else in their place is refused before it is used. */
 export const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/);

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * What running an approved request did, as the store keeps it (approvals.result_json) and the

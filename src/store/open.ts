@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config.js";
 import { formatIssues } from "../config.js";
 import { MailqError } from "../errors.js";

@@ -3,7 +3,7 @@ import duration from "dayjs/plugin/duration.js";
 import relativeTime from "dayjs/plugin/relativeTime.js";
 import updateLocale from "dayjs/plugin/updateLocale.js";
 import utc from "dayjs/plugin/utc.js";
-import { z } from "zod";
+import * as z from "zod";
 
 // Relative times keep minutes up to two hours and hours up to two days: "50 minutes ago",
 // not dayjs's default "an hour ago", which is too coarse for a queue that drains.

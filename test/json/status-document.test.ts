@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { movement } from "../../src/analysis/delta.js";
 import { buildSnapshot } from "../../src/analysis/snapshot.js";
 import {

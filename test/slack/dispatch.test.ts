@@ -1,6 +1,6 @@
 import { LogLevel } from "@slack/bolt";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { type CommandContext, defineSubcommand, type Need } from "../../src/chat/command.js";
 import type { Chat } from "../../src/chat/port.js";
 import { RunnerPool } from "../../src/relay/collect.js";

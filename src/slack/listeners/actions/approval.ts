@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { decide } from "../../../changes/approval.js";
 import type { Config } from "../../../config.js";
 import { describeError } from "../../../errors.js";

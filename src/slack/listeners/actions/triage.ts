@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { TRIAGE_ACTIONS } from "../../../cards/triage.js";
 import type { Config } from "../../../config.js";
 import { QUEUE_ID_RE } from "../../../parsers/postqueue.js";

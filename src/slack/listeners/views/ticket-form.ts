@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
-import { z } from "zod";
+import * as z from "zod";
 import { TICKET_FORM_CALLBACK } from "../../../cards/approval.js";
 import { requestAction } from "../../../changes/approval.js";
 import { ACTIONS, reasonProblem, requestSchema, ticketProblem } from "../../../changes/request.js";
