@@ -6,7 +6,6 @@
  * the relay's showq too. Unset ("shared", the default) keeps the lab as it always ran.
  */
 import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { scanLabProcesses } from "../test/lab/lab.js";
 import { exec } from "./lib.js";
 
@@ -17,19 +16,29 @@ export interface CoreSplit {
   client: string;
 }
 
-/** The split BENCH_CORES asks for, or null; a value it cannot honour is an error, not a quiet default. */
-export function coreSplit(value: string | undefined, cpus = availableParallelism()): CoreSplit | null {
+/** The CPUs this process may run on, from `taskset -c -p` ("0-3,6"): a container's cpuset, not just a count. */
+export async function allowedCpus(): Promise<number[]> {
+  const r = await exec(["taskset", "-c", "-p", String(process.pid)], { keepStdout: true });
+  const list = r.code === 0 ? r.stdout.split(":").pop()?.trim() : undefined;
+  if (!list || !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(list))
+    throw new Error(`taskset -c -p did not list this process's CPUs (exit ${r.code}): ${r.stderr.trim()}`);
+  return list.split(",").flatMap((part) => {
+    const [a, b = a] = part.split("-").map(Number) as [number, number?];
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  });
+}
+
+/**
+ * The CPUs BENCH_CORES asks for, among `cpus` (allowedCpus()): null when shared, the relay on all but
+ * the last and the client on the last when split. A value it cannot honour is an error, not a quiet default.
+ */
+export function coreSplit(value: string | undefined, cpus: number[]): CoreSplit | null {
   if (value === undefined || value === "" || value === "shared") return null;
   if (value !== "split")
     throw new Error(`BENCH_CORES is "shared" (default) or "split", not ${JSON.stringify(value)}`);
-  if (cpus < 2) throw new Error(`BENCH_CORES=split needs at least 2 CPUs; this machine has ${cpus}`);
-  const last = cpus - 1;
-  return { relay: last === 1 ? "0" : `0-${last - 1}`, client: String(last) };
-}
-
-/** The relay's CPUs: all of them unless split (a kept lab a split run pinned is set free again). */
-export function relayCpus(split: CoreSplit | null, cpus = availableParallelism()): string {
-  return split ? split.relay : `0-${cpus - 1}`;
+  if (cpus.length < 2)
+    throw new Error(`BENCH_CORES=split needs at least 2 CPUs; this process may use ${cpus.length}`);
+  return { relay: cpus.slice(0, -1).join(","), client: String(cpus.at(-1)) };
 }
 
 /** Pins every live process of the lab at root to `cpus`; what they fork later inherits it. */

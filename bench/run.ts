@@ -14,7 +14,7 @@ import type { RelaySnapshot } from "../src/analysis/snapshot.js";
 import { statusCard } from "../src/cards/status.js";
 import { type Lab, type LabRelay, readLabData, startLab, stopLabAt } from "../test/lab/lab.js";
 import { cloneQueue } from "./clone.js";
-import { coreSplit, pinLab, relayCpus } from "./cores.js";
+import { allowedCpus, coreSplit, pinLab } from "./cores.js";
 import { holdIds, queueCounts, sendRange, tuneForFill, waitSettled } from "./fill.js";
 import { fleetBench } from "./fleet.js";
 import {
@@ -55,7 +55,8 @@ const SERIES = (
 ).split(",");
 
 /** BENCH_CORES=split: the relay's processes and the measured clients on CPUs of their own (bench/cores.ts). */
-const SPLIT = coreSplit(process.env.BENCH_CORES);
+const CPUS = await allowedCpus();
+const SPLIT = coreSplit(process.env.BENCH_CORES, CPUS);
 /** Where a measured client runs, and where a measurement that stands on the relay itself runs. */
 const ON_CLIENT: RunOpts = SPLIT ? { cpus: SPLIT.client } : {};
 const ON_RELAY: RunOpts = SPLIT ? { cpus: SPLIT.relay } : {};
@@ -408,7 +409,8 @@ async function main(): Promise<void> {
       ],
     ];
     const runners = allRunners.filter(([k]) => SERIES.includes(k));
-    const pinned = await pinLab(root, relayCpus(SPLIT));
+    // Shared: every CPU, which also frees a kept lab that a split run pinned.
+    const pinned = await pinLab(root, SPLIT ? SPLIT.relay : CPUS.join(","));
     if (SPLIT)
       log(
         `BENCH_CORES=split: ${pinned} lab processes on CPU ${SPLIT.relay}, every measured client on CPU ${SPLIT.client}`,
