@@ -1,6 +1,5 @@
-import { NodeSSH } from "node-ssh";
 import { MailqError } from "../errors.js";
-import { sha256Fingerprint } from "./ssh.js";
+import { sha256Fingerprint } from "./host-key.js";
 
 const TARGET_RE = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+|[0-9A-Fa-f:]+:[0-9A-Fa-f:]*))(?::(\d{1,5}))?$/;
 
@@ -21,6 +20,7 @@ export function parseTarget(s: string): { host: string; port: number } | undefin
  * key negotiation as a real connection, stopped before any login.
  */
 export async function presentedFingerprint(host: string, port: number, timeoutMs: number): Promise<string> {
+  const { NodeSSH } = await import("node-ssh");
   const ssh = new NodeSSH();
   let seen: string | undefined;
   try {

@@ -3,7 +3,6 @@ import type { RelayConfig } from "../config.js";
 import { LocalRunner } from "./local.js";
 import type { CommandRunner } from "./runner.js";
 import { Slots } from "./slots.js";
-import { SshRunner } from "./ssh.js";
 
 /** Opens a runner to one relay; tests pass their own to count what the pool opens. */
 export type Connect = (relay: RelayConfig, timeoutMs: number, stop: AbortSignal) => Promise<CommandRunner>;
@@ -53,7 +52,10 @@ export class RunnerPool {
       ((relay, timeoutMs, stop) =>
         relay.kind === "local"
           ? Promise.resolve(new LocalRunner(relay.name, this.localEnv))
-          : SshRunner.connect(relay, timeoutMs, this.compression, stop));
+          : // ssh2 loads here, not at start-up: commands that never connect (healthcheck, audit) skip it.
+            import("./ssh.js").then(({ SshRunner }) =>
+              SshRunner.connect(relay, timeoutMs, this.compression, stop),
+            ));
   }
 
   /** A runner outside the bound (actions, triage's extra probes): kept open for reuse. */

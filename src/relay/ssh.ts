@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { type Socket, connect as tcpConnect } from "node:net";
 import { NodeSSH } from "node-ssh";
 import type { ClientChannel } from "ssh2";
 import type { SshRelayConfig } from "../config.js";
 import { MailqError } from "../errors.js";
+import { sha256Fingerprint } from "./host-key.js";
 import {
   CappedText,
   type CommandRunner,
@@ -14,11 +14,6 @@ import {
   withCommandPath,
 } from "./runner.js";
 import { Slots } from "./slots.js";
-
-/** The "SHA256:…" form `ssh-keygen -lf` prints for a raw public key blob. */
-export function sha256Fingerprint(key: Buffer): string {
-  return `SHA256:${createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
-}
 
 /** The relay's sshd would not open another session now; the cause is what to report if it lasts. */
 class SessionRefused extends Error {
