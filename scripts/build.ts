@@ -5,7 +5,8 @@
  * the bundle saves a terminal command ~0.1 s of start-up and the container's health check as
  * much CPU each time it runs (bench/results.md). Type-checking stays with tsc (`npm run build`).
  *
- * Only our code and the pure-JavaScript packages every command loads are bundled. The others
+ * Only our code and the pure-JavaScript packages the CLI itself uses are bundled (node-ssh in a chunk
+ * loaded at the first SSH connect, so that commands which never connect skip ssh2). The others
  * (native addons, Bolt, pg, umzug, …) stay in node_modules and load at run time exactly as they
  * were tested, found from dist/ as from src/: dist/ must stay beside node_modules.
  */
@@ -15,7 +16,7 @@ import { build } from "esbuild";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 
-/** What the CLI loads for every command; each was checked to run bundled (zod, yaml: ESM; the rest plain CommonJS). */
+/** The CLI's pure-JavaScript packages; each was checked to run bundled (zod, yaml: ESM; the rest plain CommonJS). */
 const BUNDLED = ["zod", "yaml", "dayjs", "fastest-levenshtein", "node-ssh"];
 
 /** Every other dependency (and its subpaths) is loaded from node_modules, and ssh2 (node-ssh's), a native addon. */
