@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
-import { statusDocumentSchema } from "../../src/json/status-document.js";
+import { statusDocumentSchema } from "../../src/json/status-document-schema.js";
 import { addressDomain, parsePostqueueJsonLine, type QueueEntry } from "../../src/parsers/postqueue.js";
 import { runCli } from "../helpers/cli.js";
 import { firstCardWithinMs, fullCardWithinMs, HARNESS_MS } from "../helpers/deadlines.js";

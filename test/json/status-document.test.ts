@@ -5,12 +5,8 @@ import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { movement } from "../../src/analysis/delta.js";
 import { buildSnapshot } from "../../src/analysis/snapshot.js";
-import {
-  STATUS_SCHEMA_VERSION,
-  statusDocument,
-  statusDocumentSchema,
-  statusJsonSchema,
-} from "../../src/json/status-document.js";
+import { STATUS_SCHEMA_VERSION, statusDocument } from "../../src/json/status-document.js";
+import { statusDocumentSchema, statusJsonSchema } from "../../src/json/status-document-schema.js";
 import { runCli } from "../helpers/cli.js";
 import { closedRelayEntries } from "../helpers/config.js";
 import { snapOf, T0 } from "../watch/helpers.js";
