@@ -28,6 +28,17 @@ const MONTHS: Record<string, number> = {
 const LINE_RE =
   /^(?:([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)|(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?))\s+(\S+)\s+([^\s[:]+)(?:\[(\d+)\])?:\s(.*)$/;
 
+/** The reference's year, remembered: a log tail passes the same reference for every one of its lines. */
+let lastReference = Number.NaN;
+let lastYear = 0;
+function utcYear(referenceMs: number): number {
+  if (referenceMs !== lastReference) {
+    lastYear = new Date(referenceMs).getUTCFullYear();
+    lastReference = referenceMs;
+  }
+  return lastYear;
+}
+
 function rfc3164ToMs(
   mon: string,
   day: string,
@@ -37,7 +48,7 @@ function rfc3164ToMs(
   referenceMs: number,
 ): number {
   const month = MONTHS[mon] ?? 0;
-  const refYear = new Date(referenceMs).getUTCFullYear();
+  const refYear = utcYear(referenceMs);
   let t = Date.UTC(refYear, month, Number(day), Number(h), Number(mi), Number(s));
   // A December line read in January belongs to last year.
   if (t - referenceMs > 2 * 86_400_000)

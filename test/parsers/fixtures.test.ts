@@ -150,6 +150,15 @@ describe("the mail log (maillog_file, RFC 3164 stamps)", () => {
     const p = parseLogLine("Dec 31 23:59:59 mx postfix/smtp[1]: x", Date.UTC(2027, 0, 1, 0, 5));
     expect(new Date(p?.timeMs ?? 0).getUTCFullYear()).toBe(2026);
   });
+
+  it("takes each line's year from the reference it is given, one reference after another", () => {
+    const line = "Jun  1 12:00:00 mx postfix/smtp[1]: x";
+    const years = [2027, 2025, 2025, 2027].map((y) => {
+      const p = parseLogLine(line, Date.UTC(y, 6, 1));
+      return new Date(p?.timeMs ?? 0).getUTCFullYear();
+    });
+    expect(years).toEqual([2027, 2025, 2025, 2027]);
+  });
 });
 
 describe("system probes", () => {
