@@ -738,8 +738,12 @@ async function withLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     }
     const holder = await readPid(join(lock, "pid"));
-    const age = Date.now() - ((await stat(lock).catch(() => null))?.mtimeMs ?? 0);
-    if (holder ? !isAlive(holder) : age > 5000) await rm(lock, { recursive: true, force: true });
+    const made = (await stat(lock).catch(() => null))?.mtimeMs;
+    // Gone since mkdir failed: the lock is free, and another waiter may hold it already, its pid
+    // not yet written. Removing it then (as stale) pulled a lock from under its holder (ENOENT).
+    if (made === undefined) continue;
+    if (holder ? !isAlive(holder) : Date.now() - made > 5000)
+      await rm(lock, { recursive: true, force: true });
     else if (Date.now() > until) throw new Error(`timed out waiting for ${lock} (held by pid ${holder})`);
     else await sleep(50);
   }
