@@ -7,5 +7,10 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "bootstrap: installing npm packages" >&2
   # The lock lists only the Linux builds of Biome (the registry here has no others), so npm ci
   # passes here and in the Docker build; on another platform npm install adds that one's build.
+  # With no prebuilt binary reachable, better-sqlite3 compiles SQLite from source: at its own -O3
+  # about 100 s of one core, most of a fresh `npm test`'s install; at -O1 about 40 s. The store runs
+  # a few statements per command, so nothing here notices. (Production installs, deploy/Dockerfile
+  # and deploy/RUNBOOK.md, run npm ci themselves and keep -O3.) A CFLAGS of your own wins.
+  export CFLAGS="${CFLAGS:--O1}"
   npm ci --no-audit --no-fund >&2 || npm install --no-audit --no-fund >&2
 fi
