@@ -9,6 +9,7 @@ import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { ArchivedMessage } from "../../src/store/store.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
 import { runCli } from "../helpers/cli.js";
+import { HARNESS_MS } from "../helpers/deadlines.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
 import {
   type FakeSlack,
@@ -38,8 +39,12 @@ let cfg: Config;
 const dir = mkdtempSync(join(tmpdir(), "mailq-restore-"));
 const storePath = join(dir, "store.sqlite");
 
+const PROBE_TIMEOUT_MS = 15_000;
+/** One request to its result: the resolving probes, the archive's reads, then the action, each within the probe deadline. */
+const FLOW_MS = 3 * PROBE_TIMEOUT_MS + HARNESS_MS;
+
 const configInput = () => ({
-  probes: { timeout: "15s" },
+  probes: { timeout: `${PROBE_TIMEOUT_MS / 1000}s` },
   access: { approvers: ["UBOB", "UCAROL"] },
   archive: { path: join(dir, "archive") },
   store: { path: storePath },
@@ -123,7 +128,9 @@ const reasons = (e: QueueEntry) =>
   e.recipients.map((r) => `${r.address} ${normaliseReason(r.delay_reason ?? "")}`).sort();
 
 describe("undo a delete: restore archived messages behind a ticket and a second approver", () => {
-  it("deletes 5 with INC-42, restores them with INC-43: same envelope, same bytes, same destinations, exactly once", async () => {
+  it("deletes 5 with INC-42, restores them with INC-43: same envelope, same bytes, same destinations, exactly once", {
+    timeout: 2 * FLOW_MS,
+  }, async () => {
     const queue = await postqueueJson(relay);
     const originals = [...pick(queue, "refused.lab.test", 3), ...pick(queue, "throttle.lab.test", 2)];
     const ids = originals.map((e) => e.queue_id);
@@ -254,7 +261,9 @@ describe("undo a delete: restore archived messages behind a ticket and a second 
     expect(readFileSync(a.path, "latin1")).toContain("*** MESSAGE FILE END");
   });
 
-  it("a restore that fails halfway says which went back, and asking again resumes without sending any twice", async () => {
+  it("a restore that fails halfway says which went back, and asking again resumes without sending any twice", {
+    timeout: 4 * FLOW_MS + PROBE_TIMEOUT_MS,
+  }, async () => {
     const queue = await postqueueJson(relay);
     const from = (sender: string) =>
       queue
