@@ -12,5 +12,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   # a few statements per command, so nothing here notices. (Production installs, deploy/Dockerfile
   # and deploy/RUNBOOK.md, run npm ci themselves and keep -O3.) A CFLAGS of your own wins.
   export CFLAGS="${CFLAGS:--O1}"
+  # node-gyp compiles an addon's files one at a time unless told otherwise.
+  export JOBS="${JOBS:-max}"
   npm ci --no-audit --no-fund >&2 || npm install --no-audit --no-fund >&2
 fi
