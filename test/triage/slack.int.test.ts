@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { TRIAGE_ACTIONS } from "../../src/cards/triage.js";
-import { parseConfig } from "../../src/config.js";
+import { type Config, parseConfig } from "../../src/config.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
+import { firstCardWithinMs, triageWithinMs } from "../helpers/deadlines.js";
 import { labRelayEntry } from "../helpers/lab-relay.js";
 import {
   buttonPressBody,
@@ -17,15 +18,18 @@ const lab = inject("lab");
 let relay: LabRelay;
 let slack: FakeSlack;
 let bot: RunningBot;
+let config: Config;
 
 beforeAll(async () => {
   relay = await startRelay(lab, "triage-slack");
   await sendMail(relay, { from: "app@billing.example.internal", to: [`a@${LAB_DOMAINS.refused}`] }, 6);
   await sendMail(relay, { from: "app@billing.example.internal", to: [`b@${LAB_DOMAINS.throttle}`] }, 2);
   await waitForQueueSettled(relay);
-  const config = parseConfig(
+  config = parseConfig(
     {
-      probes: { timeout: "10s" },
+      // What the Status button posts is read whole here: with the first answer at the probe deadline,
+      // a loaded machine still gets the complete card rather than a partial one, updated later.
+      probes: { timeout: "10s", firstAnswerAfter: "10s" },
       access: { inspectors: ["UALICE"] },
       relays: [labRelayEntry(relay, { resolver: "127.0.0.1" })],
     },
@@ -81,7 +85,7 @@ describe("/mailq triage in Slack, against a lab relay", () => {
       response_type: "ephemeral",
       text: `Running the first-ten-minutes checklist on ${relay.name} (read-only)…`,
     });
-    const card = await slack.waitFor("chat.postMessage", since(n), 30_000);
+    const card = await slack.waitFor("chat.postMessage", since(n), triageWithinMs(config));
     const blocks = card.body.blocks as Block[];
     expect(blocks.length).toBeLessThanOrEqual(50);
     const texts = blocks.map((b) => b.text?.text ?? "");
@@ -110,7 +114,7 @@ describe("/mailq triage in Slack, against a lab relay", () => {
   it("'Status' posts the relay's status card", async () => {
     const b = buttons.find((x) => x.action_id === TRIAGE_ACTIONS.status);
     const n = await press(TRIAGE_ACTIONS.status, b?.value ?? "");
-    const card = await slack.waitFor("chat.postMessage", since(n), 30_000);
+    const card = await slack.waitFor("chat.postMessage", since(n), firstCardWithinMs(config));
     expect(String(card.body.text)).toMatch(/triage-slack: 8 deferred/);
   }, 60_000);
 
@@ -124,7 +128,7 @@ describe("/mailq triage in Slack, against a lab relay", () => {
       "response_url",
       (c) =>
         since(n)(c) && c.body.response_url_id === "press-CPRIVATE" && c.body.response_type === "in_channel",
-      30_000,
+      firstCardWithinMs(config),
     );
     expect(String(resp.body.text)).toMatch(/triage-slack: 8 deferred/);
     expect(resp.body.replace_original).toBe(false);
