@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import { postedRequest } from "../helpers/approvals.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
+import { requestCardWithinMs } from "../helpers/deadlines.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
 import {
   type FakeSlack,
@@ -89,12 +91,7 @@ async function slash(b: RunningBot, text: string, user = "UALICE"): Promise<stri
 
 /** The request a slash command (or form) created, once its card is posted. */
 async function newRequest(b: RunningBot, before: Set<string>): Promise<string> {
-  for (let i = 0; i < 300; i++) {
-    const fresh = (await b.store.approvals.pending()).find((x) => !before.has(x.id) && x.messageTs);
-    if (fresh) return fresh.id;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error("no approval request was created");
+  return (await postedRequest(b.store.approvals, (x) => !before.has(x.id), requestCardWithinMs(config()))).id;
 }
 
 async function request(b: RunningBot, text: string): Promise<string> {

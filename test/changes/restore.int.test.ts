@@ -7,9 +7,10 @@ import { type Config, parseConfig } from "../../src/config.js";
 import { parseArchivedMessage } from "../../src/parsers/archived-message.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { ArchivedMessage } from "../../src/store/store.js";
+import { postedRequest } from "../helpers/approvals.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
 import { runCli } from "../helpers/cli.js";
-import { HARNESS_MS } from "../helpers/deadlines.js";
+import { HARNESS_MS, requestCardWithinMs } from "../helpers/deadlines.js";
 import { asGate, labRelayEntry } from "../helpers/lab-relay.js";
 import {
   type FakeSlack,
@@ -97,12 +98,9 @@ async function request(text: string): Promise<string> {
   const before = new Set((await bot.store.approvals.pending()).map((r) => r.id));
   const s = await slash(text);
   expect(s.ack).toMatch(/^Resolving .*\(read-only\)…$/);
-  for (let i = 0; i < 400; i++) {
-    const fresh = (await bot.store.approvals.pending()).find((x) => !before.has(x.id) && x.messageTs);
-    if (fresh) return fresh.id;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error(`no approval request was created: ${await s.said()}`);
+  return (
+    await postedRequest(bot.store.approvals, (x) => !before.has(x.id), requestCardWithinMs(cfg), s.said)
+  ).id;
 }
 
 const press = (id: string, user: string) =>
@@ -303,14 +301,12 @@ describe("undo a delete: restore archived messages behind a ticket and a second 
 
     // Asking again takes only what did not go back.
     const s = await slash("restore relay-rst ticket:INC-50 --ticket INC-52");
-    const resumed = await (async () => {
-      for (let i = 0; i < 400; i++) {
-        const r = (await bot.store.approvals.pending()).find((x) => x.ticket === "INC-52" && x.messageTs);
-        if (r) return r;
-        await new Promise((res) => setTimeout(res, 50));
-      }
-      throw new Error(`no resumed request: ${await s.said()}`);
-    })();
+    const resumed = await postedRequest(
+      bot.store.approvals,
+      (x) => x.ticket === "INC-52",
+      requestCardWithinMs(cfg),
+      s.said,
+    );
     expect(resumed.frozen.map((f) => f.queueId).sort()).toEqual(second.map((e) => e.queue_id).sort());
     expect(await s.said()).toContain("2 more matched but were already restored");
     expect(await press(resumed.id, "UBOB")).toBe("Request done.");

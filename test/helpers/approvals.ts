@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ApprovalRepo } from "../../src/store/store.js";
+import type { ApprovalRepo, ApprovalRequest } from "../../src/store/store.js";
 
 type NewRequest = Parameters<ApprovalRepo["create"]>[0];
 
@@ -29,4 +29,25 @@ export function holdRequest(nowMs: number, over: Partial<NewRequest> = {}): NewR
     command: "postsuper -h - deferred  (1 queue ID on stdin)",
     ...over,
   };
+}
+
+/**
+ * The pending request `match` picks, once its approval card is posted (it has a message ts), read
+ * from the store until `withinMs` (a deadline from the config under test: requestCardWithinMs).
+ * `said` explains a miss: what the bot answered instead.
+ */
+export async function postedRequest(
+  approvals: Pick<ApprovalRepo, "pending">,
+  match: (r: ApprovalRequest) => boolean,
+  withinMs: number,
+  said: () => string | Promise<string> = () => "",
+): Promise<ApprovalRequest> {
+  const end = Date.now() + withinMs;
+  for (;;) {
+    const r = (await approvals.pending()).find((x) => x.messageTs && match(x));
+    if (r) return r;
+    if (Date.now() > end)
+      throw new Error(`no approval request was posted within ${withinMs} ms; the bot said: ${await said()}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
 }

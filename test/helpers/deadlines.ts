@@ -25,3 +25,8 @@ export function fullCardWithinMs(c: Config): number {
 export function triageWithinMs(c: Config): number {
   return 3 * c.probes.timeout + HARNESS_MS;
 }
+
+/** A change request's approval card: the SSH connect, then the read-only probe that resolves it to exact queue IDs. */
+export function requestCardWithinMs(c: Config): number {
+  return 2 * c.probes.timeout + HARNESS_MS;
+}

@@ -4,8 +4,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import { postedRequest } from "../helpers/approvals.js";
 import { type RunningBot, SIGNING_SECRET, startBot } from "../helpers/bot.js";
 import { runCli } from "../helpers/cli.js";
+import { requestCardWithinMs } from "../helpers/deadlines.js";
 import { labRelayEntry } from "../helpers/lab-relay.js";
 import {
   type FakeSlack,
@@ -66,12 +68,13 @@ async function request(text: string, user = "UALICE"): Promise<string> {
     { secret: SIGNING_SECRET },
   );
   expect(JSON.parse(r.text).text).toMatch(/^Resolving .* to exact queue IDs \(read-only\)…$/);
-  for (let i = 0; i < 200; i++) {
-    const fresh = (await bot.store.approvals.pending()).find((x) => !before.has(x.id) && x.messageTs);
-    if (fresh) return fresh.id;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error(`no approval request for: ${text}`);
+  const fresh = await postedRequest(
+    bot.store.approvals,
+    (x) => !before.has(x.id),
+    requestCardWithinMs(config()),
+    () => `nothing (asked: ${text})`,
+  );
+  return fresh.id;
 }
 
 const press = (id: string, user: string, action: "approve" | "reject" | "cancel") =>
