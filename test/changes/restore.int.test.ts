@@ -98,9 +98,13 @@ async function request(text: string): Promise<string> {
   const before = new Set((await bot.store.approvals.pending()).map((r) => r.id));
   const s = await slash(text);
   expect(s.ack).toMatch(/^Resolving .*\(read-only\)…$/);
-  return (
-    await postedRequest(bot.store.approvals, (x) => !before.has(x.id), requestCardWithinMs(cfg), s.said)
-  ).id;
+  const posted = await postedRequest(
+    bot.store.approvals,
+    (x) => !before.has(x.id),
+    requestCardWithinMs(cfg),
+    async () => `the bot said: ${await s.said()}`,
+  );
+  return posted.id;
 }
 
 const press = (id: string, user: string) =>
@@ -305,7 +309,7 @@ describe("undo a delete: restore archived messages behind a ticket and a second 
       bot.store.approvals,
       (x) => x.ticket === "INC-52",
       requestCardWithinMs(cfg),
-      s.said,
+      async () => `the bot said: ${await s.said()}`,
     );
     expect(resumed.frozen.map((f) => f.queueId).sort()).toEqual(second.map((e) => e.queue_id).sort());
     expect(await s.said()).toContain("2 more matched but were already restored");

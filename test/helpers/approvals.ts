@@ -34,20 +34,22 @@ export function holdRequest(nowMs: number, over: Partial<NewRequest> = {}): NewR
 /**
  * The pending request `match` picks, once its approval card is posted (it has a message ts), read
  * from the store until `withinMs` (a deadline from the config under test: requestCardWithinMs).
- * `said` explains a miss: what the bot answered instead.
+ * `explain` adds to a miss what the test knows (what was asked, what the bot answered instead).
  */
 export async function postedRequest(
   approvals: Pick<ApprovalRepo, "pending">,
   match: (r: ApprovalRequest) => boolean,
   withinMs: number,
-  said: () => string | Promise<string> = () => "",
+  explain: () => string | Promise<string> = () => "",
 ): Promise<ApprovalRequest> {
   const end = Date.now() + withinMs;
   for (;;) {
     const r = (await approvals.pending()).find((x) => x.messageTs && match(x));
     if (r) return r;
-    if (Date.now() > end)
-      throw new Error(`no approval request was posted within ${withinMs} ms; the bot said: ${await said()}`);
+    if (Date.now() > end) {
+      const detail = await explain();
+      throw new Error(`no approval request was posted within ${withinMs} ms${detail ? `: ${detail}` : ""}`);
+    }
     await new Promise((res) => setTimeout(res, 50));
   }
 }

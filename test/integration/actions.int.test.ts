@@ -72,7 +72,7 @@ async function request(text: string, user = "UALICE"): Promise<string> {
     bot.store.approvals,
     (x) => !before.has(x.id),
     requestCardWithinMs(config()),
-    () => `nothing (asked: ${text})`,
+    () => `asked: ${text}`,
   );
   return fresh.id;
 }
