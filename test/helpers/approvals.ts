@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ApprovalRepo, ApprovalRequest } from "../../src/store/store.js";
+import { waitFor } from "../lab/sys.js";
 
 type NewRequest = Parameters<ApprovalRepo["create"]>[0];
 
@@ -42,14 +43,11 @@ export async function postedRequest(
   withinMs: number,
   explain: () => string | Promise<string> = () => "",
 ): Promise<ApprovalRequest> {
-  const end = Date.now() + withinMs;
-  for (;;) {
-    const r = (await approvals.pending()).find((x) => x.messageTs && match(x));
-    if (r) return r;
-    if (Date.now() > end) {
-      const detail = await explain();
-      throw new Error(`no approval request was posted within ${withinMs} ms${detail ? `: ${detail}` : ""}`);
-    }
-    await new Promise((res) => setTimeout(res, 50));
+  const posted = async () => (await approvals.pending()).find((x) => x.messageTs && match(x));
+  try {
+    return await waitFor("an approval request's card", posted, withinMs);
+  } catch (e) {
+    const detail = await explain();
+    throw new Error(`${e instanceof Error ? e.message : String(e)}${detail ? `: ${detail}` : ""}`);
   }
 }

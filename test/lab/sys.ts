@@ -85,10 +85,17 @@ export function canConnect(port: number): Promise<boolean> {
   });
 }
 
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000, stepMs = 50) {
+/** Polls `check` until it gives something (true, or the value looked for), which it returns. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | false | undefined>,
+  timeoutMs = 10_000,
+  stepMs = 50,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    if (await check()) return;
+    const found = await check();
+    if (found !== false && found !== undefined) return found;
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(stepMs);
   }
