@@ -181,6 +181,12 @@ async function until<T>(
   }
 }
 
+/** The next update posted from here (its probes may have started before now). */
+async function nextUpdate(threadTs: string, why: string): Promise<Update> {
+  const seen = updatesIn(threadTs).length;
+  return until(`an update ${why}`, () => updatesIn(threadTs)[seen]);
+}
+
 /** The first update whose probes certainly ran after now: the second one posted from here. */
 async function updateAfterNow(threadTs: string): Promise<Update> {
   const seen = updatesIn(threadTs).length;
@@ -241,8 +247,7 @@ describe("a watch on a lab relay, on the real clock", () => {
     const before = truth.length;
     const refused = truth.filter((e) => e.recipients.every((r) => r.address.endsWith("@refused.lab.test")));
     expect(refused.length).toBeGreaterThan(0);
-    const posted = updatesIn(ts).length;
-    await until("an update to delete after", () => updatesIn(ts)[posted]);
+    await nextUpdate(ts, "to delete after");
     await labExec(relay, ["postsuper", "-d", "-"], `${refused.map((e) => e.queue_id).join("\n")}\n`);
     truth = await postqueueJson(relay);
     expect(truth.length).toBe(before - refused.length);
@@ -258,8 +263,7 @@ describe("a watch on a lab relay, on the real clock", () => {
     expect(u.blocks).toContain(`${initial} at the start`);
 
     // 5. The bot restarts half-way between two updates.
-    const beforeRestart = updatesIn(ts).length;
-    await until("an update to restart after", () => updatesIn(ts)[beforeRestart]);
+    await nextUpdate(ts, "to restart after");
     await bot.stop();
     const stopped = (await (async () => {
       const s = openSqliteStore(join(dir, "mailq.sqlite"));
