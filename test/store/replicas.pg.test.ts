@@ -113,7 +113,7 @@ describe("two replicas on one PostgreSQL", () => {
     const firstAfter = posts(events).find((p) => p.pid === follower.pid) as Event;
     // Within one interval, the promise: the lease lapses at most TTL after the leader's last renewal
     // and the follower tries every EVERY, so 750 ms of the 1,500 are by design and the rest is for
-    // the follower's query and the machine, rather than a fixed 400 ms.
+    // the follower's query and the machine.
     expect(TTL + EVERY).toBeLessThan(INTERVAL);
     expect(takeover.at - killedAt).toBeLessThan(INTERVAL);
     // No missed interval: the update due one interval after the last one is the new leader's first,
