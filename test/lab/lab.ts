@@ -27,7 +27,6 @@ import {
   readlink,
   rename,
   rm,
-  stat,
   symlink,
   writeFile,
 } from "node:fs/promises";
@@ -47,9 +46,9 @@ import {
   readPid,
   run,
   runOk,
-  sleep,
   terminate,
   waitFor,
+  withFileLock,
 } from "./sys.js";
 
 export type { OutgoingMessage } from "./smtp-client.js";
@@ -554,7 +553,7 @@ const gateSudoersFile = (configDir: string) =>
 
 /** The gate user, and the gate itself (deploy/relay/mailq-bot-gate), once per lab. */
 async function setUpGate(root: string): Promise<void> {
-  await withLock(DNS_LOCK, async () => {
+  await withFileLock(DNS_LOCK, async () => {
     if ((await run(["id", "-u", GATE_USER])).code !== 0) {
       const r = await run([
         "useradd",
@@ -720,39 +719,7 @@ async function startHelper(
 
 /** Runs fn under the lock that guards what labs share (the resolver, users, /etc files). */
 export function withLabLock<T>(fn: () => Promise<T>): Promise<T> {
-  return withLock(DNS_LOCK, fn);
-}
-
-/**
- * Serialises work between processes (labs, vitest workers): a lock directory holding the
- * holder's pid; a lock whose holder is gone is stale. DNS_LOCK guards the shared resolver.
- */
-async function withLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
-  await mkdir(dirname(lock), { recursive: true });
-  const until = Date.now() + 60_000;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    }
-    const holder = await readPid(join(lock, "pid"));
-    const made = (await stat(lock).catch(() => null))?.mtimeMs;
-    // Gone since mkdir failed: the lock is free, and another waiter may hold it already, its pid
-    // not yet written. Removing it then (as stale) pulled a lock from under its holder (ENOENT).
-    if (made === undefined) continue;
-    if (holder ? !isAlive(holder) : Date.now() - made > 5000)
-      await rm(lock, { recursive: true, force: true });
-    else if (Date.now() > until) throw new Error(`timed out waiting for ${lock} (held by pid ${holder})`);
-    else await sleep(50);
-  }
-  try {
-    await writeFile(join(lock, "pid"), `${process.pid}\n`);
-    return await fn();
-  } finally {
-    await rm(lock, { recursive: true, force: true });
-  }
+  return withFileLock(DNS_LOCK, fn);
 }
 
 const dnsUserFile = (root: string) =>
@@ -760,7 +727,7 @@ const dnsUserFile = (root: string) =>
 
 /** Registers the lab as a user of the shared resolver, starting it (or replacing a broken one). */
 async function acquireDns(root: string): Promise<void> {
-  await withLock(DNS_LOCK, async () => {
+  await withFileLock(DNS_LOCK, async () => {
     await mkdir(DNS_USERS, { recursive: true });
     await writeFile(dnsUserFile(root), `${root}\n`);
     if ((await labDnsmasqPid()) && (await dnsHealthy())) return;
@@ -774,7 +741,7 @@ async function acquireDns(root: string): Promise<void> {
 
 /** Unregisters the lab; the last lab out stops the resolver. */
 async function releaseDns(root: string): Promise<void> {
-  await withLock(DNS_LOCK, async () => {
+  await withFileLock(DNS_LOCK, async () => {
     await rm(dnsUserFile(root), { force: true });
     const others = (await dnsUsers()).filter((r) => r !== root);
     if (others.length === 0) await stopResolver();
@@ -1123,7 +1090,7 @@ Match User ${GATE_USER}
  * registry so that concurrent labs neither clobber nor leak each other's entries.
  */
 async function authorizeConfigDir(configDir: string): Promise<void> {
-  await withLock(DNS_LOCK, async () => {
+  await withFileLock(DNS_LOCK, async () => {
     await mkdir(CONFIG_DIRS, { recursive: true });
     await writeFile(
       join(CONFIG_DIRS, createHash("sha256").update(configDir).digest("hex").slice(0, 16)),
@@ -1134,7 +1101,7 @@ async function authorizeConfigDir(configDir: string): Promise<void> {
 }
 
 async function revokeConfigDir(configDir: string): Promise<void> {
-  await withLock(DNS_LOCK, async () => {
+  await withFileLock(DNS_LOCK, async () => {
     await rm(join(CONFIG_DIRS, createHash("sha256").update(configDir).digest("hex").slice(0, 16)), {
       force: true,
     });
@@ -1192,7 +1159,7 @@ async function stopRelayDir(dir: string): Promise<void> {
  * (a known_hosts without it fails that relay's host key check).
  */
 async function writeLabFiles(lab: Lab | LabData): Promise<void> {
-  await withLock(join(lab.root, ".files.lock"), async () => {
+  await withFileLock(join(lab.root, ".files.lock"), async () => {
     const onDisk: LabRelay[] = [];
     for (const d of await readdir(lab.root, { withFileTypes: true })) {
       if (!d.isDirectory()) continue;

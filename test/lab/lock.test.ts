@@ -1,5 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withLabLock } from "./lab.js";
+import { withFileLock } from "./sys.js";
 
 describe("the lock labs share", () => {
   // A lab stops its relays at once, each taking the lock: a waiter must never pull the lock from
@@ -21,5 +28,58 @@ describe("the lock labs share", () => {
     );
     expect(ran).toBe(200);
     expect(most).toBe(1);
+  });
+});
+
+describe("a lock file between processes", () => {
+  let dir = "";
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "mailq-lock-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Another process that takes the lock and keeps it until it is killed. */
+  async function holder(file: string) {
+    const sys = pathToFileURL(fileURLToPath(new URL("./sys.ts", import.meta.url))).href;
+    const code = `const { withFileLock } = await import(${JSON.stringify(sys)});
+      await withFileLock(${JSON.stringify(file)}, async () => { console.log("held"); await new Promise(() => {}); });`;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    for await (const line of createInterface({ input: child.stdout })) if (line === "held") break;
+    return child;
+  }
+
+  it("a waiter gives up after its timeout with an error naming the file, and runs nothing", async () => {
+    const file = join(dir, "busy.lock");
+    const other = await holder(file);
+    try {
+      let ran = false;
+      await expect(
+        withFileLock(
+          file,
+          async () => {
+            ran = true;
+          },
+          500,
+        ),
+      ).rejects.toThrow(`timed out after 500 ms waiting for the lock ${file}`);
+      expect(ran).toBe(false);
+    } finally {
+      other.kill("SIGKILL");
+    }
+  });
+
+  // The pid-judged lock this replaced could be removed from under a live holder; a killed holder's
+  // lock is freed by the kernel, with nobody judging it stale.
+  it("a holder killed while holding it frees it at once", async () => {
+    const file = join(dir, "killed.lock");
+    const other = await holder(file);
+    const gone = new Promise((r) => other.once("exit", r));
+    other.kill("SIGKILL");
+    await gone;
+    expect(await withFileLock(file, async () => "mine")).toBe("mine");
   });
 });

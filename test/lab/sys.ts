@@ -1,9 +1,9 @@
 /** Process, port and file helpers for the relay lab (Linux only). */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export interface ExecResult {
   stdout: string;
@@ -98,6 +98,54 @@ export async function waitFor<T>(
     if (found !== false && found !== undefined) return found;
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(stepMs);
+  }
+}
+
+/**
+ * Runs fn holding an exclusive flock(2) on file, against other processes and other calls in this
+ * one. A flock(1) child holds the lock until its stdin closes, so the kernel releases it however
+ * this process ends: there is no stale lock to judge by its holder's pid, a check that raced with
+ * a holder exiting while a third process took the lock.
+ */
+export async function withFileLock<T>(file: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  await mkdir(dirname(file), { recursive: true });
+  const holder = spawn(
+    "flock",
+    [
+      "--exclusive",
+      "--timeout",
+      String(timeoutMs / 1000),
+      file,
+      "sh",
+      "-c",
+      "echo locked; exec cat >/dev/null",
+    ],
+    { stdio: ["pipe", "pipe", "pipe"] },
+  );
+  holder.stdin.on("error", () => {}); // a holder that died already: nothing left to release
+  let stderr = "";
+  holder.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => holder.once("close", r));
+  const locked = await new Promise<boolean>((resolve, reject) => {
+    holder.stdout.once("data", () => resolve(true));
+    holder.once("close", () => resolve(false));
+    holder.once("error", reject);
+  });
+  if (!locked) {
+    const code = await exited;
+    throw new Error(
+      code === 1 && !stderr
+        ? `timed out after ${timeoutMs} ms waiting for the lock ${file}: another process holds it (fuser -v ${file} names it)`
+        : `could not take the lock ${file}: flock exited ${code}: ${stderr.trim()}`,
+    );
+  }
+  try {
+    return await fn();
+  } finally {
+    holder.stdin.end();
+    await exited;
   }
 }
 
