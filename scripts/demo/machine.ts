@@ -66,11 +66,12 @@ export async function removeCreated(created: CreatedByDemo): Promise<string[]> {
       await rm(f, { force: true });
       said.push(`removed ${f}`);
     }
+    // The lock file too: a lab waiting on it finds it removed once it gets it, and takes a new one.
     if (created.dirs.includes(RUN_DIR))
       for (const e of await readdir(RUN_DIR).catch(() => [] as string[]))
-        if (e !== "dns.lock") await rm(join(RUN_DIR, e), { recursive: true, force: true });
+        await rm(join(RUN_DIR, e), { recursive: true, force: true });
   });
-  // Outside the lock, whose directory lives in RUN_DIR; a directory another lab filled meanwhile stays.
+  // A directory another lab filled meanwhile stays.
   for (const d of created.dirs) await rmdir(d).catch(() => {});
   return said;
 }

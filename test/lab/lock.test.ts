@@ -6,7 +6,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withLabLock } from "./lab.js";
-import { withFileLock } from "./sys.js";
+import { childrenOf, procComm, waitFor, withFileLock } from "./sys.js";
 
 describe("the lock labs share", () => {
   // A lab stops its relays at once, each taking the lock: a waiter must never pull the lock from
@@ -44,7 +44,8 @@ describe("a lock file between processes", () => {
   async function holder(file: string) {
     const sys = pathToFileURL(fileURLToPath(new URL("./sys.ts", import.meta.url))).href;
     const code = `const { withFileLock } = await import(${JSON.stringify(sys)});
-      await withFileLock(${JSON.stringify(file)}, async () => { console.log("held"); await new Promise(() => {}); });`;
+      await withFileLock(${JSON.stringify(file)}, async () => { console.log("held"); await new Promise(() => setInterval(() => {}, 60_000)); });`;
+    // A timer keeps it running: a lock held by a descriptor does not keep Node's event loop alive.
     const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -81,5 +82,39 @@ describe("a lock file between processes", () => {
     other.kill("SIGKILL");
     await gone;
     expect(await withFileLock(file, async () => "mine")).toBe("mine");
+  });
+
+  /** The flock(1) processes this one runs: a waiter's, while it waits. */
+  async function flocksWaiting(): Promise<number[]> {
+    const kids = await childrenOf(process.pid);
+    const comms = await Promise.all(kids.map(procComm));
+    return kids.filter((_, i) => comms[i] === "flock");
+  }
+
+  // `npm run demo -- down` removes the lock file while holding it. A waiter opened the removed file;
+  // running when it gets that file's lock would run it beside the holder of the new file.
+  it("a waiter whose file was removed meanwhile waits for the new file's holder, then runs", async () => {
+    const file = join(dir, "removed.lock");
+    const first = await holder(file);
+    const log: string[] = [];
+    const waiter = withFileLock(file, async () => {
+      log.push("waiter ran");
+    });
+    const [waiting] = await waitFor("the waiter's flock(1) to wait", async () => {
+      const flocks = await flocksWaiting();
+      return flocks.length > 0 && flocks;
+    });
+    await rm(file);
+    const second = withFileLock(file, async () => {
+      log.push("the new file's holder ran");
+      first.kill("SIGKILL"); // the waiter gets the removed file's lock now
+      await waitFor(
+        "the waiter to run, or to wait again on the new file",
+        async () => log.includes("waiter ran") || (await flocksWaiting()).some((p) => p !== waiting),
+      );
+      log.push("the new file's holder done");
+    });
+    await Promise.all([waiter, second]);
+    expect(log).toEqual(["the new file's holder ran", "the new file's holder done", "waiter ran"]);
   });
 });

@@ -1,7 +1,7 @@
 /** Process, port and file helpers for the relay lab (Linux only). */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, readFile, stat } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { dirname, join } from "node:path";
 
@@ -103,50 +103,59 @@ export async function waitFor<T>(
 
 /**
  * Runs fn holding an exclusive flock(2) on file, against other processes and other calls in this
- * one. A flock(1) child holds the lock until its stdin closes, so the kernel releases it however
- * this process ends: there is no stale lock to judge by its holder's pid, a check that raced with
- * a holder exiting while a third process took the lock.
+ * one. The lock belongs to a descriptor this process holds (flock(1) only takes it), so the kernel
+ * frees it however this process ends: no lock is ever judged stale by its holder's pid, a check that
+ * raced with a holder exiting while a third process took the lock. A holder may remove the file
+ * (`npm run demo -- down` does): a waiter that then gets the lock of the removed file tries again.
  */
 export async function withFileLock<T>(file: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
   await mkdir(dirname(file), { recursive: true });
-  const holder = spawn(
-    "flock",
-    [
-      "--exclusive",
-      "--timeout",
-      String(timeoutMs / 1000),
-      file,
-      "sh",
-      "-c",
-      "echo locked; exec cat >/dev/null",
-    ],
-    { stdio: ["pipe", "pipe", "pipe"] },
-  );
-  holder.stdin.on("error", () => {}); // a holder that died already: nothing left to release
-  let stderr = "";
-  holder.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<number | null>((r) => holder.once("close", r));
-  const locked = await new Promise<boolean>((resolve, reject) => {
-    holder.stdout.once("data", () => resolve(true));
-    holder.once("close", () => resolve(false));
-    holder.once("error", reject);
-  });
-  if (!locked) {
-    const code = await exited;
-    throw new Error(
-      code === 1 && !stderr
-        ? `timed out after ${timeoutMs} ms waiting for the lock ${file}: another process holds it (fuser -v ${file} names it)`
-        : `could not take the lock ${file}: flock exited ${code}: ${stderr.trim()}`,
-    );
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const fh = await openLockFile(file);
+    try {
+      await flockFd(fh.fd, file, until - Date.now(), timeoutMs);
+      const [held, now] = await Promise.all([fh.stat(), stat(file).catch(() => null)]);
+      if (now?.ino === held.ino && now.dev === held.dev) return await fn();
+    } finally {
+      await fh.close();
+    }
   }
+}
+
+async function openLockFile(file: string): Promise<FileHandle> {
   try {
-    return await fn();
-  } finally {
-    holder.stdin.end();
-    await exited;
+    return await open(file, "a");
+  } catch (e) {
+    // A lock directory left by the lab's earlier lock: flock(2) takes a directory opened to read.
+    if ((e as NodeJS.ErrnoException).code === "EISDIR") return open(file, "r");
+    throw e;
   }
+}
+
+/** flock(1) on this process's descriptor fd (its fd 3): the lock stays with fd when flock exits. */
+function flockFd(fd: number, file: string, leftMs: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const secs = String(Math.max(leftMs, 0) / 1000);
+    const p = spawn("flock", ["--exclusive", "--timeout", secs, "3"], {
+      stdio: ["ignore", "ignore", "pipe", fd],
+    });
+    let stderr = "";
+    p.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    p.once("error", reject);
+    p.once("close", (code) => {
+      if (code === 0) resolve();
+      else if (code === 1 && !stderr)
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for the lock ${file}: another process holds it (fuser -v ${file} names it)`,
+          ),
+        );
+      else reject(new Error(`could not take the lock ${file}: flock exited ${code}: ${stderr.trim()}`));
+    });
+  });
 }
 
 /** True if pid exists and is not a zombie (pid 1 here may not reap daemons' exits). */
