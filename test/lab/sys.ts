@@ -20,8 +20,11 @@ export interface RawExecResult {
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   stdin?: string;
+  /** 0: no kill timer of run's own (the command has a deadline of its own). */
   timeoutMs?: number;
   cwd?: string;
+  /** A descriptor of this process the command gets as its fd 3 (flock(1) locks it). */
+  fd3?: number;
 }
 
 /** Runs argv without a shell, keeping the output bytes. Never rejects for a non-zero exit. */
@@ -32,19 +35,19 @@ export function runRaw(argv: string[], opts: RunOptions = {}): Promise<RawExecRe
     const child = spawn(cmd, args, {
       env: opts.env ?? process.env,
       cwd: opts.cwd,
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe", opts.fd3 ?? "ignore"],
       timeout: opts.timeoutMs ?? 60_000,
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.stdout?.on("data", (b: Buffer) => out.push(b));
+    child.stderr?.on("data", (b: Buffer) => err.push(b));
     child.on("error", reject);
     child.on("close", (code, signal) =>
       resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), code: code ?? (signal ? 128 : 1) }),
     );
-    child.stdin.on("error", () => {});
-    child.stdin.end(opts.stdin ?? "");
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(opts.stdin ?? "");
   });
 }
 
@@ -134,28 +137,15 @@ async function openLockFile(file: string): Promise<FileHandle> {
 }
 
 /** flock(1) on this process's descriptor fd (its fd 3): the lock stays with fd when flock exits. */
-function flockFd(fd: number, file: string, leftMs: number, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const secs = String(Math.max(leftMs, 0) / 1000);
-    const p = spawn("flock", ["--exclusive", "--timeout", secs, "3"], {
-      stdio: ["ignore", "ignore", "pipe", fd],
-    });
-    let stderr = "";
-    p.stderr?.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    p.once("error", reject);
-    p.once("close", (code) => {
-      if (code === 0) resolve();
-      else if (code === 1 && !stderr)
-        reject(
-          new Error(
-            `timed out after ${timeoutMs} ms waiting for the lock ${file}: another process holds it (fuser -v ${file} names it)`,
-          ),
-        );
-      else reject(new Error(`could not take the lock ${file}: flock exited ${code}: ${stderr.trim()}`));
-    });
-  });
+async function flockFd(fd: number, file: string, leftMs: number, timeoutMs: number): Promise<void> {
+  const secs = String(Math.max(leftMs, 0) / 1000);
+  const r = await run(["flock", "--exclusive", "--timeout", secs, "3"], { fd3: fd, timeoutMs: 0 });
+  if (r.code === 1 && !r.stderr)
+    throw new Error(
+      `timed out after ${timeoutMs} ms waiting for the lock ${file}: another process holds it (fuser -v ${file} names it)`,
+    );
+  if (r.code !== 0)
+    throw new Error(`could not take the lock ${file}: flock exited ${r.code}: ${r.stderr.trim()}`);
 }
 
 /** True if pid exists and is not a zombie (pid 1 here may not reap daemons' exits). */
